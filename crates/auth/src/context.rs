@@ -1,0 +1,110 @@
+//! Tacker's `keystonecontext` filter: the identity headers an auth filter set become the
+//! request's [`RequestContext`]. Without a context filter (the noauth pipelines) the
+//! server falls back to [`from_headers_or_admin`].
+
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use tacker_common::RequestContext;
+
+use crate::fault::{fault, ApiFlavor};
+use crate::RequestId;
+
+fn header(headers: &HeaderMap, names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+fn request_id(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
+}
+
+/// Builds the context from the identity headers (`X-User-Id`, `X-Project-Id`, `X-Roles`, ...).
+pub fn from_headers(headers: &HeaderMap, request_id: String) -> RequestContext {
+    let roles = header(headers, &["x-roles", "x-role"])
+        .map(|r| {
+            r.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut ctx = RequestContext::with_roles(
+        header(headers, &["x-user-id", "x-user"]),
+        header(headers, &["x-project-id", "x-tenant-id", "x-tenant"]),
+        roles,
+        request_id,
+    );
+    ctx.user_name = header(headers, &["x-user-name"]);
+    ctx.project_name = header(headers, &["x-project-name", "x-tenant-name"]);
+    ctx.user_domain_id = header(headers, &["x-user-domain-id"]);
+    ctx.user_domain_name = header(headers, &["x-user-domain-name"]);
+    ctx.project_domain_id = header(headers, &["x-project-domain-id"]);
+    ctx.project_domain_name = header(headers, &["x-project-domain-name"]);
+    ctx
+}
+
+/// The noauth context: identity headers when a project is given (handy for development
+/// and tests of tenant scoping), otherwise Tacker's admin context without a project.
+pub fn from_headers_or_admin(headers: &HeaderMap, request_id: String) -> RequestContext {
+    if header(headers, &["x-project-id", "x-tenant-id", "x-tenant"]).is_some() {
+        from_headers(headers, request_id)
+    } else {
+        RequestContext::admin(request_id)
+    }
+}
+
+/// The `keystonecontext` middleware for an API with the given error flavour: 401 without
+/// a user id, as TackerKeystoneContext answers.
+pub async fn keystone_context(flavor: ApiFlavor, mut request: Request, next: Next) -> Response {
+    let ctx = from_headers(request.headers(), request_id(&request));
+    if ctx.user_id.is_none() {
+        return fault(
+            flavor,
+            StatusCode::UNAUTHORIZED,
+            "HTTPUnauthorized",
+            "The request you have made requires authentication.",
+        );
+    }
+    request.extensions_mut().insert(ctx);
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn headers_become_a_context() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-user-id", HeaderValue::from_static("u1"));
+        headers.insert("x-project-id", HeaderValue::from_static("p1"));
+        headers.insert("x-roles", HeaderValue::from_static("member, admin"));
+        let ctx = from_headers(&headers, "req-1".into());
+        assert_eq!(ctx.project_id.as_deref(), Some("p1"));
+        assert_eq!(ctx.roles, vec!["member", "admin"]);
+        assert!(ctx.is_admin);
+    }
+
+    #[test]
+    fn noauth_without_project_is_admin() {
+        let ctx = from_headers_or_admin(&HeaderMap::new(), "req-1".into());
+        assert!(ctx.is_admin);
+        assert_eq!(ctx.project_id, None);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-project-id", HeaderValue::from_static("p1"));
+        headers.insert("x-roles", HeaderValue::from_static("member"));
+        let ctx = from_headers_or_admin(&headers, "req-1".into());
+        assert!(!ctx.is_admin);
+    }
+}

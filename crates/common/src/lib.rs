@@ -1,0 +1,11 @@
+//! Shared building blocks of tacker-rs: configuration (tacker.conf and api-paste.ini),
+//! the per-request context, and small value helpers used by every other crate.
+
+pub mod config;
+pub mod context;
+pub mod ini;
+pub mod paste;
+pub mod time;
+
+pub use config::{Config, ConfigError};
+pub use context::RequestContext;

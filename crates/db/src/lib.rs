@@ -1,0 +1,14 @@
+//! The database shared by tacker-server and tacker-conductor: one pool over SQLite,
+//! PostgreSQL or MariaDB/MySQL, embedded migrations per backend, and repositories.
+//!
+//! Queries are written once with `?` placeholders and run on the concrete driver of the
+//! configured backend (`with_pool!`), so each backend keeps its native types
+//! (timestamps, booleans) and its own error details.
+
+mod error;
+mod pool;
+pub mod url;
+pub mod vims;
+
+pub use error::DbError;
+pub use pool::{Backend, Database, PoolSettings};

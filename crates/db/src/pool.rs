@@ -1,0 +1,250 @@
+//! The connection pool of the configured backend and its schema migrations.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use crate::url::DbTarget;
+use crate::DbError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+static MYSQL_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/mysql");
+
+/// The database engine behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+/// Pool sizing, from `[database] max_pool_size` and `pool_timeout`.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+    MySql(MySqlPool),
+}
+
+/// A handle to the shared database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub(crate) pool: Pool,
+}
+
+/// Runs `$body` with `$pool` bound to the backend's concrete pool and `$q` to the function
+/// that turns `?` placeholders into the backend's own.
+macro_rules! with_pool {
+    ($db:expr, $pool:ident, $q:ident => $body:expr) => {
+        match &$db.pool {
+            $crate::pool::Pool::Sqlite($pool) => {
+                let $q: for<'s> fn(&'s str) -> ::std::borrow::Cow<'s, str> = $crate::pool::question_marks;
+                $body
+            }
+            $crate::pool::Pool::Postgres($pool) => {
+                let $q: for<'s> fn(&'s str) -> ::std::borrow::Cow<'s, str> = $crate::pool::numbered;
+                $body
+            }
+            $crate::pool::Pool::MySql($pool) => {
+                let $q: for<'s> fn(&'s str) -> ::std::borrow::Cow<'s, str> = $crate::pool::question_marks;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use with_pool;
+
+/// `?` placeholders as written (SQLite, MySQL).
+pub(crate) fn question_marks(sql: &str) -> Cow<'_, str> {
+    Cow::Borrowed(sql)
+}
+
+/// `?` placeholders rewritten to `$1, $2, ...` (PostgreSQL). Our SQL never has `?` in literals.
+pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+impl Database {
+    /// Connects to `[database] connection` (an oslo.db URL). SQLite files and their folder
+    /// are created when missing.
+    pub async fn connect(connection: &str, settings: &PoolSettings) -> Result<Self, DbError> {
+        let pool = match DbTarget::parse(connection)? {
+            DbTarget::Sqlite(path) => {
+                let options = match &path {
+                    Some(path) => {
+                        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                            std::fs::create_dir_all(dir).map_err(|e| {
+                                DbError::BadUrl(format!("cannot create {}: {e}", dir.display()))
+                            })?;
+                        }
+                        SqliteConnectOptions::new()
+                            .filename(path)
+                            .create_if_missing(true)
+                            .journal_mode(SqliteJournalMode::Wal)
+                    }
+                    None => SqliteConnectOptions::from_str("sqlite::memory:")?,
+                };
+                let options = options.foreign_keys(true).busy_timeout(Duration::from_secs(10));
+                // An in-memory database exists once per connection, so it gets exactly one.
+                let max = if path.is_some() {
+                    settings.max_connections
+                } else {
+                    1
+                };
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(settings.acquire_timeout)
+                        .connect_with(options)
+                        .await?,
+                )
+            }
+            DbTarget::Server(crate::Backend::Postgres, url) => Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(PgConnectOptions::from_str(&url)?)
+                    .await?,
+            ),
+            DbTarget::Server(_, url) => Pool::MySql(
+                MySqlPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(MySqlConnectOptions::from_str(&url)?)
+                    .await?,
+            ),
+        };
+        Ok(Database { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+            Pool::MySql(_) => Backend::MySql,
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+            Pool::MySql(_) => &MYSQL_MIGRATIONS,
+        }
+    }
+
+    /// Applies every pending migration (`tacker-manage db sync`).
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrator = self.migrator();
+        match &self.pool {
+            Pool::Sqlite(p) => migrator.run(p).await?,
+            Pool::Postgres(p) => migrator.run(p).await?,
+            Pool::MySql(p) => migrator.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// The versions of the migrations applied so far (empty on a fresh database).
+    pub async fn applied_versions(&self) -> Result<Vec<i64>, DbError> {
+        let sql = "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version";
+        let result: Result<Vec<i64>, sqlx::Error> = with_pool!(self, pool, _q => {
+            sqlx::query_scalar(sql).fetch_all(pool).await
+        });
+        match result {
+            Ok(versions) => Ok(versions),
+            // No bookkeeping table yet: nothing applied.
+            Err(sqlx::Error::Database(_)) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Refuses to go on unless the schema is exactly the one this build expects.
+    pub async fn ensure_migrated(&self) -> Result<(), DbError> {
+        let applied: HashSet<i64> = self.applied_versions().await?.into_iter().collect();
+        let known: HashSet<i64> = self.migrator().iter().map(|m| m.version).collect();
+        if let Some(unknown) = applied.difference(&known).min() {
+            return Err(DbError::SchemaTooNew(*unknown));
+        }
+        let pending = known.difference(&applied).count();
+        if pending > 0 {
+            return Err(DbError::NotMigrated { pending });
+        }
+        Ok(())
+    }
+
+    /// Runs one trivial query: is the database reachable?
+    pub async fn ping(&self) -> Result<(), DbError> {
+        with_pool!(self, pool, _q => {
+            sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Closes every connection (at shutdown, and before a test drops its database).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+            Pool::MySql(p) => p.close().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(numbered("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
+        assert_eq!(question_marks("a = ?"), "a = ?");
+    }
+
+    #[tokio::test]
+    async fn fresh_database_is_not_migrated_until_sync() {
+        let db = Database::connect("sqlite://", &PoolSettings::default())
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.ensure_migrated().await,
+            Err(DbError::NotMigrated { .. })
+        ));
+        db.migrate().await.unwrap();
+        db.ensure_migrated().await.unwrap();
+        db.ping().await.unwrap();
+    }
+}

@@ -1,0 +1,282 @@
+//! The VIM registry's rows. JSON-valued attributes are stored as text; secrets inside
+//! `auth_cred` arrive here already encrypted.
+
+use chrono::{DateTime, Utc};
+
+use crate::pool::with_pool;
+use crate::{Backend, Database, DbError};
+
+/// One row of `vims`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct VimRow {
+    pub id: String,
+    pub tenant_id: String,
+    #[sqlx(rename = "type")]
+    pub vim_type: String,
+    pub name: String,
+    pub description: String,
+    pub auth_url: String,
+    /// JSON object.
+    pub vim_project: String,
+    /// JSON object, secrets encrypted.
+    pub auth_cred: String,
+    /// JSON object (`{"regions": [...]}`).
+    pub placement_attr: String,
+    /// JSON object.
+    pub extra: String,
+    pub shared: bool,
+    pub is_default: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, tenant_id, type, name, description, auth_url, vim_project, auth_cred, \
+                       placement_attr, extra, shared, is_default, created_at, updated_at";
+
+/// Columns a list may filter on by exact match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VimColumn {
+    Id,
+    TenantId,
+    Type,
+    Name,
+    Description,
+    AuthUrl,
+}
+
+impl VimColumn {
+    fn sql(self) -> &'static str {
+        match self {
+            VimColumn::Id => "id",
+            VimColumn::TenantId => "tenant_id",
+            VimColumn::Type => "type",
+            VimColumn::Name => "name",
+            VimColumn::Description => "description",
+            VimColumn::AuthUrl => "auth_url",
+        }
+    }
+}
+
+/// What a list returns: rows matching every condition.
+#[derive(Debug, Clone, Default)]
+pub struct VimFilter {
+    /// Only rows of this tenant, or shared ones (a non-admin caller's scope).
+    pub visible_to_tenant: Option<String>,
+    /// Each column matches any of its values.
+    pub any_of: Vec<(VimColumn, Vec<String>)>,
+    pub is_default: Option<bool>,
+}
+
+impl Database {
+    /// Inserts a new VIM, enforcing unique names per tenant and one default per tenant.
+    pub async fn insert_vim(&self, row: &VimRow) -> Result<(), DbError> {
+        let result: Result<(), DbError> = with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            if row.is_default {
+                let existing: Option<String> = sqlx::query_scalar(&q(
+                    "SELECT id FROM vims WHERE tenant_id = ? AND is_default = TRUE",
+                ))
+                .bind(&row.tenant_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(id) = existing {
+                    return Err(DbError::DefaultVimExists(Some(id)));
+                }
+            }
+            let sql = format!(
+                "INSERT INTO vims ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            );
+            sqlx::query(&q(&sql))
+                .bind(&row.id)
+                .bind(&row.tenant_id)
+                .bind(&row.vim_type)
+                .bind(&row.name)
+                .bind(&row.description)
+                .bind(&row.auth_url)
+                .bind(&row.vim_project)
+                .bind(&row.auth_cred)
+                .bind(&row.placement_attr)
+                .bind(&row.extra)
+                .bind(row.shared)
+                .bind(row.is_default)
+                .bind(row.created_at)
+                .bind(row.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await);
+        result.map_err(|e| self.unique_conflict(e, row))
+    }
+
+    /// Replaces a VIM's mutable columns, with the same rules as insert.
+    pub async fn update_vim(&self, row: &VimRow) -> Result<(), DbError> {
+        let result: Result<(), DbError> = with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            if row.is_default {
+                let existing: Option<String> = sqlx::query_scalar(&q(
+                    "SELECT id FROM vims WHERE tenant_id = ? AND is_default = TRUE AND id <> ?",
+                ))
+                .bind(&row.tenant_id)
+                .bind(&row.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(id) = existing {
+                    return Err(DbError::DefaultVimExists(Some(id)));
+                }
+            }
+            let updated = sqlx::query(&q(
+                "UPDATE vims SET name = ?, description = ?, vim_project = ?, auth_cred = ?, \
+                 placement_attr = ?, extra = ?, is_default = ?, updated_at = ? WHERE id = ?",
+            ))
+            .bind(&row.name)
+            .bind(&row.description)
+            .bind(&row.vim_project)
+            .bind(&row.auth_cred)
+            .bind(&row.placement_attr)
+            .bind(&row.extra)
+            .bind(row.is_default)
+            .bind(row.updated_at)
+            .bind(&row.id)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        .await);
+        result.map_err(|e| self.unique_conflict(e, row))
+    }
+
+    /// Replaces only the stored credentials (key rotation).
+    pub async fn update_vim_auth_cred(&self, id: &str, auth_cred: &str) -> Result<(), DbError> {
+        let updated = with_pool!(self, pool, q => {
+            sqlx::query(&q("UPDATE vims SET auth_cred = ? WHERE id = ?"))
+                .bind(auth_cred)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if updated == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Deletes a VIM unless a VNF instance uses it.
+    pub async fn delete_vim(&self, id: &str) -> Result<(), DbError> {
+        let result: Result<(), DbError> = with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            let users: i64 = sqlx::query_scalar(&q("SELECT COUNT(*) FROM vnf_instances WHERE vim_id = ?"))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if users > 0 {
+                return Err(DbError::VimInUse(id.to_string()));
+            }
+            let deleted = sqlx::query(&q("DELETE FROM vims WHERE id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if deleted.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        .await);
+        match result {
+            // An instance created between the check and the delete: the foreign key holds.
+            Err(DbError::Sqlx(e)) if DbError::is_foreign_key_violation(&e) => {
+                Err(DbError::VimInUse(id.into()))
+            }
+            other => other,
+        }
+    }
+
+    /// True when a VNF instance refers to the VIM.
+    pub async fn vim_in_use(&self, id: &str) -> Result<bool, DbError> {
+        let users: i64 = with_pool!(self, pool, q => {
+            sqlx::query_scalar(&q("SELECT COUNT(*) FROM vnf_instances WHERE vim_id = ?"))
+                .bind(id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(users > 0)
+    }
+
+    pub async fn get_vim(&self, id: &str) -> Result<Option<VimRow>, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM vims WHERE id = ?");
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query_as::<_, VimRow>(&q(&sql)).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// The tenant's default VIM, if it has one.
+    pub async fn default_vim(&self, tenant_id: &str) -> Result<Option<VimRow>, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM vims WHERE tenant_id = ? AND is_default = TRUE");
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query_as::<_, VimRow>(&q(&sql)).bind(tenant_id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// VIMs matching the filter, oldest first.
+    pub async fn list_vims(&self, filter: &VimFilter) -> Result<Vec<VimRow>, DbError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM vims WHERE 1 = 1");
+        let mut binds: Vec<&str> = Vec::new();
+        if let Some(tenant) = &filter.visible_to_tenant {
+            sql.push_str(" AND (tenant_id = ? OR shared = TRUE)");
+            binds.push(tenant);
+        }
+        for (column, values) in &filter.any_of {
+            if values.is_empty() {
+                continue;
+            }
+            let marks = vec!["?"; values.len()].join(", ");
+            sql.push_str(&format!(" AND {} IN ({marks})", column.sql()));
+            binds.extend(values.iter().map(String::as_str));
+        }
+        if let Some(is_default) = filter.is_default {
+            sql.push_str(if is_default {
+                " AND is_default = TRUE"
+            } else {
+                " AND is_default = FALSE"
+            });
+        }
+        sql.push_str(" ORDER BY created_at, id");
+        Ok(with_pool!(self, pool, q => {
+            let sql = q(&sql);
+            let mut query = sqlx::query_as::<_, VimRow>(&sql);
+            for value in &binds {
+                query = query.bind(*value);
+            }
+            query.fetch_all(pool).await?
+        }))
+    }
+
+    /// Turns a UNIQUE violation that raced past the explicit checks into the rule it broke.
+    fn unique_conflict(&self, err: DbError, row: &VimRow) -> DbError {
+        let DbError::Sqlx(sqlx_err) = &err else {
+            return err;
+        };
+        if !DbError::is_unique_violation(sqlx_err) {
+            return err;
+        }
+        let message = sqlx_err.to_string();
+        // PostgreSQL and MySQL name the index; SQLite lists the columns of the broken key.
+        let default_rule = message.contains("default_per_tenant")
+            || (self.backend() == Backend::Sqlite && !message.contains("vims.name"));
+        if default_rule {
+            DbError::DefaultVimExists(None)
+        } else {
+            DbError::DuplicateVimName {
+                tenant_id: row.tenant_id.clone(),
+                name: row.name.clone(),
+            }
+        }
+    }
+}

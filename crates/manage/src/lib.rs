@@ -1,0 +1,145 @@
+//! tacker-manage: schema migrations and VIM key maintenance, for operators and devstack.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tacker_common::Config;
+use tacker_crypto::KeyVault;
+use tacker_db::{url::redact, Database, PoolSettings};
+use tacker_vim::VimService;
+
+#[derive(Debug, Parser)]
+#[command(name = "tacker-manage", about = "Manage a tacker-rs deployment")]
+pub struct Cli {
+    /// A tacker.conf file; repeat to layer files (later ones win).
+    #[arg(
+        long = "config-file",
+        value_name = "PATH",
+        default_value = "/etc/tacker/tacker.conf",
+        global = true
+    )]
+    pub config_files: Vec<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Database schema.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+    /// VIM credential keys in the [vim_keys] openstack folder.
+    VimKeys {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Create or upgrade the schema to the newest version.
+    Sync,
+    /// Same as sync (tacker-db-manage compatibility); only `head` is accepted.
+    Upgrade {
+        #[arg(default_value = "head")]
+        revision: String,
+    },
+    /// Print the applied schema versions and whether the schema is current.
+    Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyAction {
+    /// Create the key folder with private permissions.
+    Init,
+    /// Encrypt a VIM's secrets with a new key (or every VIM's with --all).
+    Rotate {
+        /// The VIM to rotate.
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        vim_id: Option<String>,
+        /// Rotate the keys of every VIM.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(&cli.config_files)?;
+    match cli.command {
+        Command::Db { action } => db(&config, action).await,
+        Command::VimKeys { action } => keys(&config, action).await,
+    }
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Database> {
+    Database::connect(&config.database_connection, &PoolSettings::default())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open [database] connection {}",
+                redact(&config.database_connection)
+            )
+        })
+}
+
+async fn db(config: &Config, action: DbAction) -> anyhow::Result<()> {
+    let db = connect(config).await?;
+    match action {
+        DbAction::Sync => sync(&db).await?,
+        DbAction::Upgrade { revision } if revision == "head" => sync(&db).await?,
+        DbAction::Upgrade { revision } => {
+            anyhow::bail!("only 'upgrade head' is supported (asked for {revision:?})")
+        }
+        DbAction::Version => {
+            let applied = db.applied_versions().await?;
+            println!("applied: {applied:?}");
+            match db.ensure_migrated().await {
+                Ok(()) => println!("schema is current"),
+                Err(e) => println!("{e}"),
+            }
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn sync(db: &Database) -> anyhow::Result<()> {
+    db.migrate().await?;
+    db.ensure_migrated().await?;
+    println!("database schema is up to date ({:?})", db.backend());
+    Ok(())
+}
+
+async fn keys(config: &Config, action: KeyAction) -> anyhow::Result<()> {
+    let vault = KeyVault::new(&config.vim_key_dir, config.vim_default_secret_key.clone());
+    vault.ensure_dir()?;
+    match action {
+        KeyAction::Init => println!("key folder ready: {}", vault.dir().display()),
+        KeyAction::Rotate { vim_id, all } => {
+            if config.vim_default_secret_key.is_some() {
+                anyhow::bail!("[vim_keys] default_secret_key is set: a shared key cannot be rotated per VIM");
+            }
+            let db = connect(config).await?;
+            db.ensure_migrated().await?;
+            let service = VimService::new(db.clone(), vault, config.vim_drivers.clone());
+            let ids = if all {
+                service.all_ids().await?
+            } else {
+                vim_id.into_iter().collect()
+            };
+            for id in &ids {
+                service
+                    .rotate_key(id)
+                    .await
+                    .with_context(|| format!("VIM {id}"))?;
+                println!("rotated key of VIM {id}");
+            }
+            db.close().await;
+        }
+    }
+    Ok(())
+}

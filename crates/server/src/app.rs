@@ -1,0 +1,121 @@
+//! Start-up: configuration to a listening server, in an order that fails early and clearly.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use tacker_common::paste::PasteDeploy;
+use tacker_common::Config;
+use tacker_crypto::KeyVault;
+use tacker_db::{url::redact, Database, PoolSettings};
+use tacker_vim::VimService;
+use tokio::net::TcpListener;
+
+use crate::{pipeline, AppState};
+
+/// Choices the binaries make differently.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// Apply pending migrations instead of refusing to start (the all-in-one binary).
+    pub migrate: bool,
+}
+
+/// A bound, ready-to-run API server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config, options: BuildOptions) -> anyhow::Result<Self> {
+        for ignored in &config.ignored_options {
+            tracing::warn!(option = %ignored, "unknown configuration option ignored");
+        }
+        let db = Database::connect(&config.database_connection, &PoolSettings::default())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open [database] connection {}",
+                    redact(&config.database_connection)
+                )
+            })?;
+        if options.migrate {
+            db.migrate().await.context("cannot migrate the database")?;
+        }
+        db.ensure_migrated().await?;
+
+        let vault = KeyVault::new(&config.vim_key_dir, config.vim_default_secret_key.clone());
+        vault.ensure_dir().context("[vim_keys] openstack")?;
+
+        let deploy = PasteDeploy::load(&config.api_paste_config, "tacker", config.auth_strategy)?;
+        let state = AppState {
+            vims: VimService::new(db.clone(), vault, config.vim_drivers.clone()),
+            db,
+            config: Arc::new(config),
+        };
+        let router = pipeline::build(&deploy, &state)?;
+
+        let address = format!("{}:{}", state.config.bind_host, state.config.bind_port);
+        let listener = TcpListener::bind(&address)
+            .await
+            .with_context(|| format!("cannot listen on {address} ([DEFAULT] bind_host / bind_port)"))?;
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The address actually bound (port 0 in tests picks a free port).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state, for tests that look behind the API.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr()?, "tacker-server listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.state.db.close().await;
+        Ok(())
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (systemd's stop).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,73 @@
+//! The applications api-paste.ini can mount, by their Paste factory names.
+
+pub mod unimplemented;
+pub mod v1_0;
+pub mod versions;
+
+use axum::Router;
+use tacker_auth::ApiFlavor;
+
+use crate::AppState;
+
+/// An application tacker-rs knows, identified by Tacker's `paste.app_factory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppKind {
+    Versions,
+    TackerV1_0,
+    /// A Tacker API that tacker-rs does not serve yet: every call gets a clear 501.
+    Unimplemented(&'static str),
+}
+
+impl AppKind {
+    pub fn from_factory(factory: &str) -> Option<Self> {
+        let kind = match factory {
+            "tacker.api.versions:Versions.factory" => AppKind::Versions,
+            "tacker.api.v1.router:APIRouter.factory" => AppKind::TackerV1_0,
+            "tacker.api.vnfpkgm.v1.router:VnfpkgmAPIRouter.factory" => {
+                AppKind::Unimplemented("VNF package management (vnfpkgm v1)")
+            }
+            "tacker.api.vnflcm.v1.router:VnflcmAPIRouter.factory" => AppKind::Unimplemented("VNF LCM v1"),
+            "tacker.sol_refactored.api.router:VnflcmAPIRouterV2.factory" => {
+                AppKind::Unimplemented("VNF LCM v2")
+            }
+            "tacker.sol_refactored.api.router:VnflcmVersions.factory" => {
+                AppKind::Unimplemented("VNF LCM versions")
+            }
+            "tacker.sol_refactored.api.router:VnfPmAPIRouterV2.factory" => {
+                AppKind::Unimplemented("VNF PM v2")
+            }
+            "tacker.sol_refactored.api.router:VnffmAPIRouterV1.factory" => {
+                AppKind::Unimplemented("VNF FM v1")
+            }
+            "tacker.sol_refactored.api.router:AutoScalingRouter.factory"
+            | "tacker.sol_refactored.api.router:AutoHealingRouter.factory"
+            | "tacker.sol_refactored.api.router:FmAlertRouter.factory"
+            | "tacker.sol_refactored.api.router:PmEventRouter.factory"
+            | "tacker.sol_refactored.api.router:PmThresholdRouter.factory" => {
+                AppKind::Unimplemented("Prometheus alert receiver")
+            }
+            "tacker.sol_refactored.api.router:ServerNotificationRouter.factory" => {
+                AppKind::Unimplemented("server notification")
+            }
+            _ => return None,
+        };
+        Some(kind)
+    }
+
+    /// The error body format of the API.
+    pub fn flavor(self) -> ApiFlavor {
+        match self {
+            AppKind::Versions | AppKind::TackerV1_0 => ApiFlavor::Tacker,
+            AppKind::Unimplemented(_) => ApiFlavor::ProblemDetails,
+        }
+    }
+
+    /// The application's routes, before any filter wraps them.
+    pub fn router(self, state: AppState) -> Router {
+        match self {
+            AppKind::Versions => versions::router(),
+            AppKind::TackerV1_0 => v1_0::router(state),
+            AppKind::Unimplemented(name) => unimplemented::router(name),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Tacker's legacy `/v1.0` API (tacker.api.v1.router:APIRouter): the VIM registry.
+
+mod vims;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_request_body_size;
+    let method_not_allowed = || async {
+        ApiError::Shown(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "HTTPMethodNotAllowed",
+            "The method is not allowed for the requested URL.".into(),
+        )
+    };
+    Router::new()
+        .route("/v1.0", get(index))
+        .route("/v1.0/", get(index))
+        // python-tackerclient always adds `.json`; the id route strips it from the id.
+        .route("/v1.0/vims", get(vims::list).post(vims::create))
+        .route("/v1.0/vims.json", get(vims::list).post(vims::create))
+        .route(
+            "/v1.0/vims/{id}",
+            get(vims::show).put(vims::update).delete(vims::delete),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(|| async { ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// `GET /v1.0`: the resources of this API version.
+async fn index(headers: HeaderMap) -> Json<Value> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    Json(json!({"resources": [{
+        "name": "vim",
+        "collection": "vims",
+        "links": [{"rel": "self", "href": format!("http://{host}/v1.0/vims")}],
+    }]}))
+}

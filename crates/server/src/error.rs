@@ -1,0 +1,83 @@
+//! The one place where domain errors become HTTP status codes and Tacker error bodies.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tacker_auth::fault::{fault, internal_error, ApiFlavor};
+use tacker_db::DbError;
+use tacker_vim::VimError;
+
+/// An error of the /v1.0 API, rendered as `{"TackerError": {...}}`.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A status, Tacker's exception type name, and a message safe to show.
+    Shown(StatusCode, &'static str, String),
+    /// Logged with its cause; the client sees a generic message.
+    Unavailable(String),
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::Shown(StatusCode::BAD_REQUEST, "HTTPBadRequest", message.into())
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::Shown(
+            StatusCode::NOT_FOUND,
+            "HTTPNotFound",
+            "The resource could not be found.".into(),
+        )
+    }
+}
+
+impl From<VimError> for ApiError {
+    fn from(err: VimError) -> Self {
+        let message = err.to_string();
+        match err {
+            VimError::BadRequest(_) => ApiError::Shown(StatusCode::BAD_REQUEST, "HTTPBadRequest", message),
+            VimError::NotFound(_) => ApiError::Shown(StatusCode::NOT_FOUND, "VimNotFoundException", message),
+            VimError::DuplicateName => ApiError::Shown(StatusCode::CONFLICT, "DuplicateEntity", message),
+            VimError::DefaultExists(_) => {
+                ApiError::Shown(StatusCode::CONFLICT, "VimDefaultDuplicateException", message)
+            }
+            VimError::InUse(_) => ApiError::Shown(StatusCode::CONFLICT, "VimInUseException", message),
+            VimError::NotImplemented(_) => {
+                ApiError::Shown(StatusCode::NOT_IMPLEMENTED, "NotImplemented", message)
+            }
+            VimError::Db(db) => db.into(),
+            VimError::Vault(_) => ApiError::Internal(message),
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match &err {
+            DbError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => {
+                ApiError::Unavailable(err.to_string())
+            }
+            _ => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Shown(status, kind, message) => fault(ApiFlavor::Tacker, status, kind, &message),
+            ApiError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "database unavailable");
+                fault(
+                    ApiFlavor::Tacker,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The service is unavailable (database not reachable); try again later.",
+                )
+            }
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %cause, "request failed");
+                internal_error(ApiFlavor::Tacker)
+            }
+        }
+    }
+}

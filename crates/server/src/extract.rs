@@ -1,0 +1,81 @@
+//! Extractors that answer bad input in Tacker's error format.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde_json::Value;
+use tacker_auth::context::from_headers_or_admin;
+use tacker_auth::RequestId;
+use tacker_common::RequestContext;
+
+use crate::error::ApiError;
+
+/// The caller's context: set by the `keystonecontext` filter, or (noauth pipelines) built
+/// from the identity headers, defaulting to Tacker's admin context.
+pub struct Ctx(pub RequestContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ctx) = parts.extensions.get::<RequestContext>() {
+            return Ok(Ctx(ctx.clone()));
+        }
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        Ok(Ctx(from_headers_or_admin(&parts.headers, request_id)))
+    }
+}
+
+/// A JSON request body; `None` when the body is empty. Enforces the body size limit (413),
+/// a JSON content type (415) and well-formed JSON (400).
+pub struct JsonBody(pub Option<Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::Shown(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "HTTPRequestEntityTooLarge",
+                    "Request is too large.".into(),
+                )
+            } else {
+                ApiError::bad_request(format!("Cannot read the request body: {rejection}"))
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonBody(None));
+        }
+        if let Some(content_type) = content_type {
+            let essence = content_type.split(';').next().unwrap_or_default().trim();
+            if !essence.eq_ignore_ascii_case("application/json") {
+                return Err(ApiError::Shown(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "InvalidContentType",
+                    format!("Invalid content type {content_type}"),
+                ));
+            }
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| JsonBody(Some(v)))
+            .map_err(|e| {
+                ApiError::Shown(
+                    StatusCode::BAD_REQUEST,
+                    "MalformedRequestBody",
+                    format!("Malformed request body: {e}"),
+                )
+            })
+    }
+}

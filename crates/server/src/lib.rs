@@ -1,0 +1,13 @@
+//! tacker-server: Tacker's REST APIs assembled from api-paste.ini over the shared database.
+
+pub mod app;
+mod apps;
+pub mod cli;
+mod error;
+mod extract;
+mod pipeline;
+mod state;
+pub mod telemetry;
+
+pub use app::{Application, BuildOptions};
+pub use state::AppState;

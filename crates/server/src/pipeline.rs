@@ -1,0 +1,119 @@
+//! Builds the HTTP service from api-paste.ini: each mount's app wrapped by its filters,
+//! and a urlmap that dispatches by the longest matching prefix, as Paste does.
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::middleware::from_fn;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tacker_auth::context::keystone_context;
+use tacker_auth::fault::internal_error;
+use tacker_auth::{request_id, ApiFlavor};
+use tacker_common::paste::{prefix_matches, PasteDeploy};
+use tower::ServiceExt;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::apps::AppKind;
+use crate::error::ApiError;
+use crate::AppState;
+
+/// A filter tacker-rs implements, identified by its `paste.filter_factory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FilterKind {
+    RequestId,
+    CatchErrors,
+    KeystoneContext,
+    /// Tacker's extension middleware: our resources are built in, so it adds nothing.
+    Extensions,
+}
+
+impl FilterKind {
+    fn from_factory(factory: &str) -> Result<Self, String> {
+        match factory {
+            "oslo_middleware:RequestId.factory" | "oslo_middleware.request_id:RequestId.factory" => {
+                Ok(FilterKind::RequestId)
+            }
+            "oslo_middleware:CatchErrors.factory" | "oslo_middleware.catch_errors:CatchErrors.factory" => {
+                Ok(FilterKind::CatchErrors)
+            }
+            "tacker.auth:TackerKeystoneContext.factory" => Ok(FilterKind::KeystoneContext),
+            "tacker.api.extensions:extension_middleware_factory" => Ok(FilterKind::Extensions),
+            "keystonemiddleware.auth_token:filter_factory" => Err(
+                "Keystone token validation (keystonemiddleware.auth_token) is not supported by tacker-rs; \
+                 use auth_strategy = noauth until external OAuth2 introspection is available"
+                    .into(),
+            ),
+            "keystonemiddleware.external_oauth2_token:filter_factory" => Err(
+                "external_oauth2_token is not implemented by this tacker-rs release; \
+                 refusing to serve the API unprotected"
+                    .into(),
+            ),
+            other => Err(format!("unknown filter factory '{other}'")),
+        }
+    }
+
+    fn wrap(self, router: Router, flavor: ApiFlavor) -> Router {
+        match self {
+            FilterKind::RequestId => router.layer(from_fn(request_id::layer)),
+            FilterKind::CatchErrors => router.layer(CatchPanicLayer::custom(move |_panic| {
+                tracing::error!("a request handler panicked");
+                internal_error(flavor)
+            })),
+            FilterKind::KeystoneContext => {
+                router.layer(from_fn(move |req, next| keystone_context(flavor, req, next)))
+            }
+            FilterKind::Extensions => router,
+        }
+    }
+}
+
+/// Why api-paste.ini cannot be served.
+#[derive(Debug, thiserror::Error)]
+#[error("api-paste.ini: {mount}: {reason}")]
+pub struct PipelineError {
+    mount: String,
+    reason: String,
+}
+
+/// The whole HTTP service for a resolved api-paste.ini.
+pub fn build(deploy: &PasteDeploy, state: &AppState) -> Result<Router, PipelineError> {
+    let mut mounts = Vec::with_capacity(deploy.mounts.len());
+    for mount in &deploy.mounts {
+        let error = |reason: String| PipelineError {
+            mount: format!("{} ({})", mount.prefix, mount.app.name),
+            reason,
+        };
+        let kind = AppKind::from_factory(&mount.app.factory)
+            .ok_or_else(|| error(format!("unknown app factory '{}'", mount.app.factory)))?;
+        let flavor = kind.flavor();
+        let mut router = kind.router(state.clone());
+        let mut has_request_id = false;
+        for filter in mount.filters.iter().rev() {
+            let filter_kind = FilterKind::from_factory(&filter.factory)
+                .map_err(|reason| error(format!("filter '{}': {reason}", filter.name)))?;
+            has_request_id |= filter_kind == FilterKind::RequestId;
+            router = filter_kind.wrap(router, flavor);
+        }
+        // Every response carries X-Openstack-Request-Id, also from apps Tacker mounts bare
+        // (the version list).
+        if !has_request_id {
+            router = FilterKind::RequestId.wrap(router, flavor);
+        }
+        mounts.push((mount.prefix.clone(), router));
+    }
+    let mounts = Arc::new(mounts);
+    Ok(Router::new().fallback(move |request: Request| dispatch(mounts.clone(), request)))
+}
+
+async fn dispatch(mounts: Arc<Vec<(String, Router)>>, request: Request) -> Response {
+    let path = request.uri().path();
+    match mounts.iter().find(|(prefix, _)| prefix_matches(prefix, path)) {
+        Some((_, router)) => match router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        // Only when api-paste.ini mounts nothing at `/`.
+        None => ApiError::not_found().into_response(),
+    }
+}

@@ -1,0 +1,16 @@
+use std::sync::Arc;
+
+use tacker_common::Config;
+use tacker_db::Database;
+use tacker_vim::VimService;
+
+/// What handlers share, built once at start-up.
+#[derive(Clone)]
+pub struct AppState {
+    /// The loaded configuration.
+    pub config: Arc<Config>,
+    /// The shared database.
+    pub db: Database,
+    /// The VIM registry.
+    pub vims: VimService,
+}

@@ -1,0 +1,146 @@
+//! A tacker-server on a free loopback port over a fresh database.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::Method;
+use serde_json::Value;
+use tacker_common::Config;
+use tacker_db::Database;
+use tacker_server::{Application, BuildOptions};
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+
+use crate::{TestBackend, TestDatabase};
+
+/// The repository's api-paste.ini.
+pub fn repo_api_paste() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../api-paste/api-paste.ini")
+}
+
+/// Writes `<dir>/tacker.conf` for a noauth server on a free port with its data in `dir`;
+/// `extra` is appended (later options win).
+pub fn write_conf(dir: &Path, connection: &str, extra: &str) -> PathBuf {
+    let path = dir.join("tacker.conf");
+    let conf = format!(
+        "[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = 0\nauth_strategy = noauth\nstate_path = {}\n\
+         api_paste_config = {}\n[database]\nconnection = {connection}\n[vim_keys]\nopenstack = $state_path/keys\n{extra}\n",
+        dir.display(),
+        repo_api_paste().display(),
+    );
+    std::fs::write(&path, conf).unwrap();
+    path
+}
+
+/// Options for [`TestApp`].
+pub struct TestAppBuilder {
+    backend: TestBackend,
+    extra_conf: String,
+}
+
+impl TestAppBuilder {
+    /// Appends tacker.conf text (later sections override earlier options).
+    pub fn conf(mut self, text: &str) -> Self {
+        self.extra_conf.push('\n');
+        self.extra_conf.push_str(text);
+        self
+    }
+
+    /// Creates the database, writes tacker.conf, migrates and starts the server.
+    /// `None` when the backend is not available on this machine.
+    pub async fn spawn(self) -> Option<TestApp> {
+        // Server logs in test output on request: TEST_LOG=1.
+        if std::env::var_os("TEST_LOG").is_some() {
+            tacker_server::telemetry::init(true);
+        }
+        let state_dir = tempfile::tempdir().unwrap();
+        let database = TestDatabase::create(self.backend, state_dir.path()).await?;
+        let conf_path = write_conf(state_dir.path(), &database.connection, &self.extra_conf);
+        let config = Config::load(std::slice::from_ref(&conf_path)).unwrap();
+        let app = Application::build(config.clone(), BuildOptions { migrate: true })
+            .await
+            .unwrap();
+        let address = format!("http://{}", app.local_addr().unwrap());
+        let db = app.state().db.clone();
+        let server = tokio::spawn(async move {
+            let _ = app.run_until(std::future::pending()).await;
+        });
+        Some(TestApp {
+            address,
+            client: reqwest::Client::new(),
+            db,
+            config,
+            conf_path,
+            server,
+            _database: database,
+            state_dir,
+        })
+    }
+}
+
+/// A running server and what a test needs to talk to it or look behind it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The server's database, for tests that check what is stored.
+    pub db: Database,
+    pub config: Config,
+    /// The tacker.conf the server was started with.
+    pub conf_path: PathBuf,
+    server: JoinHandle<()>,
+    // Dropped after the server task is aborted (fields drop in declaration order).
+    _database: TestDatabase,
+    pub state_dir: TempDir,
+}
+
+impl TestApp {
+    pub fn builder(backend: TestBackend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            extra_conf: String::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A request as Tacker's noauth admin.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// A request as a user of `project` with the given roles (noauth identity headers).
+    pub fn request_as(
+        &self,
+        project: &str,
+        roles: &str,
+        method: Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.request(method, path)
+            .header("X-User-Id", format!("user-of-{project}"))
+            .header("X-Project-Id", project)
+            .header("X-Roles", roles)
+    }
+
+    /// Sends and returns status and JSON body (Null for an empty body).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
+        };
+        (status, body)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

@@ -1,0 +1,11 @@
+//! The VIM registry: Tacker's `/v1.0/vims` resource rules, credentials encrypted per VIM,
+//! tenant scoping. HTTP-agnostic; the server crate maps [`VimError`] to responses.
+
+mod attrs;
+pub mod auth_cred;
+mod error;
+mod service;
+
+pub use attrs::{parse_create, parse_update, unwrap_body, CreateVim, UpdateVim};
+pub use error::VimError;
+pub use service::{ListQuery, VimService};

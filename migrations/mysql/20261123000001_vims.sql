@@ -1,0 +1,34 @@
+-- VIM registry. One row per VIM; auth_cred holds the credential map with every secret
+-- already fernet-encrypted by the API layer.
+CREATE TABLE vims (
+    id VARCHAR(36) NOT NULL PRIMARY KEY,
+    tenant_id VARCHAR(64) NOT NULL,
+    type VARCHAR(64) NOT NULL,
+    name VARCHAR(255) NOT NULL,
+    description TEXT NOT NULL,
+    auth_url TEXT NOT NULL,
+    vim_project TEXT NOT NULL,
+    auth_cred TEXT NOT NULL,
+    placement_attr TEXT NOT NULL,
+    extra TEXT NOT NULL,
+    shared BOOLEAN NOT NULL DEFAULT FALSE,
+    is_default BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at DATETIME(6) NOT NULL,
+    updated_at DATETIME(6) NULL,
+    -- MySQL has no partial indexes: a generated column that is the tenant for the
+    -- default VIM and NULL otherwise carries the one-default-per-tenant rule.
+    default_tenant_id VARCHAR(64) AS (CASE WHEN is_default THEN tenant_id ELSE NULL END) STORED,
+    CONSTRAINT uniq_vims0tenant_id0name UNIQUE (tenant_id, name),
+    CONSTRAINT uniq_vims0default_per_tenant UNIQUE (default_tenant_id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
+
+-- VNF instances (extended by the lifecycle migrations). The foreign key makes the
+-- "VIM in use" rule hold even against a concurrent delete.
+CREATE TABLE vnf_instances (
+    id VARCHAR(36) NOT NULL PRIMARY KEY,
+    tenant_id VARCHAR(64) NOT NULL,
+    vim_id VARCHAR(36) NULL,
+    created_at DATETIME(6) NOT NULL,
+    INDEX vnf_instances_vim_id (vim_id),
+    CONSTRAINT vnf_instances_vim_fk FOREIGN KEY (vim_id) REFERENCES vims (id) ON DELETE RESTRICT
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;

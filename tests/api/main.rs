@@ -1,0 +1,11 @@
+//! Whole-system tests of the API server over HTTP, on every database backend.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+mod pipeline;
+mod secrets_at_rest;
+mod startup;
+mod tackerclient;
+mod vims_crud;
+mod vims_errors;
+mod vims_scoping;

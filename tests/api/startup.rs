@@ -1,0 +1,187 @@
+//! Start-up refuses what it cannot serve safely, with a message that says what to do.
+
+use std::time::Duration;
+
+use tacker_common::Config;
+use tacker_manage::{Cli, Command, DbAction};
+use tacker_server::{Application, BuildOptions};
+use tacker_testkit::{repo_api_paste, write_conf, TestBackend, TestDatabase};
+
+async fn refuses_unmigrated_until_db_sync(backend: TestBackend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(database) = TestDatabase::create(backend, dir.path()).await else {
+        return;
+    };
+    let conf = write_conf(dir.path(), &database.connection, "");
+    let config = Config::load(std::slice::from_ref(&conf)).unwrap();
+    let err = Application::build(config.clone(), BuildOptions::default())
+        .await
+        .err()
+        .unwrap();
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("tacker-manage") && message.contains("db sync"),
+        "{message}"
+    );
+
+    tacker_manage::run(Cli {
+        config_files: vec![conf.clone()],
+        command: Command::Db {
+            action: DbAction::Sync,
+        },
+    })
+    .await
+    .unwrap();
+    // A second sync is a no-op; `upgrade head` is the tacker-db-manage spelling of it.
+    tacker_manage::run(Cli {
+        config_files: vec![conf],
+        command: Command::Db {
+            action: DbAction::Upgrade {
+                revision: "head".into(),
+            },
+        },
+    })
+    .await
+    .unwrap();
+    let app = Application::build(config, BuildOptions::default()).await.unwrap();
+    app.state().db.close().await;
+}
+
+#[tokio::test]
+async fn unmigrated_sqlite_refuses_to_start() {
+    refuses_unmigrated_until_db_sync(TestBackend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn unmigrated_postgres_refuses_to_start() {
+    refuses_unmigrated_until_db_sync(TestBackend::Postgres).await;
+}
+
+#[tokio::test]
+async fn unmigrated_mysql_refuses_to_start() {
+    refuses_unmigrated_until_db_sync(TestBackend::MySql).await;
+}
+
+async fn build_error(extra_conf: &str, paste: Option<&str>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut extra = extra_conf.to_string();
+    if let Some(paste) = paste {
+        let path = dir.path().join("api-paste.ini");
+        std::fs::write(&path, paste).unwrap();
+        extra.push_str(&format!("\n[DEFAULT]\napi_paste_config = {}\n", path.display()));
+    }
+    let connection = format!("sqlite:///{}/t.sqlite", dir.path().display());
+    let conf = write_conf(dir.path(), &connection, &extra);
+    match Config::load(&[conf]) {
+        Err(e) => e.to_string(),
+        Ok(config) => format!(
+            "{:#}",
+            Application::build(config, BuildOptions { migrate: true })
+                .await
+                .err()
+                .unwrap()
+        ),
+    }
+}
+
+#[tokio::test]
+async fn unknown_filter_factory_stops_start_up() {
+    let paste = std::fs::read_to_string(repo_api_paste()).unwrap().replace(
+        "oslo_middleware:CatchErrors.factory",
+        "mycompany.filters:Audit.factory",
+    );
+    let message = build_error("", Some(&paste)).await;
+    assert!(
+        message.contains("mycompany.filters:Audit.factory") && message.contains("catch_errors"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn keystone_pipeline_without_a_supported_auth_filter_stops_start_up() {
+    let message = build_error("[DEFAULT]\nauth_strategy = keystone\n", None).await;
+    assert!(
+        message.contains("authtoken") && message.contains("not supported"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn bad_option_values_stop_start_up_naming_the_option() {
+    let message = build_error("[DEFAULT]\nbind_port = ninety\n", None).await;
+    assert!(message.contains("[DEFAULT] bind_port"), "{message}");
+    let message = build_error("[database]\nconnection = oracle://scott:tiger@db/orcl\n", None).await;
+    assert!(
+        message.contains("oracle") && !message.contains("tiger"),
+        "{message}"
+    );
+}
+
+/// The all-in-one binary on an empty data folder: creates the SQLite file and the key
+/// folder, migrates, serves, and stops on SIGTERM.
+#[tokio::test]
+async fn all_in_one_binary_starts_on_an_empty_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let state = dir.path().join("data");
+    let conf = dir.path().join("tacker.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\nauth_strategy = noauth\nstate_path = {}\n\
+             api_paste_config = {}\ntransport_url = rabbit://ignored\n[vim_keys]\nopenstack = $state_path/keys\n",
+            state.display(),
+            repo_api_paste().display()
+        ),
+    )
+    .unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tacker"))
+        .arg("--config-file")
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/v1.0/vims.json");
+    let mut answered = None;
+    for _ in 0..100 {
+        if let Ok(response) = client.get(&url).send().await {
+            answered = Some(response.status().as_u16());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answered, Some(200));
+    assert!(state.join("tacker.sqlite").is_file());
+    assert!(state.join("keys").is_dir());
+
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    use tokio::io::AsyncReadExt;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    assert!(
+        stderr.contains("transport_url"),
+        "the unknown option is reported: {stderr}"
+    );
+}
