@@ -32,3 +32,11 @@ CREATE TABLE vnf_instances (
     INDEX vnf_instances_vim_id (vim_id),
     CONSTRAINT vnf_instances_vim_fk FOREIGN KEY (vim_id) REFERENCES vims (id) ON DELETE RESTRICT
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
+
+-- Bumped in the same transaction as every change to vims, so that any process can tell
+-- with one cheap read whether its cached copy of the VIM list is still current.
+CREATE TABLE vims_revision (
+    id INTEGER NOT NULL PRIMARY KEY,
+    revision BIGINT NOT NULL
+);
+INSERT INTO vims_revision (id, revision) VALUES (1, 0);

@@ -30,3 +30,11 @@ CREATE TABLE vnf_instances (
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX vnf_instances_vim_id ON vnf_instances (vim_id);
+
+-- Bumped in the same transaction as every change to vims, so that any process can tell
+-- with one cheap read whether its cached copy of the VIM list is still current.
+CREATE TABLE vims_revision (
+    id INTEGER NOT NULL PRIMARY KEY,
+    revision BIGINT NOT NULL
+);
+INSERT INTO vims_revision (id, revision) VALUES (1, 0);

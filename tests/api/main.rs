@@ -9,3 +9,4 @@ mod tackerclient;
 mod vims_crud;
 mod vims_errors;
 mod vims_scoping;
+mod vims_shared_db;

@@ -1,6 +1,6 @@
 //! Timestamps as Tacker's v1.0 API writes them (Python `str(datetime)`).
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 /// Now, truncated to whole microseconds (what every database backend keeps).
 pub fn now() -> DateTime<Utc> {
@@ -10,10 +10,19 @@ pub fn now() -> DateTime<Utc> {
 
 /// `2024-05-01 10:11:12`, or with `.ffffff` when there are microseconds, as Python prints it.
 pub fn tacker_datetime(t: &DateTime<Utc>) -> String {
-    if t.nanosecond() == 0 {
-        t.format("%Y-%m-%d %H:%M:%S").to_string()
-    } else {
-        t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    // Written out by hand: chrono's strftime parser is measurable in VIM list responses.
+    let date = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    match t.nanosecond() / 1000 {
+        0 => date,
+        micros => format!("{date}.{micros:06}"),
     }
 }
 

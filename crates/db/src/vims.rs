@@ -33,39 +33,8 @@ pub struct VimRow {
 const COLUMNS: &str = "id, tenant_id, type, name, description, auth_url, vim_project, auth_cred, \
                        placement_attr, extra, shared, is_default, created_at, updated_at";
 
-/// Columns a list may filter on by exact match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VimColumn {
-    Id,
-    TenantId,
-    Type,
-    Name,
-    Description,
-    AuthUrl,
-}
-
-impl VimColumn {
-    fn sql(self) -> &'static str {
-        match self {
-            VimColumn::Id => "id",
-            VimColumn::TenantId => "tenant_id",
-            VimColumn::Type => "type",
-            VimColumn::Name => "name",
-            VimColumn::Description => "description",
-            VimColumn::AuthUrl => "auth_url",
-        }
-    }
-}
-
-/// What a list returns: rows matching every condition.
-#[derive(Debug, Clone, Default)]
-pub struct VimFilter {
-    /// Only rows of this tenant, or shared ones (a non-admin caller's scope).
-    pub visible_to_tenant: Option<String>,
-    /// Each column matches any of its values.
-    pub any_of: Vec<(VimColumn, Vec<String>)>,
-    pub is_default: Option<bool>,
-}
+/// Marks a change of the VIM table, inside the changing transaction.
+const BUMP_REVISION: &str = "UPDATE vims_revision SET revision = revision + 1 WHERE id = 1";
 
 impl Database {
     /// Inserts a new VIM, enforcing unique names per tenant and one default per tenant.
@@ -103,6 +72,7 @@ impl Database {
                 .bind(row.updated_at)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(BUMP_REVISION).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -144,6 +114,7 @@ impl Database {
             if updated.rows_affected() == 0 {
                 return Err(DbError::NotFound);
             }
+            sqlx::query(BUMP_REVISION).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -153,18 +124,28 @@ impl Database {
 
     /// Replaces only the stored credentials (key rotation).
     pub async fn update_vim_auth_cred(&self, id: &str, auth_cred: &str) -> Result<(), DbError> {
-        let updated = with_pool!(self, pool, q => {
-            sqlx::query(&q("UPDATE vims SET auth_cred = ? WHERE id = ?"))
+        with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(&q("UPDATE vims SET auth_cred = ? WHERE id = ?"))
                 .bind(auth_cred)
                 .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        if updated == 0 {
-            return Err(DbError::NotFound);
+                .execute(&mut *tx)
+                .await?;
+            if updated.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            sqlx::query(BUMP_REVISION).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
         }
-        Ok(())
+        .await)
+    }
+
+    /// The VIM table's change counter (see `vims_revision`).
+    pub async fn vims_revision(&self) -> Result<i64, DbError> {
+        Ok(with_pool!(self, pool, _q => {
+            sqlx::query_scalar("SELECT revision FROM vims_revision WHERE id = 1").fetch_one(pool).await?
+        }))
     }
 
     /// Deletes a VIM unless a VNF instance uses it.
@@ -185,6 +166,7 @@ impl Database {
             if deleted.rows_affected() == 0 {
                 return Err(DbError::NotFound);
             }
+            sqlx::query(BUMP_REVISION).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -224,37 +206,12 @@ impl Database {
         }))
     }
 
-    /// VIMs matching the filter, oldest first.
-    pub async fn list_vims(&self, filter: &VimFilter) -> Result<Vec<VimRow>, DbError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM vims WHERE 1 = 1");
-        let mut binds: Vec<&str> = Vec::new();
-        if let Some(tenant) = &filter.visible_to_tenant {
-            sql.push_str(" AND (tenant_id = ? OR shared = TRUE)");
-            binds.push(tenant);
-        }
-        for (column, values) in &filter.any_of {
-            if values.is_empty() {
-                continue;
-            }
-            let marks = vec!["?"; values.len()].join(", ");
-            sql.push_str(&format!(" AND {} IN ({marks})", column.sql()));
-            binds.extend(values.iter().map(String::as_str));
-        }
-        if let Some(is_default) = filter.is_default {
-            sql.push_str(if is_default {
-                " AND is_default = TRUE"
-            } else {
-                " AND is_default = FALSE"
-            });
-        }
-        sql.push_str(" ORDER BY created_at, id");
-        Ok(with_pool!(self, pool, q => {
-            let sql = q(&sql);
-            let mut query = sqlx::query_as::<_, VimRow>(&sql);
-            for value in &binds {
-                query = query.bind(*value);
-            }
-            query.fetch_all(pool).await?
+    /// Every VIM, oldest first. Lists are filtered by the caller (the VIM registry keeps
+    /// them cached between changes, see `vims_revision`).
+    pub async fn all_vims(&self) -> Result<Vec<VimRow>, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM vims ORDER BY created_at, id");
+        Ok(with_pool!(self, pool, _q => {
+            sqlx::query_as::<_, VimRow>(&sql).fetch_all(pool).await?
         }))
     }
 

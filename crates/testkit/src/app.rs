@@ -101,6 +101,19 @@ impl TestApp {
         }
     }
 
+    /// A second server process-alike on the same database and key folder (as several
+    /// tacker-server processes share one database); returns its address.
+    pub async fn spawn_peer(&self) -> Peer {
+        let app = Application::build(self.config.clone(), BuildOptions::default())
+            .await
+            .unwrap();
+        let address = format!("http://{}", app.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let _ = app.run_until(std::future::pending()).await;
+        });
+        Peer { address, server }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -136,6 +149,19 @@ impl TestApp {
                 .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
         (status, body)
+    }
+}
+
+/// Another server over a [`TestApp`]'s database; stopped when dropped.
+pub struct Peer {
+    /// `http://127.0.0.1:<port>`
+    pub address: String,
+    server: JoinHandle<()>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.server.abort();
     }
 }
 

@@ -4,8 +4,9 @@
 mod attrs;
 pub mod auth_cred;
 mod error;
+mod list;
 mod service;
 
 pub use attrs::{parse_create, parse_update, unwrap_body, CreateVim, UpdateVim};
 pub use error::VimError;
-pub use service::{ListQuery, VimService};
+pub use service::{ListQuery, VimList, VimService, VimView};

@@ -1,35 +1,29 @@
 //! Register, list, show, update and delete VIMs.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use tacker_common::time::{now, tacker_datetime};
 use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
-use tacker_db::vims::{VimColumn, VimFilter, VimRow};
+use tacker_db::vims::VimRow;
 use tacker_db::Database;
 
 use crate::attrs::{CreateVim, UpdateVim};
 use crate::auth_cred;
+use crate::list::{ListCache, ListFilter};
 use crate::VimError;
 
-/// The VIM attributes a response shows (`shared` is hidden, as in Tacker).
-const VISIBLE: &[&str] = &[
-    "id",
-    "tenant_id",
-    "type",
-    "auth_url",
-    "auth_cred",
-    "vim_project",
-    "name",
-    "description",
-    "status",
-    "placement_attr",
-    "is_default",
-    "created_at",
-    "updated_at",
-    "extra",
-];
+/// A list result: whole views, or only the attributes `fields=` asked for.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum VimList {
+    Full(Vec<Arc<VimView>>),
+    Selected(Vec<Value>),
+}
 
 /// A list request: exact-match filters and the fields to return.
 #[derive(Debug, Clone, Default)]
@@ -46,16 +40,22 @@ pub struct VimService {
     db: Database,
     vault: KeyVault,
     drivers: Vec<String>,
+    list_cache: Arc<ListCache>,
 }
 
 impl VimService {
     /// `drivers` is `[nfvo_vim] vim_drivers`: the types that may be registered.
     pub fn new(db: Database, vault: KeyVault, drivers: Vec<String>) -> Self {
-        VimService { db, vault, drivers }
+        VimService {
+            db,
+            vault,
+            drivers,
+            list_cache: Arc::default(),
+        }
     }
 
     /// Registers a VIM and returns its response view.
-    pub async fn create(&self, ctx: &RequestContext, req: CreateVim) -> Result<Value, VimError> {
+    pub async fn create(&self, ctx: &RequestContext, req: CreateVim) -> Result<VimView, VimError> {
         let tenant_id = owning_tenant(ctx, req.tenant_id.as_deref())?;
         if !self.drivers.iter().any(|d| d == &req.vim_type) {
             return Err(VimError::invalid(
@@ -108,76 +108,30 @@ impl VimService {
             return Err(err.into());
         }
         tracing::info!(vim_id = %id, vim_type = %row.vim_type, "VIM registered");
-        Ok(view(&row))
+        Ok(VimView::from_row(row))
     }
 
     /// One VIM the caller may see; others' VIMs are reported as not found.
-    pub async fn show(&self, ctx: &RequestContext, id: &str) -> Result<Value, VimError> {
-        Ok(view(&self.visible(ctx, id).await?))
+    pub async fn show(&self, ctx: &RequestContext, id: &str) -> Result<VimView, VimError> {
+        Ok(VimView::from_row(self.visible(ctx, id).await?))
     }
 
     /// VIMs the caller may see, filtered, with only the requested fields.
-    pub async fn list(&self, ctx: &RequestContext, query: &ListQuery) -> Result<Vec<Value>, VimError> {
-        let mut filter = VimFilter {
-            visible_to_tenant: (!ctx.is_admin).then(|| ctx.project_id.clone().unwrap_or_default()),
-            ..VimFilter::default()
-        };
-        let mut match_nothing = false;
-        for (key, value) in &query.filters {
-            let column = match key.as_str() {
-                "id" => VimColumn::Id,
-                "tenant_id" => VimColumn::TenantId,
-                "type" => VimColumn::Type,
-                "name" => VimColumn::Name,
-                "description" => VimColumn::Description,
-                "auth_url" => VimColumn::AuthUrl,
-                "is_default" => {
-                    match value.to_ascii_lowercase().as_str() {
-                        "true" | "1" => filter.is_default = Some(true),
-                        "false" | "0" => filter.is_default = Some(false),
-                        _ => {
-                            return Err(VimError::invalid(
-                                "is_default",
-                                format!("'{value}' cannot be converted to boolean"),
-                            ))
-                        }
-                    }
-                    continue;
-                }
-                // Every VIM is ACTIVE; any other status matches nothing.
-                "status" => {
-                    match_nothing |= value != "ACTIVE";
-                    continue;
-                }
-                // Like Tacker, filters on attributes that are not columns are ignored.
-                _ => continue,
-            };
-            match filter.any_of.iter_mut().find(|(c, _)| *c == column) {
-                Some((_, values)) => values.push(value.clone()),
-                None => filter.any_of.push((column, vec![value.clone()])),
-            }
-        }
-        if match_nothing {
-            return Ok(Vec::new());
-        }
-        let rows = self.db.list_vims(&filter).await?;
-        let fields: BTreeSet<&str> = query.fields.iter().map(String::as_str).collect();
-        Ok(rows
+    pub async fn list(&self, ctx: &RequestContext, query: &ListQuery) -> Result<VimList, VimError> {
+        let filters = ListFilter::parse(&query.filters)?;
+        let views = self.list_cache.views(&self.db).await?;
+        let visible = views
             .iter()
-            .map(|row| {
-                let mut item = view(row);
-                if !fields.is_empty() {
-                    if let Value::Object(map) = &mut item {
-                        map.retain(|k, _| fields.contains(k.as_str()));
-                    }
-                }
-                item
-            })
-            .collect())
+            .filter(|v| (ctx.can_see_tenant(&v.tenant_id) || v.shared) && filters.matches(v));
+        if query.fields.is_empty() {
+            return Ok(VimList::Full(visible.cloned().collect()));
+        }
+        let fields: BTreeSet<&str> = query.fields.iter().map(String::as_str).collect();
+        Ok(VimList::Selected(visible.map(|v| v.select(&fields)).collect()))
     }
 
     /// Applies a PUT and returns the new view.
-    pub async fn update(&self, ctx: &RequestContext, id: &str, req: UpdateVim) -> Result<Value, VimError> {
+    pub async fn update(&self, ctx: &RequestContext, id: &str, req: UpdateVim) -> Result<VimView, VimError> {
         let mut row = self.visible(ctx, id).await?;
         if self.db.vim_in_use(id).await? {
             return Err(VimError::InUse(id.into()));
@@ -223,7 +177,7 @@ impl VimService {
             other => other.into(),
         })?;
         tracing::info!(vim_id = %id, "VIM updated");
-        Ok(view(&row))
+        Ok(VimView::from_row(row))
     }
 
     /// Deletes a VIM no VNF uses, then its key file.
@@ -262,7 +216,7 @@ impl VimService {
 
     /// Every VIM id, for maintenance commands.
     pub async fn all_ids(&self) -> Result<Vec<String>, VimError> {
-        let rows = self.db.list_vims(&VimFilter::default()).await?;
+        let rows = self.db.all_vims().await?;
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
@@ -309,34 +263,67 @@ fn deep_merge(base: &mut Map<String, Value>, update: Map<String, Value>) {
     }
 }
 
-/// The response form of a row: visible attributes only, secrets masked.
-fn view(row: &VimRow) -> Value {
-    let mut cred = parse_object(&row.auth_cred);
-    auth_cred::mask(&mut cred);
-    let mut map = Map::new();
-    for attr in VISIBLE {
-        let value = match *attr {
-            "id" => json!(row.id),
-            "tenant_id" => json!(row.tenant_id),
-            "type" => json!(row.vim_type),
-            "auth_url" => json!(row.auth_url),
-            "auth_cred" => Value::Object(cred.clone()),
-            "vim_project" => Value::Object(parse_object(&row.vim_project)),
-            "name" => json!(row.name),
-            "description" => json!(row.description),
-            "status" => json!("ACTIVE"),
-            "placement_attr" => Value::Object(parse_object(&row.placement_attr)),
-            "is_default" => json!(row.is_default),
-            "created_at" => json!(tacker_datetime(&row.created_at)),
-            "updated_at" => row
-                .updated_at
-                .as_ref()
-                .map(tacker_datetime)
-                .map_or(Value::Null, Value::String),
-            "extra" => Value::Object(parse_object(&row.extra)),
-            _ => continue,
-        };
-        map.insert((*attr).into(), value);
+/// The response form of a row: Tacker's visible attributes (`shared` is hidden), secrets
+/// masked. JSON columns are passed through as stored, without re-parsing.
+#[derive(Debug, Serialize)]
+pub struct VimView {
+    /// Not shown (as in Tacker) but needed for scoping.
+    #[serde(skip)]
+    pub(crate) shared: bool,
+    pub(crate) id: String,
+    pub(crate) tenant_id: String,
+    #[serde(rename = "type")]
+    pub(crate) vim_type: String,
+    pub(crate) auth_url: String,
+    pub(crate) auth_cred: Map<String, Value>,
+    pub(crate) vim_project: Box<RawValue>,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) status: &'static str,
+    pub(crate) placement_attr: Box<RawValue>,
+    pub(crate) is_default: bool,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: Option<String>,
+    pub(crate) extra: Box<RawValue>,
+}
+
+impl VimView {
+    pub(crate) fn from_row(row: VimRow) -> Self {
+        let mut auth_cred = parse_object(&row.auth_cred);
+        auth_cred::mask(&mut auth_cred);
+        VimView {
+            auth_cred,
+            vim_project: raw_object(row.vim_project),
+            placement_attr: raw_object(row.placement_attr),
+            extra: raw_object(row.extra),
+            created_at: tacker_datetime(&row.created_at),
+            updated_at: row.updated_at.as_ref().map(tacker_datetime),
+            id: row.id,
+            tenant_id: row.tenant_id,
+            vim_type: row.vim_type,
+            auth_url: row.auth_url,
+            name: row.name,
+            description: row.description,
+            status: "ACTIVE",
+            is_default: row.is_default,
+            shared: row.shared,
+        }
     }
-    Value::Object(map)
+
+    /// Only the named attributes (a list's `fields=`), as a JSON object.
+    fn select(&self, fields: &BTreeSet<&str>) -> Value {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(mut map)) => {
+                map.retain(|k, _| fields.contains(k.as_str()));
+                Value::Object(map)
+            }
+            _ => Value::Null,
+        }
+    }
+}
+
+/// A stored JSON object column, passed through; `{}` if it is not valid JSON.
+fn raw_object(text: String) -> Box<RawValue> {
+    RawValue::from_string(text)
+        .unwrap_or_else(|_| RawValue::from_string("{}".into()).expect("`{}` is valid JSON"))
 }

@@ -3,8 +3,8 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
-use tacker_vim::{parse_create, parse_update, unwrap_body, ListQuery};
+use serde::Serialize;
+use tacker_vim::{parse_create, parse_update, unwrap_body, ListQuery, VimList, VimView};
 
 use crate::error::ApiError;
 use crate::extract::{Ctx, JsonBody};
@@ -20,6 +20,18 @@ const NOT_FILTERS: &[&str] = &[
     "page_reverse",
 ];
 
+/// `{"vim": {...}}`
+#[derive(Serialize)]
+pub struct VimBody {
+    vim: VimView,
+}
+
+/// `{"vims": [...]}`
+#[derive(Serialize)]
+pub struct VimsBody {
+    vims: VimList,
+}
+
 fn resource_id(raw: String) -> String {
     match raw.strip_suffix(".json") {
         Some(id) => id.to_string(),
@@ -31,7 +43,7 @@ pub async fn list(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VimsBody>, ApiError> {
     let mut list = ListQuery::default();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if key == "fields" {
@@ -41,26 +53,26 @@ pub async fn list(
         }
     }
     let vims = state.vims.list(&ctx, &list).await?;
-    Ok(Json(json!({ "vims": vims })))
+    Ok(Json(VimsBody { vims }))
 }
 
 pub async fn create(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     JsonBody(body): JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<VimBody>), ApiError> {
     let request = parse_create(unwrap_body(body)?)?;
     let vim = state.vims.create(&ctx, request).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "vim": vim }))))
+    Ok((StatusCode::CREATED, Json(VimBody { vim })))
 }
 
 pub async fn show(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VimBody>, ApiError> {
     let vim = state.vims.show(&ctx, &resource_id(id)).await?;
-    Ok(Json(json!({ "vim": vim })))
+    Ok(Json(VimBody { vim }))
 }
 
 pub async fn update(
@@ -68,10 +80,10 @@ pub async fn update(
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VimBody>, ApiError> {
     let request = parse_update(unwrap_body(body)?)?;
     let vim = state.vims.update(&ctx, &resource_id(id), request).await?;
-    Ok(Json(json!({ "vim": vim })))
+    Ok(Json(VimBody { vim }))
 }
 
 pub async fn delete(

@@ -1,0 +1,125 @@
+//! The VIM list: a per-process copy of every VIM's view, re-read only when the database's
+//! VIM revision changed (any server or tool that changes a VIM bumps it in the same
+//! transaction), and Tacker's exact-match query filters applied to it.
+
+use std::sync::{Arc, RwLock};
+
+use tacker_db::Database;
+
+use crate::service::VimView;
+use crate::VimError;
+
+type Views = Arc<Vec<Arc<VimView>>>;
+
+/// Every VIM's view as of a database revision.
+#[derive(Debug, Default)]
+pub(crate) struct ListCache {
+    snapshot: RwLock<Option<(i64, Views)>>,
+}
+
+impl ListCache {
+    /// The current views: one small read of the revision, and a full read only after a change.
+    pub(crate) async fn views(&self, db: &Database) -> Result<Views, VimError> {
+        let revision = db.vims_revision().await?;
+        if let Ok(guard) = self.snapshot.read() {
+            if let Some((cached, views)) = guard.as_ref() {
+                if *cached == revision {
+                    return Ok(views.clone());
+                }
+            }
+        }
+        // Read after the revision: the rows are at least as new as `revision`, so a change
+        // racing with this read only causes one more reload later, never a stale answer.
+        let views: Views = Arc::new(
+            db.all_vims()
+                .await?
+                .into_iter()
+                .map(|row| Arc::new(VimView::from_row(row)))
+                .collect(),
+        );
+        if let Ok(mut guard) = self.snapshot.write() {
+            if guard.as_ref().is_none_or(|(cached, _)| *cached < revision) {
+                *guard = Some((revision, views.clone()));
+            }
+        }
+        Ok(views)
+    }
+}
+
+/// An attribute a list may filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attr {
+    Id,
+    TenantId,
+    Type,
+    Name,
+    Description,
+    AuthUrl,
+    IsDefault,
+    Status,
+}
+
+/// `?attr=value` filters: each attribute matches any of its values, all attributes must match.
+#[derive(Debug, Default)]
+pub(crate) struct ListFilter {
+    any_of: Vec<(Attr, Vec<String>)>,
+}
+
+impl ListFilter {
+    /// Like Tacker, keys that are not attributes are ignored; `is_default` values must be booleans.
+    pub(crate) fn parse(pairs: &[(String, String)]) -> Result<Self, VimError> {
+        let mut filter = ListFilter::default();
+        for (key, value) in pairs {
+            let attr = match key.as_str() {
+                "id" => Attr::Id,
+                "tenant_id" => Attr::TenantId,
+                "type" => Attr::Type,
+                "name" => Attr::Name,
+                "description" => Attr::Description,
+                "auth_url" => Attr::AuthUrl,
+                "status" => Attr::Status,
+                "is_default" => {
+                    let normalized = match value.to_ascii_lowercase().as_str() {
+                        "true" | "1" => "true",
+                        "false" | "0" => "false",
+                        _ => {
+                            return Err(VimError::invalid(
+                                "is_default",
+                                format!("'{value}' cannot be converted to boolean"),
+                            ))
+                        }
+                    };
+                    filter.push(Attr::IsDefault, normalized.to_string());
+                    continue;
+                }
+                _ => continue,
+            };
+            filter.push(attr, value.clone());
+        }
+        Ok(filter)
+    }
+
+    fn push(&mut self, attr: Attr, value: String) {
+        match self.any_of.iter_mut().find(|(a, _)| *a == attr) {
+            Some((_, values)) => values.push(value),
+            None => self.any_of.push((attr, vec![value])),
+        }
+    }
+
+    pub(crate) fn matches(&self, view: &VimView) -> bool {
+        self.any_of.iter().all(|(attr, values)| {
+            let actual = match attr {
+                Attr::Id => &view.id,
+                Attr::TenantId => &view.tenant_id,
+                Attr::Type => &view.vim_type,
+                Attr::Name => &view.name,
+                Attr::Description => &view.description,
+                Attr::AuthUrl => &view.auth_url,
+                Attr::IsDefault if view.is_default => "true",
+                Attr::IsDefault => "false",
+                Attr::Status => "ACTIVE",
+            };
+            values.iter().any(|v| v == actual)
+        })
+    }
+}
