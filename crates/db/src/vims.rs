@@ -33,6 +33,25 @@ pub struct VimRow {
 const COLUMNS: &str = "id, tenant_id, type, name, description, auth_url, vim_project, auth_cred, \
                        placement_attr, extra, shared, is_default, created_at, updated_at";
 
+/// Inside a `with_pool!` transaction: fails with `DefaultVimExists` when `row` is to be
+/// its tenant's default and another VIM already is. (The unique index catches races.)
+macro_rules! refuse_second_default {
+    ($tx:ident, $q:ident, $row:expr) => {
+        if $row.is_default {
+            let existing: Option<String> = sqlx::query_scalar(&$q(
+                "SELECT id FROM vims WHERE tenant_id = ? AND is_default = TRUE AND id <> ?",
+            ))
+            .bind(&$row.tenant_id)
+            .bind(&$row.id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            if let Some(id) = existing {
+                return Err(DbError::DefaultVimExists(Some(id)));
+            }
+        }
+    };
+}
+
 /// Marks a change of the VIM table, inside the changing transaction.
 const BUMP_REVISION: &str = "UPDATE vims_revision SET revision = revision + 1 WHERE id = 1";
 
@@ -41,17 +60,7 @@ impl Database {
     pub async fn insert_vim(&self, row: &VimRow) -> Result<(), DbError> {
         let result: Result<(), DbError> = with_pool!(self, pool, q => async {
             let mut tx = pool.begin().await?;
-            if row.is_default {
-                let existing: Option<String> = sqlx::query_scalar(&q(
-                    "SELECT id FROM vims WHERE tenant_id = ? AND is_default = TRUE",
-                ))
-                .bind(&row.tenant_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(id) = existing {
-                    return Err(DbError::DefaultVimExists(Some(id)));
-                }
-            }
+            refuse_second_default!(tx, q, row);
             let sql = format!(
                 "INSERT INTO vims ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             );
@@ -84,18 +93,7 @@ impl Database {
     pub async fn update_vim(&self, row: &VimRow) -> Result<(), DbError> {
         let result: Result<(), DbError> = with_pool!(self, pool, q => async {
             let mut tx = pool.begin().await?;
-            if row.is_default {
-                let existing: Option<String> = sqlx::query_scalar(&q(
-                    "SELECT id FROM vims WHERE tenant_id = ? AND is_default = TRUE AND id <> ?",
-                ))
-                .bind(&row.tenant_id)
-                .bind(&row.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(id) = existing {
-                    return Err(DbError::DefaultVimExists(Some(id)));
-                }
-            }
+            refuse_second_default!(tx, q, row);
             let updated = sqlx::query(&q(
                 "UPDATE vims SET name = ?, description = ?, vim_project = ?, auth_cred = ?, \
                  placement_attr = ?, extra = ?, is_default = ?, updated_at = ? WHERE id = ?",

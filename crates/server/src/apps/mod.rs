@@ -4,6 +4,7 @@ pub mod unimplemented;
 pub mod v1_0;
 pub mod versions;
 
+use axum::http::{header, HeaderMap};
 use axum::Router;
 use tacker_auth::ApiFlavor;
 
@@ -70,4 +71,13 @@ impl AppKind {
             AppKind::Unimplemented(name) => unimplemented::router(name),
         }
     }
+}
+
+/// The base URL clients used (for links in version and index documents).
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
 }

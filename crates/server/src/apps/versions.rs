@@ -1,10 +1,11 @@
 //! `GET /`: the API versions, as Tacker's Versions app lists them.
 
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::base_url;
 use crate::error::ApiError;
 
 pub fn router() -> Router {
@@ -14,13 +15,9 @@ pub fn router() -> Router {
 }
 
 async fn versions(headers: HeaderMap) -> Json<Value> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
     Json(json!({"versions": [{
         "id": "v1.0",
         "status": "CURRENT",
-        "links": [{"rel": "self", "href": format!("http://{host}/v1.0")}],
+        "links": [{"rel": "self", "href": format!("{}/v1.0", base_url(&headers))}],
     }]}))
 }

@@ -3,11 +3,12 @@
 mod vims;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::base_url;
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -38,13 +39,9 @@ pub fn router(state: AppState) -> Router {
 
 /// `GET /v1.0`: the resources of this API version.
 async fn index(headers: HeaderMap) -> Json<Value> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
     Json(json!({"resources": [{
         "name": "vim",
         "collection": "vims",
-        "links": [{"rel": "self", "href": format!("http://{host}/v1.0/vims")}],
+        "links": [{"rel": "self", "href": format!("{}/v1.0/vims", base_url(&headers))}],
     }]}))
 }
