@@ -99,9 +99,32 @@ async fn unknown_filter_factory_stops_start_up() {
 
 #[tokio::test]
 async fn keystone_pipeline_without_a_supported_auth_filter_stops_start_up() {
+    let paste = std::fs::read_to_string(repo_api_paste()).unwrap().replace(
+        "keystonemiddleware.external_oauth2_token:filter_factory",
+        "keystonemiddleware.auth_token:filter_factory",
+    );
+    let message = build_error("[DEFAULT]\nauth_strategy = keystone\n", Some(&paste)).await;
+    assert!(
+        message.contains("external_oauth2_token") && message.contains("not supported"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn keystone_pipeline_needs_the_introspection_options() {
     let message = build_error("[DEFAULT]\nauth_strategy = keystone\n", None).await;
     assert!(
-        message.contains("authtoken") && message.contains("not supported"),
+        message.contains("[ext_oauth2_auth] introspect_endpoint: is required"),
+        "{message}"
+    );
+    let message = build_error(
+        "[DEFAULT]\nauth_strategy = keystone\n[ext_oauth2_auth]\nintrospect_endpoint = https://as/i\naudience = https://as\n\
+         client_id = tacker\nauth_method = private_key_jwt\njwt_algorithm = RS256\njwt_key_file = /nonexistent.pem\n",
+        None,
+    )
+    .await;
+    assert!(
+        message.contains("jwt_key_file") && message.contains("/nonexistent.pem"),
         "{message}"
     );
 }

@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod fault;
+pub mod oauth2;
 pub mod request_id;
 
 pub use fault::{fault, ApiFlavor};

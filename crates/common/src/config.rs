@@ -88,8 +88,132 @@ pub struct Config {
     pub vim_drivers: Vec<String>,
     /// `[oslo_middleware] max_request_body_size`: the largest request body accepted, in bytes.
     pub max_request_body_size: usize,
+    /// `[oslo_policy] policy_file`, resolved against the configuration files' folders; a
+    /// missing file means Tacker's default rules only.
+    pub policy_file: PathBuf,
+    /// `[ext_oauth2_auth]`
+    pub ext_oauth2: ExtOAuth2Options,
     /// Options present in the files that tacker-rs does not use, as `[section] option`.
     pub ignored_options: Vec<String>,
+}
+
+/// `[ext_oauth2_auth]`: keystonemiddleware's external_oauth2_token options (inbound token
+/// introspection) plus Tacker's outbound ones. Empty values count as unset, as there.
+#[derive(Debug, Clone, Default)]
+pub struct ExtOAuth2Options {
+    /// Tacker's switch for its own outbound tokens.
+    pub use_ext_oauth2_auth: bool,
+    /// Outbound: the token endpoint for client-credentials tokens.
+    pub token_endpoint: Option<String>,
+    /// Outbound: the scope to ask for.
+    pub scope: Option<String>,
+    pub introspect_endpoint: Option<String>,
+    pub audience: Option<String>,
+    /// client_secret_basic (default), client_secret_post, tls_client_auth, private_key_jwt, client_secret_jwt.
+    pub auth_method: String,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub certfile: Option<PathBuf>,
+    pub keyfile: Option<PathBuf>,
+    pub cafile: Option<PathBuf>,
+    pub insecure: bool,
+    /// Seconds; tacker-rs bounds the introspection call even when unset (10 s).
+    pub http_connect_timeout: Option<u64>,
+    pub thumbprint_verify: bool,
+    pub jwt_key_file: Option<PathBuf>,
+    pub jwt_algorithm: Option<String>,
+    pub jwt_bearer_time_out: u64,
+    pub mapping_project_id: Option<String>,
+    pub mapping_project_name: Option<String>,
+    pub mapping_project_domain_id: Option<String>,
+    pub mapping_project_domain_name: Option<String>,
+    pub mapping_user_id: String,
+    pub mapping_user_name: String,
+    pub mapping_user_domain_id: Option<String>,
+    pub mapping_user_domain_name: Option<String>,
+    pub mapping_roles: Option<String>,
+    pub mapping_system_scope: Option<String>,
+    pub mapping_expires_at: Option<String>,
+    /// Seconds an introspection result is reused (never past the token's `exp`); -1 or 0 disables.
+    pub token_cache_time: i64,
+    /// tacker-rs: the most tokens the cache holds.
+    pub token_cache_size: u64,
+}
+
+impl ExtOAuth2Options {
+    fn from_ini(files: &IniFiles) -> Result<Self, ConfigError> {
+        const S: &str = "ext_oauth2_auth";
+        let text = |option: &str| -> Result<Option<String>, ConfigError> {
+            Ok(files.get(S, option)?.filter(|v| !v.trim().is_empty()))
+        };
+        let path =
+            |option: &str| -> Result<Option<PathBuf>, ConfigError> { Ok(text(option)?.map(PathBuf::from)) };
+        let auth_method = string(files, S, "auth_method", "client_secret_basic")?;
+        const METHODS: &[&str] = &[
+            "client_secret_basic",
+            "client_secret_post",
+            "tls_client_auth",
+            "private_key_jwt",
+            "client_secret_jwt",
+        ];
+        if !METHODS.contains(&auth_method.as_str()) {
+            return Err(ConfigError::invalid(
+                S,
+                "auth_method",
+                &auth_method,
+                &format!("must be one of {}", METHODS.join(", ")),
+            ));
+        }
+        let seconds = |s: &str| {
+            s.parse::<u64>()
+                .map_err(|_| "must be a whole number of seconds".to_string())
+        };
+        Ok(ExtOAuth2Options {
+            use_ext_oauth2_auth: parsed(files, S, "use_ext_oauth2_auth", false, parse_bool)?,
+            token_endpoint: text("token_endpoint")?,
+            scope: text("scope")?,
+            introspect_endpoint: text("introspect_endpoint")?,
+            audience: text("audience")?,
+            auth_method,
+            client_id: text("client_id")?,
+            client_secret: text("client_secret")?,
+            certfile: path("certfile")?,
+            keyfile: path("keyfile")?,
+            cafile: path("cafile")?,
+            insecure: parsed(files, S, "insecure", false, parse_bool)?,
+            http_connect_timeout: match text("http_connect_timeout")? {
+                Some(v) => {
+                    Some(seconds(&v).map_err(|r| ConfigError::invalid(S, "http_connect_timeout", &v, &r))?)
+                }
+                None => None,
+            },
+            thumbprint_verify: parsed(files, S, "thumbprint_verify", false, parse_bool)?,
+            jwt_key_file: path("jwt_key_file")?,
+            jwt_algorithm: text("jwt_algorithm")?,
+            jwt_bearer_time_out: parsed(files, S, "jwt_bearer_time_out", 3600, seconds)?,
+            mapping_project_id: text("mapping_project_id")?,
+            mapping_project_name: text("mapping_project_name")?,
+            mapping_project_domain_id: text("mapping_project_domain_id")?,
+            mapping_project_domain_name: text("mapping_project_domain_name")?,
+            mapping_user_id: text("mapping_user_id")?.unwrap_or_else(|| "client_id".into()),
+            mapping_user_name: text("mapping_user_name")?.unwrap_or_else(|| "username".into()),
+            mapping_user_domain_id: text("mapping_user_domain_id")?,
+            mapping_user_domain_name: text("mapping_user_domain_name")?,
+            mapping_roles: text("mapping_roles")?,
+            mapping_system_scope: text("mapping_system_scope")?,
+            mapping_expires_at: text("mapping_expires_at")?,
+            token_cache_time: parsed(files, S, "token_cache_time", 300, |s| {
+                s.parse::<i64>()
+                    .map_err(|_| "must be a number of seconds".to_string())
+            })?,
+            token_cache_size: parsed(files, S, "token_cache_size", 10_000, |s| {
+                s.parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| "must be a positive number".to_string())
+            })?,
+        })
+    }
 }
 
 impl Config {
@@ -170,6 +294,11 @@ impl Config {
                     .filter(|n| *n > 0)
                     .ok_or_else(|| "must be a positive number of bytes".to_string())
             })?,
+            policy_file: resolve_near_config(
+                files.files(),
+                &string(files, "oslo_policy", "policy_file", "policy.yaml")?,
+            ),
+            ext_oauth2: ExtOAuth2Options::from_ini(files)?,
             state_path,
             ignored_options: Vec::new(),
         };
@@ -272,6 +401,20 @@ mod tests {
                 "[keystone_authtoken] auth_url".to_string()
             ]
         );
+    }
+
+    #[test]
+    fn ext_oauth2_options_follow_keystonemiddleware() {
+        let c = config("[ext_oauth2_auth]\nintrospect_endpoint = https://as/introspect\nclient_secret =\n")
+            .unwrap();
+        assert_eq!(c.ext_oauth2.auth_method, "client_secret_basic");
+        assert_eq!(c.ext_oauth2.mapping_user_id, "client_id");
+        assert_eq!(c.ext_oauth2.token_cache_time, 300);
+        assert_eq!(c.ext_oauth2.client_secret, None, "empty counts as unset");
+        let err = config("[ext_oauth2_auth]\nauth_method = magic\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[ext_oauth2_auth] auth_method"), "{err}");
     }
 
     #[test]

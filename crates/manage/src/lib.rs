@@ -125,7 +125,9 @@ async fn keys(config: &Config, action: KeyAction) -> anyhow::Result<()> {
             }
             let db = connect(config).await?;
             db.ensure_migrated().await?;
-            let service = VimService::new(db.clone(), vault, config.vim_drivers.clone());
+            // Maintenance runs as the operator: policy does not apply to key rotation.
+            let policy = std::sync::Arc::new(tacker_policy::Enforcer::defaults());
+            let service = VimService::new(db.clone(), vault, config.vim_drivers.clone(), policy);
             let ids = if all {
                 service.all_ids().await?
             } else {

@@ -9,6 +9,7 @@ use tacker_common::paste::PasteDeploy;
 use tacker_common::Config;
 use tacker_crypto::KeyVault;
 use tacker_db::{url::redact, Database, PoolSettings};
+use tacker_policy::Enforcer;
 use tacker_vim::VimService;
 use tokio::net::TcpListener;
 
@@ -50,8 +51,10 @@ impl Application {
         vault.ensure_dir().context("[vim_keys] openstack")?;
 
         let deploy = PasteDeploy::load(&config.api_paste_config, "tacker", config.auth_strategy)?;
+        let policy = Arc::new(Enforcer::load(&config.policy_file)?);
         let state = AppState {
-            vims: VimService::new(db.clone(), vault, config.vim_drivers.clone()),
+            vims: VimService::new(db.clone(), vault, config.vim_drivers.clone(), policy.clone()),
+            policy,
             db,
             config: Arc::new(config),
         };

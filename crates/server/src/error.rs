@@ -35,6 +35,7 @@ impl From<VimError> for ApiError {
         let message = err.to_string();
         match err {
             VimError::BadRequest(_) => ApiError::Shown(StatusCode::BAD_REQUEST, "HTTPBadRequest", message),
+            VimError::Forbidden(_) => ApiError::Shown(StatusCode::FORBIDDEN, "PolicyNotAuthorized", message),
             VimError::NotFound(_) => ApiError::Shown(StatusCode::NOT_FOUND, "VimNotFoundException", message),
             VimError::DuplicateName => ApiError::Shown(StatusCode::CONFLICT, "DuplicateEntity", message),
             VimError::DefaultExists(_) => {

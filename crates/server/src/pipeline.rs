@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tacker_auth::context::keystone_context;
 use tacker_auth::fault::internal_error;
+use tacker_auth::oauth2::{external_oauth2_token, ExternalOAuth2};
 use tacker_auth::{request_id, ApiFlavor};
 use tacker_common::paste::{prefix_matches, PasteDeploy};
 use tower::ServiceExt;
@@ -26,6 +27,8 @@ enum FilterKind {
     KeystoneContext,
     /// Tacker's extension middleware: our resources are built in, so it adds nothing.
     Extensions,
+    /// keystonemiddleware's external_oauth2_token: RFC 7662 introspection.
+    ExternalOAuth2,
 }
 
 impl FilterKind {
@@ -41,19 +44,15 @@ impl FilterKind {
             "tacker.api.extensions:extension_middleware_factory" => Ok(FilterKind::Extensions),
             "keystonemiddleware.auth_token:filter_factory" => Err(
                 "Keystone token validation (keystonemiddleware.auth_token) is not supported by tacker-rs; \
-                 use auth_strategy = noauth until external OAuth2 introspection is available"
+                 use keystonemiddleware.external_oauth2_token:filter_factory with [ext_oauth2_auth]"
                     .into(),
             ),
-            "keystonemiddleware.external_oauth2_token:filter_factory" => Err(
-                "external_oauth2_token is not implemented by this tacker-rs release; \
-                 refusing to serve the API unprotected"
-                    .into(),
-            ),
+            "keystonemiddleware.external_oauth2_token:filter_factory" => Ok(FilterKind::ExternalOAuth2),
             other => Err(format!("unknown filter factory '{other}'")),
         }
     }
 
-    fn wrap(self, router: Router, flavor: ApiFlavor) -> Router {
+    fn wrap(self, router: Router, flavor: ApiFlavor, oauth2: Option<&Arc<ExternalOAuth2>>) -> Router {
         match self {
             FilterKind::RequestId => router.layer(from_fn(request_id::layer)),
             FilterKind::CatchErrors => router.layer(CatchPanicLayer::custom(move |_panic| {
@@ -64,6 +63,16 @@ impl FilterKind {
                 router.layer(from_fn(move |req, next| keystone_context(flavor, req, next)))
             }
             FilterKind::Extensions => router,
+            FilterKind::ExternalOAuth2 => match oauth2 {
+                Some(filter) => {
+                    let filter = filter.clone();
+                    router.layer(from_fn(move |req, next| {
+                        external_oauth2_token(filter.clone(), flavor, req, next)
+                    }))
+                }
+                // `build` creates the filter before wrapping with it.
+                None => router,
+            },
         }
     }
 }
@@ -79,6 +88,8 @@ pub struct PipelineError {
 /// The whole HTTP service for a resolved api-paste.ini.
 pub fn build(deploy: &PasteDeploy, state: &AppState) -> Result<Router, PipelineError> {
     let mut mounts = Vec::with_capacity(deploy.mounts.len());
+    // One introspection filter (and token cache) for every pipeline that names it.
+    let mut oauth2: Option<Arc<ExternalOAuth2>> = None;
     for mount in &deploy.mounts {
         let error = |reason: String| PipelineError {
             mount: format!("{} ({})", mount.prefix, mount.app.name),
@@ -93,12 +104,17 @@ pub fn build(deploy: &PasteDeploy, state: &AppState) -> Result<Router, PipelineE
             let filter_kind = FilterKind::from_factory(&filter.factory)
                 .map_err(|reason| error(format!("filter '{}': {reason}", filter.name)))?;
             has_request_id |= filter_kind == FilterKind::RequestId;
-            router = filter_kind.wrap(router, flavor);
+            if filter_kind == FilterKind::ExternalOAuth2 && oauth2.is_none() {
+                let filter = ExternalOAuth2::from_options(&state.config.ext_oauth2)
+                    .map_err(|e| error(format!("filter '{}': {e}", filter.name)))?;
+                oauth2 = Some(Arc::new(filter));
+            }
+            router = filter_kind.wrap(router, flavor, oauth2.as_ref());
         }
         // Every response carries X-Openstack-Request-Id, also from apps Tacker mounts bare
         // (the version list).
         if !has_request_id {
-            router = FilterKind::RequestId.wrap(router, flavor);
+            router = FilterKind::RequestId.wrap(router, flavor, None);
         }
         mounts.push((mount.prefix.clone(), router));
     }

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use tacker_common::Config;
 use tacker_db::Database;
+use tacker_policy::Enforcer;
 use tacker_vim::VimService;
 
 /// What handlers share, built once at start-up.
@@ -11,6 +12,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The shared database.
     pub db: Database,
+    /// The policy rules in force.
+    pub policy: Arc<Enforcer>,
     /// The VIM registry.
     pub vims: VimService,
 }

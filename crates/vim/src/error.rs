@@ -10,6 +10,9 @@ pub enum VimError {
     /// 404 `VimNotFoundException`.
     #[error("Specified VIM id {0} is invalid. Please verify and pass a valid VIM id")]
     NotFound(String),
+    /// 403 `PolicyNotAuthorized` (Tacker answers 500 here).
+    #[error("Policy doesn't allow {0} to be performed.")]
+    Forbidden(String),
     /// 409 `DuplicateEntity`.
     #[error("vim already exist with given ['tenant_id', 'name']")]
     DuplicateName,

@@ -11,6 +11,7 @@ use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
 use tacker_db::vims::VimRow;
 use tacker_db::Database;
+use tacker_policy::Enforcer;
 
 use crate::attrs::{CreateVim, UpdateVim};
 use crate::auth_cred;
@@ -40,16 +41,18 @@ pub struct VimService {
     db: Database,
     vault: KeyVault,
     drivers: Vec<String>,
+    policy: Arc<Enforcer>,
     list_cache: Arc<ListCache>,
 }
 
 impl VimService {
     /// `drivers` is `[nfvo_vim] vim_drivers`: the types that may be registered.
-    pub fn new(db: Database, vault: KeyVault, drivers: Vec<String>) -> Self {
+    pub fn new(db: Database, vault: KeyVault, drivers: Vec<String>, policy: Arc<Enforcer>) -> Self {
         VimService {
             db,
             vault,
             drivers,
+            policy,
             list_cache: Arc::default(),
         }
     }
@@ -57,6 +60,9 @@ impl VimService {
     /// Registers a VIM and returns its response view.
     pub async fn create(&self, ctx: &RequestContext, req: CreateVim) -> Result<VimView, VimError> {
         let tenant_id = owning_tenant(ctx, req.tenant_id.as_deref())?;
+        if !self.allowed(ctx, "create_vim", &tenant_id) {
+            return Err(VimError::Forbidden("create_vim".into()));
+        }
         if !self.drivers.iter().any(|d| d == &req.vim_type) {
             return Err(VimError::invalid(
                 "type",
@@ -113,16 +119,18 @@ impl VimService {
 
     /// One VIM the caller may see; others' VIMs are reported as not found.
     pub async fn show(&self, ctx: &RequestContext, id: &str) -> Result<VimView, VimError> {
-        Ok(VimView::from_row(self.visible(ctx, id).await?))
+        Ok(VimView::from_row(self.visible(ctx, id, "get_vim").await?))
     }
 
     /// VIMs the caller may see, filtered, with only the requested fields.
     pub async fn list(&self, ctx: &RequestContext, query: &ListQuery) -> Result<VimList, VimError> {
         let filters = ListFilter::parse(&query.filters)?;
         let views = self.list_cache.views(&self.db).await?;
-        let visible = views
-            .iter()
-            .filter(|v| (ctx.can_see_tenant(&v.tenant_id) || v.shared) && filters.matches(v));
+        let visible = views.iter().filter(|v| {
+            (ctx.can_see_tenant(&v.tenant_id) || v.shared)
+                && filters.matches(v)
+                && self.allowed(ctx, "get_vim", &v.tenant_id)
+        });
         if query.fields.is_empty() {
             return Ok(VimList::Full(visible.cloned().collect()));
         }
@@ -132,7 +140,7 @@ impl VimService {
 
     /// Applies a PUT and returns the new view.
     pub async fn update(&self, ctx: &RequestContext, id: &str, req: UpdateVim) -> Result<VimView, VimError> {
-        let mut row = self.visible(ctx, id).await?;
+        let mut row = self.visible(ctx, id, "update_vim").await?;
         if self.db.vim_in_use(id).await? {
             return Err(VimError::InUse(id.into()));
         }
@@ -182,7 +190,7 @@ impl VimService {
 
     /// Deletes a VIM no VNF uses, then its key file.
     pub async fn delete(&self, ctx: &RequestContext, id: &str) -> Result<(), VimError> {
-        self.visible(ctx, id).await?;
+        self.visible(ctx, id, "delete_vim").await?;
         self.db.delete_vim(id).await.map_err(|e| match e {
             tacker_db::DbError::NotFound => VimError::NotFound(id.into()),
             other => other.into(),
@@ -220,12 +228,23 @@ impl VimService {
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
-    /// The row if it exists and the caller may see it; otherwise not found.
-    async fn visible(&self, ctx: &RequestContext, id: &str) -> Result<VimRow, VimError> {
+    /// The row if it exists, the caller may see it and policy allows `action` on it;
+    /// otherwise not found, so that other projects' VIMs stay hidden.
+    async fn visible(&self, ctx: &RequestContext, id: &str, action: &str) -> Result<VimRow, VimError> {
         match self.db.get_vim(id).await? {
-            Some(row) if ctx.can_see_tenant(&row.tenant_id) || row.shared => Ok(row),
+            Some(row)
+                if (ctx.can_see_tenant(&row.tenant_id) || row.shared)
+                    && self.allowed(ctx, action, &row.tenant_id) =>
+            {
+                Ok(row)
+            }
             _ => Err(VimError::NotFound(id.into())),
         }
+    }
+
+    fn allowed(&self, ctx: &RequestContext, action: &str, tenant_id: &str) -> bool {
+        self.policy
+            .enforce(action, &Enforcer::project_target(tenant_id), ctx)
     }
 }
 

@@ -1,0 +1,294 @@
+//! The `external_oauth2_token` filter: Bearer token → introspection (cached) → `active`,
+//! `exp` and certificate-binding checks → identity headers for `keystonecontext`.
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tacker_common::ExtOAuth2Options;
+
+use super::cache::TokenCache;
+use super::client_auth::ClientAuth;
+use super::http::http_client;
+use super::introspect::Introspector;
+use super::mapping::{ClaimMapping, Identity, Scope};
+use super::OAuth2ConfigError;
+use crate::fault::{fault, ApiFlavor};
+
+/// The DER certificate the client presented on this TLS connection, put into the
+/// request's extensions by the TLS acceptor.
+#[derive(Debug, Clone)]
+pub struct PeerCertificate(pub Arc<Vec<u8>>);
+
+/// Identity headers a client could send to impersonate someone; removed before the token
+/// decides them (keystonemiddleware's list, plus OpenStack-System-Scope, which it forgets).
+const SPOOFABLE: &[&str] = &[
+    "x-service-catalog",
+    "x-identity-status",
+    "x-service-identity-status",
+    "x-is-admin-project",
+    "x-role",
+    "x-roles",
+    "x-service-roles",
+    "x-user",
+    "x-tenant-id",
+    "x-tenant-name",
+    "x-tenant",
+    "x-domain-id",
+    "x-domain-name",
+    "x-project-id",
+    "x-project-name",
+    "x-project-domain-id",
+    "x-project-domain-name",
+    "x-user-id",
+    "x-user-name",
+    "x-user-domain-id",
+    "x-user-domain-name",
+    "x-service-domain-id",
+    "x-service-domain-name",
+    "x-service-project-id",
+    "x-service-project-name",
+    "x-service-project-domain-id",
+    "x-service-project-domain-name",
+    "x-service-user-id",
+    "x-service-user-name",
+    "x-service-user-domain-id",
+    "x-service-user-domain-name",
+    "openstack-system-scope",
+];
+
+/// Everything the filter needs, built once at start-up and shared by every pipeline.
+pub struct ExternalOAuth2 {
+    cache: TokenCache,
+    mapping: ClaimMapping,
+    thumbprint_verify: bool,
+    www_authenticate: HeaderValue,
+}
+
+impl ExternalOAuth2 {
+    /// Checks the options as keystonemiddleware does at start-up (and the mappings, which
+    /// it only discovers per request).
+    pub fn from_options(o: &ExtOAuth2Options) -> Result<Self, OAuth2ConfigError> {
+        let endpoint = o
+            .introspect_endpoint
+            .clone()
+            .ok_or_else(|| OAuth2ConfigError::new("introspect_endpoint", "is required"))?;
+        let audience = o
+            .audience
+            .clone()
+            .ok_or_else(|| OAuth2ConfigError::new("audience", "is required"))?;
+        let auth = ClientAuth::from_options(o, &audience)?;
+        let www_authenticate = HeaderValue::from_str(&format!("Authorization OAuth 2.0 uri=\"{audience}\""))
+            .map_err(|_| OAuth2ConfigError::new("audience", "cannot be used in a header"))?;
+        let introspector = Introspector::new(http_client(o)?, endpoint, auth);
+        Ok(ExternalOAuth2 {
+            cache: TokenCache::new(introspector, o.token_cache_time, o.token_cache_size),
+            mapping: ClaimMapping::from_options(o)?,
+            thumbprint_verify: o.thumbprint_verify,
+            www_authenticate,
+        })
+    }
+
+    fn unauthorized(&self, flavor: ApiFlavor, message: &str) -> Response {
+        let mut response = fault(flavor, StatusCode::UNAUTHORIZED, "HTTPUnauthorized", message);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, self.www_authenticate.clone());
+        response
+    }
+
+    /// Decides a request: the identity, or the response that refuses it.
+    async fn authenticate(
+        &self,
+        flavor: ApiFlavor,
+        token: Option<&str>,
+        peer: Option<&PeerCertificate>,
+    ) -> Result<Identity, Response> {
+        let Some(token) = token else {
+            tracing::info!("request without a Bearer token");
+            return Err(self.unauthorized(flavor, "The request you have made requires authentication."));
+        };
+        let introspection = self.cache.introspect(token).await.map_err(|e| {
+            tracing::error!(error = %e, "token introspection failed");
+            fault(
+                flavor,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The authorization server could not check the token; try again later.",
+            )
+        })?;
+        if !introspection.active {
+            tracing::info!("inactive token");
+            return Err(self.unauthorized(flavor, "The token is not active."));
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        let forbidden = |e: super::MappingError| {
+            tracing::warn!(reason = %e, "token claims refused");
+            fault(flavor, StatusCode::FORBIDDEN, "HTTPForbidden", &e.0)
+        };
+        let mapped_expiry = self
+            .mapping
+            .expires_at(&introspection.claims)
+            .map_err(forbidden)?;
+        if introspection
+            .exp()
+            .into_iter()
+            .chain(mapped_expiry)
+            .any(|exp| exp <= now)
+        {
+            tracing::info!("expired token");
+            return Err(self.unauthorized(flavor, "The token has expired."));
+        }
+        if self.thumbprint_verify {
+            check_thumbprint(peer, &introspection.claims).map_err(|why| {
+                tracing::warn!(reason = why, "certificate-bound token refused");
+                self.unauthorized(
+                    flavor,
+                    "The token is not bound to the certificate of this connection.",
+                )
+            })?;
+        }
+        self.mapping.map(&introspection.claims).map_err(forbidden)
+    }
+}
+
+/// RFC 8705: `cnf.x5t#S256` equals the base64url SHA-256 of this connection's client
+/// certificate; without a certificate the check fails (closed).
+fn check_thumbprint(
+    peer: Option<&PeerCertificate>,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<(), &'static str> {
+    let expected = claims
+        .get("cnf")
+        .and_then(|c| c.get("x5t#S256"))
+        .and_then(Value::as_str)
+        .ok_or("the token has no cnf.x5t#S256")?;
+    let certificate = peer.ok_or("no client certificate on this connection")?;
+    let actual =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(certificate.0.as_slice()));
+    if actual == expected {
+        Ok(())
+    } else {
+        Err("thumbprint mismatch")
+    }
+}
+
+/// `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235).
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), value);
+    }
+}
+
+/// The identity as the headers keystonemiddleware sets for the downstream context filter.
+fn set_identity_headers(headers: &mut HeaderMap, identity: &Identity) {
+    let roles = identity.roles.join(",");
+    set(headers, "x-identity-status", "Confirmed");
+    set(headers, "x-roles", &roles);
+    set(headers, "x-role", &roles);
+    set(headers, "x-user-id", &identity.user_id);
+    set(headers, "x-user-name", &identity.user_name);
+    set(headers, "x-user", &identity.user_name);
+    set(headers, "x-user-domain-id", &identity.user_domain_id);
+    set(headers, "x-user-domain-name", &identity.user_domain_name);
+    if identity.roles.iter().any(|r| r.eq_ignore_ascii_case("admin")) {
+        set(headers, "x-is-admin-project", "true");
+    }
+    match &identity.scope {
+        Scope::System => set(headers, "openstack-system-scope", "all"),
+        Scope::Project {
+            id,
+            name,
+            domain_id,
+            domain_name,
+        } => {
+            set(headers, "x-project-id", id);
+            set(headers, "x-project-name", name);
+            set(headers, "x-project-domain-id", domain_id);
+            set(headers, "x-project-domain-name", domain_name);
+            set(headers, "x-tenant-id", id);
+            set(headers, "x-tenant-name", name);
+            set(headers, "x-tenant", id);
+        }
+        Scope::Domain { id, name } => {
+            set(headers, "x-domain-id", id);
+            set(headers, "x-domain-name", name);
+        }
+    }
+}
+
+/// The middleware; apply with `from_fn(move |req, next| external_oauth2_token(state.clone(), flavor, req, next))`.
+pub async fn external_oauth2_token(
+    filter: Arc<ExternalOAuth2>,
+    flavor: ApiFlavor,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    for name in SPOOFABLE {
+        request.headers_mut().remove(*name);
+    }
+    let token = bearer_token(request.headers()).map(str::to_string);
+    let peer = request.extensions().get::<PeerCertificate>().cloned();
+    let identity = match filter.authenticate(flavor, token.as_deref(), peer.as_ref()).await {
+        Ok(identity) => identity,
+        Err(response) => return response,
+    };
+    set_identity_headers(request.headers_mut(), &identity);
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, filter.www_authenticate.clone());
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbprint_must_match_the_connection_certificate() {
+        let der = b"certificate bytes".to_vec();
+        let thumb = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(&der));
+        let claims = serde_json::json!({"cnf": {"x5t#S256": thumb}})
+            .as_object()
+            .unwrap()
+            .clone();
+        let peer = PeerCertificate(Arc::new(der));
+        assert_eq!(check_thumbprint(Some(&peer), &claims), Ok(()));
+        assert!(
+            check_thumbprint(None, &claims).is_err(),
+            "fails closed without a certificate"
+        );
+        let other = PeerCertificate(Arc::new(b"other".to_vec()));
+        assert!(check_thumbprint(Some(&other), &claims).is_err());
+        assert!(check_thumbprint(Some(&peer), &serde_json::Map::new()).is_err());
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_needs_a_token() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc"));
+        assert_eq!(bearer_token(&headers), Some("abc"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&headers), None);
+    }
+}

@@ -1,0 +1,188 @@
+//! Tacker's defaults overlaid with the operator's policy file, and the `enforce` call.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::Value;
+use tacker_common::RequestContext;
+
+use crate::defaults;
+use crate::rule::{parse, Rule, Scope};
+
+/// The attributes of the object acted on (`project_id`, `tenant_id`, ...).
+pub type Target = HashMap<String, Value>;
+
+/// Why the policy file cannot be used; start-up stops with this.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("policy file {path}: rule {name:?}: {reason}")]
+    Rule {
+        path: String,
+        name: String,
+        reason: String,
+    },
+}
+
+/// The rules in force.
+#[derive(Debug, Clone)]
+pub struct Enforcer {
+    rules: HashMap<String, Rule>,
+}
+
+impl Enforcer {
+    /// Tacker's default rules only.
+    pub fn defaults() -> Self {
+        let mut rules = HashMap::new();
+        for (name, text) in defaults::BASE {
+            rules.insert((*name).to_string(), parse(text).unwrap_or(Rule::Never));
+        }
+        for (prefix, action, text) in defaults::API {
+            rules.insert(format!("{prefix}{action}"), parse(text).unwrap_or(Rule::Never));
+        }
+        Enforcer { rules }
+    }
+
+    /// The defaults overridden by `path` (YAML or JSON: rule name → expression). A missing
+    /// file means defaults only, as oslo.policy treats it.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let mut enforcer = Self::defaults();
+        if !path.exists() {
+            tracing::info!(file = %path.display(), "no policy file; Tacker's default rules apply");
+            return Ok(enforcer);
+        }
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::File {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let overrides: HashMap<String, serde_yaml_ng::Value> =
+            serde_yaml_ng::from_str(&text).map_err(|e| PolicyError::File {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        for (name, value) in overrides {
+            let rule = rule_from_yaml(&value).map_err(|reason| PolicyError::Rule {
+                path: shown.clone(),
+                name: name.clone(),
+                reason,
+            })?;
+            enforcer.rules.insert(name, rule);
+        }
+        tracing::info!(file = %path.display(), "policy file loaded");
+        Ok(enforcer)
+    }
+
+    /// Whether `ctx` may perform `action` on `target`. Admins may do anything, as in
+    /// Tacker; an action with no rule falls back to the `default` rule.
+    pub fn enforce(&self, action: &str, target: &Target, ctx: &RequestContext) -> bool {
+        if ctx.is_admin {
+            return true;
+        }
+        let scope = Scope {
+            rules: &self.rules,
+            target,
+            ctx,
+        };
+        match self.rules.get(action).or_else(|| self.rules.get("default")) {
+            Some(rule) => rule.allows(&scope, 0),
+            None => false,
+        }
+    }
+
+    /// A target naming the owning project under both of its names.
+    pub fn project_target(project_id: &str) -> Target {
+        let mut target = Target::new();
+        target.insert("project_id".into(), Value::String(project_id.into()));
+        target.insert("tenant_id".into(), Value::String(project_id.into()));
+        target
+    }
+}
+
+/// A string expression, or policy.json's old list form (a list of and-lists, or-ed).
+fn rule_from_yaml(value: &serde_yaml_ng::Value) -> Result<Rule, String> {
+    match value {
+        serde_yaml_ng::Value::String(text) => parse(text),
+        serde_yaml_ng::Value::Sequence(alternatives) => {
+            let mut any = Vec::new();
+            for alternative in alternatives {
+                let serde_yaml_ng::Value::Sequence(checks) = alternative else {
+                    return Err("a list rule must be a list of lists of checks".into());
+                };
+                let all = checks
+                    .iter()
+                    .map(|c| {
+                        c.as_str()
+                            .ok_or("checks must be strings".to_string())
+                            .and_then(parse)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                any.push(Rule::And(all));
+            }
+            Ok(if any.is_empty() {
+                Rule::Always
+            } else {
+                Rule::Or(any)
+            })
+        }
+        _ => Err("a rule must be a string".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(project: &str, roles: &[&str]) -> RequestContext {
+        RequestContext::with_roles(
+            Some("u".into()),
+            Some(project.into()),
+            roles.iter().map(|r| r.to_string()).collect(),
+            "req".into(),
+        )
+    }
+
+    #[test]
+    fn default_rule_is_member_of_the_owning_project_or_admin() {
+        let e = Enforcer::defaults();
+        let target = Enforcer::project_target("p1");
+        assert!(e.enforce("create_vim", &target, &ctx("p1", &["member"])));
+        assert!(!e.enforce("create_vim", &target, &ctx("p1", &["reader"])));
+        assert!(!e.enforce("create_vim", &target, &ctx("p2", &["member"])));
+        assert!(e.enforce("create_vim", &target, &ctx("p2", &["Admin"])));
+        assert!(e.enforce(
+            "os_nfv_orchestration_api:vnf_instances:show",
+            &target,
+            &ctx("p1", &["reader"])
+        ));
+        assert!(e.enforce(
+            "os_nfv_orchestration_api_v2:vnf_instances:show",
+            &target,
+            &ctx("p9", &[])
+        ));
+    }
+
+    #[test]
+    fn a_policy_file_overrides_defaults() {
+        let dir = std::env::temp_dir().join(format!("policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("policy.yaml");
+        std::fs::write(
+            &file,
+            "\"create_vim\": \"role:vim_admin and project_id:%(project_id)s\"\n\"get_vims\": \"@\"\n\"delete_vim\": [[\"role:a\", \"role:b\"], [\"role:c\"]]\n",
+        )
+        .unwrap();
+        let e = Enforcer::load(&file).unwrap();
+        let target = Enforcer::project_target("p1");
+        assert!(!e.enforce("create_vim", &target, &ctx("p1", &["member"])));
+        assert!(e.enforce("create_vim", &target, &ctx("p1", &["vim_admin"])));
+        assert!(e.enforce("get_vims", &target, &ctx("p2", &[])));
+        assert!(e.enforce("delete_vim", &target, &ctx("p2", &["a", "b"])));
+        assert!(!e.enforce("delete_vim", &target, &ctx("p2", &["a"])));
+        std::fs::write(&file, "\"x\": \"role:a or\"\n").unwrap();
+        let err = Enforcer::load(&file).unwrap_err().to_string();
+        assert!(err.contains("\"x\""), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
