@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod oauth2;
 mod pipeline;
 mod secrets_at_rest;
 mod startup;

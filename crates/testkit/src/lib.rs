@@ -5,6 +5,7 @@
 
 mod app;
 mod database;
+pub mod idp;
 pub mod pki;
 pub mod raw;
 
