@@ -254,3 +254,22 @@ async fn outbound_client_credentials_with_every_method() {
         assert_eq!(source.token().await.unwrap(), token);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_assertions_carry_the_configured_audience() {
+    let idp = idp();
+    let token = idp.token("alice").await;
+    // The IdP accepts assertions addressed to it (the issuer)...
+    let app = app_with(TestBackend::Sqlite, &idp.tacker_conf("client_secret_jwt"))
+        .await
+        .unwrap();
+    assert_eq!(get_vims(&app, Some(&token)).await.0, 200);
+    // ...and refuses ones addressed elsewhere, so no request gets through.
+    let conf = idp.tacker_conf("client_secret_jwt").replace(
+        &format!("audience = {}", idp.issuer),
+        "audience = https://someone-else.example",
+    );
+    let app = app_with(TestBackend::Sqlite, &conf).await.unwrap();
+    let (status, body, _) = get_vims(&app, Some(&token)).await;
+    tacker_error(status, &body, 503, "ServiceUnavailable");
+}
