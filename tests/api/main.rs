@@ -7,6 +7,7 @@ mod pipeline;
 mod secrets_at_rest;
 mod startup;
 mod tackerclient;
+mod tls;
 mod vims_crud;
 mod vims_errors;
 mod vims_scoping;

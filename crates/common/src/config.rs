@@ -88,6 +88,8 @@ pub struct Config {
     pub vim_drivers: Vec<String>,
     /// `[oslo_middleware] max_request_body_size`: the largest request body accepted, in bytes.
     pub max_request_body_size: usize,
+    /// `[DEFAULT] use_ssl` and the files: HTTPS when set.
+    pub ssl: Option<SslOptions>,
     /// `[oslo_policy] policy_file`, resolved against the configuration files' folders; a
     /// missing file means Tacker's default rules only.
     pub policy_file: PathBuf,
@@ -95,6 +97,22 @@ pub struct Config {
     pub ext_oauth2: ExtOAuth2Options,
     /// Options present in the files that tacker-rs does not use, as `[section] option`.
     pub ignored_options: Vec<String>,
+}
+
+/// HTTPS for the API: `[DEFAULT] use_ssl = true` with these files.
+#[derive(Debug, Clone)]
+pub struct SslOptions {
+    /// `ssl_cert_file`: the server certificate chain (PEM).
+    pub cert_file: PathBuf,
+    /// `ssl_key_file`: its private key (PEM).
+    pub key_file: PathBuf,
+    /// `ssl_ca_file`: the CA that client certificates must chain to.
+    pub client_ca_file: Option<PathBuf>,
+    /// `ssl_client_cert_required` (tacker-rs): with a client CA, whether a client must
+    /// present a certificate (Tacker: always) or may connect without one.
+    pub client_cert_required: bool,
+    /// `ssl_reload_interval` (tacker-rs): seconds between checks of the files for renewal.
+    pub reload_interval: u64,
 }
 
 /// `[ext_oauth2_auth]`: keystonemiddleware's external_oauth2_token options (inbound token
@@ -299,6 +317,7 @@ impl Config {
                 &string(files, "oslo_policy", "policy_file", "policy.yaml")?,
             ),
             ext_oauth2: ExtOAuth2Options::from_ini(files)?,
+            ssl: ssl_options(files)?,
             state_path,
             ignored_options: Vec::new(),
         };
@@ -307,6 +326,41 @@ impl Config {
             ..config
         })
     }
+}
+
+fn ssl_options(files: &IniFiles) -> Result<Option<SslOptions>, ConfigError> {
+    const D: &str = "DEFAULT";
+    let path = |option: &str| -> Result<Option<PathBuf>, ConfigError> {
+        Ok(files
+            .get(D, option)?
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from))
+    };
+    let use_ssl = parsed(files, D, "use_ssl", false, parse_bool)?;
+    let cert_file = path("ssl_cert_file")?;
+    let key_file = path("ssl_key_file")?;
+    let client_ca_file = path("ssl_ca_file")?;
+    let client_cert_required = parsed(files, D, "ssl_client_cert_required", true, parse_bool)?;
+    let reload_interval = parsed(files, D, "ssl_reload_interval", 5, |s| {
+        s.parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| "must be a positive number of seconds".to_string())
+    })?;
+    if !use_ssl {
+        return Ok(None);
+    }
+    let cert_file = cert_file
+        .ok_or_else(|| ConfigError::invalid(D, "ssl_cert_file", "", "is required with use_ssl = true"))?;
+    // Tacker allows the key inside the certificate file.
+    let key_file = key_file.unwrap_or_else(|| cert_file.clone());
+    Ok(Some(SslOptions {
+        cert_file,
+        key_file,
+        client_ca_file,
+        client_cert_required,
+        reload_interval,
+    }))
 }
 
 fn string(files: &IniFiles, section: &str, option: &str, default: &str) -> Result<String, ConfigError> {

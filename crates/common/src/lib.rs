@@ -7,5 +7,5 @@ pub mod ini;
 pub mod paste;
 pub mod time;
 
-pub use config::{Config, ConfigError, ExtOAuth2Options};
+pub use config::{Config, ConfigError, ExtOAuth2Options, SslOptions};
 pub use context::RequestContext;

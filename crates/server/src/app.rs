@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use tacker_common::paste::PasteDeploy;
 use tacker_common::Config;
 use tacker_crypto::KeyVault;
 use tacker_db::{url::redact, Database, PoolSettings};
 use tacker_policy::Enforcer;
+use tacker_tls::{load_server_config, PeerCertAcceptor};
 use tacker_vim::VimService;
 use tokio::net::TcpListener;
 
@@ -27,7 +29,12 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// The HTTPS configuration, when `use_ssl` is set (loaded at build, so bad files stop start-up).
+    tls: Option<RustlsConfig>,
 }
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Application {
     pub async fn build(config: Config, options: BuildOptions) -> anyhow::Result<Self> {
@@ -64,10 +71,15 @@ impl Application {
         let listener = TcpListener::bind(&address)
             .await
             .with_context(|| format!("cannot listen on {address} ([DEFAULT] bind_host / bind_port)"))?;
+        let tls = match &state.config.ssl {
+            Some(ssl) => Some(RustlsConfig::from_config(load_server_config(ssl)?)),
+            None => None,
+        };
         Ok(Application {
             listener,
             router,
             state,
+            tls,
         })
     }
 
@@ -86,10 +98,31 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(address = %self.local_addr()?, "tacker-server listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let address = self.local_addr()?;
+        match (self.tls, &self.state.config.ssl) {
+            (Some(tls), Some(ssl)) => {
+                tracing::info!(%address, client_ca = ssl.client_ca_file.is_some(), "tacker-server listening (HTTPS)");
+                tacker_tls::watch(ssl.clone(), tls.clone());
+                let handle = axum_server::Handle::new();
+                let draining = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    draining.graceful_shutdown(Some(DRAIN_TIMEOUT));
+                });
+                let acceptor = PeerCertAcceptor::new(RustlsAcceptor::new(tls));
+                axum_server::from_tcp(self.listener.into_std()?)
+                    .acceptor(acceptor)
+                    .handle(handle)
+                    .serve(self.router.into_make_service())
+                    .await?;
+            }
+            _ => {
+                tracing::info!(%address, "tacker-server listening");
+                axum::serve(self.listener, self.router)
+                    .with_graceful_shutdown(shutdown)
+                    .await?;
+            }
+        }
         self.state.db.close().await;
         Ok(())
     }

@@ -59,7 +59,12 @@ impl TestAppBuilder {
         let app = Application::build(config.clone(), BuildOptions { migrate: true })
             .await
             .unwrap();
-        let address = format!("http://{}", app.local_addr().unwrap());
+        let scheme = if app.state().config.ssl.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let address = format!("{scheme}://{}", app.local_addr().unwrap());
         let db = app.state().db.clone();
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
@@ -107,7 +112,12 @@ impl TestApp {
         let app = Application::build(self.config.clone(), BuildOptions::default())
             .await
             .unwrap();
-        let address = format!("http://{}", app.local_addr().unwrap());
+        let scheme = if app.state().config.ssl.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let address = format!("{scheme}://{}", app.local_addr().unwrap());
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
         });

@@ -66,7 +66,7 @@ impl AppKind {
     /// The application's routes, before any filter wraps them.
     pub fn router(self, state: AppState) -> Router {
         match self {
-            AppKind::Versions => versions::router(),
+            AppKind::Versions => versions::router(state.config.ssl.is_some()),
             AppKind::TackerV1_0 => v1_0::router(state),
             AppKind::Unimplemented(name) => unimplemented::router(name),
         }
@@ -74,10 +74,11 @@ impl AppKind {
 }
 
 /// The base URL clients used (for links in version and index documents).
-pub fn base_url(headers: &HeaderMap) -> String {
+pub fn base_url(headers: &HeaderMap, https: bool) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    format!("http://{host}")
+    let scheme = if https { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }

@@ -8,16 +8,16 @@ use serde_json::{json, Value};
 use super::base_url;
 use crate::error::ApiError;
 
-pub fn router() -> Router {
+pub fn router(https: bool) -> Router {
     Router::new()
-        .route("/", get(versions))
+        .route("/", get(move |headers: HeaderMap| versions(headers, https)))
         .fallback(|| async { ApiError::not_found() })
 }
 
-async fn versions(headers: HeaderMap) -> Json<Value> {
+async fn versions(headers: HeaderMap, https: bool) -> Json<Value> {
     Json(json!({"versions": [{
         "id": "v1.0",
         "status": "CURRENT",
-        "links": [{"rel": "self", "href": format!("{}/v1.0", base_url(&headers))}],
+        "links": [{"rel": "self", "href": format!("{}/v1.0", base_url(&headers, https))}],
     }]}))
 }

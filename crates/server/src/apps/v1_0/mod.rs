@@ -14,6 +14,8 @@ use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_request_body_size;
+    let https = state.config.ssl.is_some();
+    let index = move |headers: HeaderMap| index(headers, https);
     let method_not_allowed = || async {
         ApiError::Shown(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -38,10 +40,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// `GET /v1.0`: the resources of this API version.
-async fn index(headers: HeaderMap) -> Json<Value> {
+async fn index(headers: HeaderMap, https: bool) -> Json<Value> {
     Json(json!({"resources": [{
         "name": "vim",
         "collection": "vims",
-        "links": [{"rel": "self", "href": format!("{}/v1.0/vims", base_url(&headers))}],
+        "links": [{"rel": "self", "href": format!("{}/v1.0/vims", base_url(&headers, https))}],
     }]}))
 }
