@@ -277,3 +277,25 @@ async fn broken_tls_files_stop_start_up_with_the_file_named() {
         .unwrap();
     assert!(format!("{err:#}").contains("server.pem"), "{err:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_clients_trust_exactly_the_given_ca_bundle() {
+    use tacker_tls::client::{http_client, OutboundTls};
+    let pki = Pki::new();
+    pki.install_server_cert(&pki.server_ca.server());
+    let app = TestApp::builder(TestBackend::Sqlite).conf(&pki.conf(None, true)).spawn().await.unwrap();
+    let url = app.url("/v1.0/vims.json");
+    let unrelated = TestCa::new("cluster CA");
+    // A VIM's ssl_ca_cert may hold two CAs (say the cluster's and the IdP's): either verifies.
+    let bundle = format!("{}{}", unrelated.cert_pem, pki.server_ca.cert_pem);
+    let tls = OutboundTls { ca_pem: Some(bundle.into_bytes()), ..Default::default() };
+    assert_eq!(status(&http_client(&tls, "test").unwrap(), &url).await, Ok(200));
+    // Only the unrelated CA: the server is not trusted, and the system roots are not used.
+    let tls = OutboundTls { ca_pem: Some(unrelated.cert_pem.into_bytes()), ..Default::default() };
+    assert!(status(&http_client(&tls, "test").unwrap(), &url).await.is_err());
+    // insecure is an explicit choice.
+    let tls = OutboundTls { insecure: true, ..Default::default() };
+    assert_eq!(status(&http_client(&tls, "test").unwrap(), &url).await, Ok(200));
+    let bad = OutboundTls { ca_pem: Some(b"not pem".to_vec()), ..Default::default() };
+    assert!(http_client(&bad, "test").is_err());
+}

@@ -1,6 +1,11 @@
 //! The caller's identity as the API layers see it, built by the context filter from the
 //! identity headers (or by the noauth pipeline), never from raw tokens.
 
+/// The DER certificate the client presented and the TLS layer verified on this
+/// connection, put into the request's extensions by the TLS acceptor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCertificate(pub std::sync::Arc<Vec<u8>>);
+
 /// Who is calling, for policy checks and tenant scoping.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestContext {

@@ -8,4 +8,4 @@ pub mod paste;
 pub mod time;
 
 pub use config::{Config, ConfigError, ExtOAuth2Options, SslOptions};
-pub use context::RequestContext;
+pub use context::{PeerCertificate, RequestContext};

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use axum_server::accept::Accept;
 use axum_server::tls_rustls::RustlsAcceptor;
-use tacker_auth::oauth2::PeerCertificate;
+use tacker_common::PeerCertificate;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::server::TlsStream;
 

@@ -1,9 +1,11 @@
 //! HTTPS for the API with rustls: the server certificate from one CA, client certificates
 //! verified against a separate client CA (required or optional), the verified client
 //! certificate handed to the request pipeline, and certificates reloaded from disk when an
-//! external agent renews them (or on SIGHUP) without dropping connections.
+//! external agent renews them (or on SIGHUP) without dropping connections. Also the
+//! outbound HTTPS clients (`client`).
 
 mod accept;
+pub mod client;
 mod load;
 mod reload;
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tacker_common::ExtOAuth2Options;
+use tacker_common::{ExtOAuth2Options, PeerCertificate};
 
 use super::cache::TokenCache;
 use super::client_auth::ClientAuth;
@@ -19,11 +19,6 @@ use super::introspect::Introspector;
 use super::mapping::{ClaimMapping, Identity, Scope};
 use super::OAuth2ConfigError;
 use crate::fault::{fault, ApiFlavor};
-
-/// The DER certificate the client presented on this TLS connection, put into the
-/// request's extensions by the TLS acceptor.
-#[derive(Debug, Clone)]
-pub struct PeerCertificate(pub Arc<Vec<u8>>);
 
 /// Identity headers a client could send to impersonate someone; removed before the token
 /// decides them (keystonemiddleware's list, plus OpenStack-System-Scope, which it forgets).

@@ -12,7 +12,7 @@ mod token_source;
 
 pub use cache::TokenCache;
 pub use client_auth::ClientAuth;
-pub use filter::{external_oauth2_token, ExternalOAuth2, PeerCertificate};
+pub use filter::{external_oauth2_token, ExternalOAuth2};
 pub use http::http_client;
 pub use introspect::{IntrospectError, Introspection, Introspector};
 pub use mapping::{ClaimMapping, Identity, MappingError};
