@@ -179,26 +179,32 @@ async fn certificate_bound_tokens_need_the_certificate_they_are_bound_to() {
 
 /// The DER of the certificate the server presents now.
 async fn served_certificate(pki: &Pki, address: &str) -> Vec<u8> {
+    served_certificate_with_ca(pki.server_ca.cert_pem.as_bytes(), address).await
+}
+
+async fn served_certificate_with_ca(ca_pem: &[u8], address: &str) -> Vec<u8> {
     tacker_tls::install_crypto_provider();
     let mut roots = rustls::RootCertStore::empty();
-    let ca = rustls::pki_types::CertificateDer::from(
-        pem::parse(pki.server_ca.cert_pem.as_bytes())
-            .unwrap()
-            .contents()
-            .to_vec(),
-    );
-    roots.add(ca).unwrap();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(
+            pem::parse(ca_pem).unwrap().contents().to_vec(),
+        ))
+        .unwrap();
     let config = rustls::ClientConfig::builder()
         .with_root_certificates(roots)
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let host = address.trim_start_matches("https://");
-    let tcp = tokio::net::TcpStream::connect(host).await.unwrap();
-    let tls = connector
-        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+    let tcp = tokio::net::TcpStream::connect(address.trim_start_matches("https://"))
         .await
         .unwrap();
-    tls.get_ref().1.peer_certificates().unwrap()[0].as_ref().to_vec()
+    let tls = connector
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await;
+    match tls {
+        Ok(tls) => tls.get_ref().1.peer_certificates().unwrap()[0].as_ref().to_vec(),
+        // A server that requires client certificates ends the handshake after sending its own.
+        Err(e) => panic!("handshake: {e}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -283,19 +289,120 @@ async fn outbound_clients_trust_exactly_the_given_ca_bundle() {
     use tacker_tls::client::{http_client, OutboundTls};
     let pki = Pki::new();
     pki.install_server_cert(&pki.server_ca.server());
-    let app = TestApp::builder(TestBackend::Sqlite).conf(&pki.conf(None, true)).spawn().await.unwrap();
+    let app = TestApp::builder(TestBackend::Sqlite)
+        .conf(&pki.conf(None, true))
+        .spawn()
+        .await
+        .unwrap();
     let url = app.url("/v1.0/vims.json");
     let unrelated = TestCa::new("cluster CA");
     // A VIM's ssl_ca_cert may hold two CAs (say the cluster's and the IdP's): either verifies.
     let bundle = format!("{}{}", unrelated.cert_pem, pki.server_ca.cert_pem);
-    let tls = OutboundTls { ca_pem: Some(bundle.into_bytes()), ..Default::default() };
+    let tls = OutboundTls {
+        ca_pem: Some(bundle.into_bytes()),
+        ..Default::default()
+    };
     assert_eq!(status(&http_client(&tls, "test").unwrap(), &url).await, Ok(200));
     // Only the unrelated CA: the server is not trusted, and the system roots are not used.
-    let tls = OutboundTls { ca_pem: Some(unrelated.cert_pem.into_bytes()), ..Default::default() };
+    let tls = OutboundTls {
+        ca_pem: Some(unrelated.cert_pem.into_bytes()),
+        ..Default::default()
+    };
     assert!(status(&http_client(&tls, "test").unwrap(), &url).await.is_err());
     // insecure is an explicit choice.
-    let tls = OutboundTls { insecure: true, ..Default::default() };
+    let tls = OutboundTls {
+        insecure: true,
+        ..Default::default()
+    };
     assert_eq!(status(&http_client(&tls, "test").unwrap(), &url).await, Ok(200));
-    let bad = OutboundTls { ca_pem: Some(b"not pem".to_vec()), ..Default::default() };
+    let bad = OutboundTls {
+        ca_pem: Some(b"not pem".to_vec()),
+        ..Default::default()
+    };
     assert!(http_client(&bad, "test").is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tacker_manage_ca_sets_up_and_renews_https() {
+    use tacker_manage::{CaAction, Cli, Command};
+    let dir = tempfile::tempdir().unwrap();
+    let ssl = dir.path().join("ssl");
+    let conf_dir = tempfile::tempdir().unwrap();
+    let conf = tacker_testkit::write_conf(
+        conf_dir.path(),
+        &format!("sqlite:///{}/t.sqlite", conf_dir.path().display()),
+        "",
+    );
+    let run = |action| {
+        tacker_manage::run(Cli {
+            config_files: vec![conf.clone()],
+            command: Command::Ca {
+                dir: Some(ssl.clone()),
+                days: 30,
+                action,
+            },
+        })
+    };
+    run(CaAction::Init {
+        sans: vec!["127.0.0.1".into()],
+        clients: vec!["operator".into()],
+    })
+    .await
+    .unwrap();
+    #[cfg(unix)]
+    for key in [
+        "server-ca.key",
+        "client-ca.key",
+        "server.key",
+        "client-operator.key",
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(ssl.join(key)).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{key}"
+        );
+    }
+    assert!(
+        run(CaAction::Init {
+            sans: vec![],
+            clients: vec![]
+        })
+        .await
+        .is_err(),
+        "init does not overwrite a CA"
+    );
+
+    let app = TestApp::builder(TestBackend::Sqlite)
+        .conf(&format!(
+            "[DEFAULT]\nuse_ssl = true\nssl_cert_file = {0}/server.pem\nssl_key_file = {0}/server.key\nssl_ca_file = {0}/client-ca.pem\nssl_reload_interval = 1\n",
+            ssl.display()
+        ))
+        .spawn()
+        .await
+        .unwrap();
+    let read = |name: &str| std::fs::read(ssl.join(name)).unwrap();
+    let mut identity = read("client-operator.pem");
+    identity.extend(read("client-operator.key"));
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&read("server-ca.pem")).unwrap())
+        .identity(reqwest::Identity::from_pem(&identity).unwrap())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let url = app.url("/v1.0/vims.json");
+    assert_eq!(status(&client, &url).await, Ok(200));
+
+    // A renewal by the same command is served without a restart.
+    let before = served_certificate_with_ca(&read("server-ca.pem"), &app.address).await;
+    run(CaAction::IssueServer {
+        sans: vec!["127.0.0.1".into()],
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let after = served_certificate_with_ca(&read("server-ca.pem"), &app.address).await;
+    assert_ne!(before, after);
+    assert_eq!(status(&client, &url).await, Ok(200));
 }

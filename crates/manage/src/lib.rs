@@ -1,5 +1,7 @@
 //! tacker-manage: schema migrations and VIM key maintenance, for operators and devstack.
 
+pub mod ca;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -35,6 +37,41 @@ pub enum Command {
     VimKeys {
         #[command(subcommand)]
         action: KeyAction,
+    },
+    /// A development PKI for HTTPS: server CA, separate client CA, certificates.
+    Ca {
+        /// Where the CAs and certificates live (default: the folder of [DEFAULT] ssl_cert_file,
+        /// else $state_path/ssl).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Validity of issued certificates in days (CAs get four times as long).
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        #[command(subcommand)]
+        action: CaAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaAction {
+    /// Create the server CA, the client CA, the server certificate and client certificates.
+    Init {
+        /// DNS names or IP addresses of the server certificate (repeatable).
+        #[arg(long = "san", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
+        sans: Vec<String>,
+        /// Client certificates to issue, by name (repeatable).
+        #[arg(long = "client")]
+        clients: Vec<String>,
+    },
+    /// Issue a new server certificate (a renewal; a running server picks it up).
+    IssueServer {
+        #[arg(long = "san", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
+        sans: Vec<String>,
+    },
+    /// Issue a client certificate from the client CA.
+    IssueClient {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -72,7 +109,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Db { action } => db(&config, action).await,
         Command::VimKeys { action } => keys(&config, action).await,
+        Command::Ca { dir, days, action } => {
+            let dir = dir.unwrap_or_else(|| default_ca_dir(&config));
+            let files = match action {
+                CaAction::Init { sans, clients } => ca::init(&dir, &sans, &clients, days)?.files,
+                CaAction::IssueServer { sans } => ca::issue_server(&dir, &sans, days)?,
+                CaAction::IssueClient { name } => ca::issue_client(&dir, &name, days)?,
+            };
+            for file in files {
+                println!("wrote {}", file.display());
+            }
+            println!(
+                "tacker.conf [DEFAULT]: use_ssl = true, ssl_cert_file = {0}/server.pem, ssl_key_file = {0}/server.key, \
+                 ssl_ca_file = {0}/client-ca.pem",
+                dir.display()
+            );
+            Ok(())
+        }
     }
+}
+
+fn default_ca_dir(config: &Config) -> PathBuf {
+    config
+        .ssl
+        .as_ref()
+        .and_then(|ssl| ssl.cert_file.parent().map(PathBuf::from))
+        .unwrap_or_else(|| config.state_path.join("ssl"))
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Database> {

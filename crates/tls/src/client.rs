@@ -39,7 +39,8 @@ pub fn http_client(tls: &OutboundTls, user_agent: &str) -> Result<reqwest::Clien
     if tls.insecure {
         builder = builder.danger_accept_invalid_certs(true);
     } else if let Some(pem) = &tls.ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientTlsError::Ca(e.to_string()))?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientTlsError::Ca(e.to_string()))?;
         if certs.is_empty() {
             return Err(ClientTlsError::Ca("holds no certificate".into()));
         }
@@ -49,7 +50,8 @@ pub fn http_client(tls: &OutboundTls, user_agent: &str) -> Result<reqwest::Clien
         }
     }
     if let Some(pem) = &tls.identity_pem {
-        let identity = reqwest::Identity::from_pem(pem).map_err(|e| ClientTlsError::Identity(e.to_string()))?;
+        let identity =
+            reqwest::Identity::from_pem(pem).map_err(|e| ClientTlsError::Identity(e.to_string()))?;
         builder = builder.identity(identity);
     }
     builder.build().map_err(|e| ClientTlsError::Build(e.to_string()))

@@ -19,7 +19,9 @@ fn read(option: &'static str, path: &Path) -> Result<Vec<u8>, OAuth2ConfigError>
 
 pub fn http_client(o: &ExtOAuth2Options) -> Result<reqwest::Client, OAuth2ConfigError> {
     if o.insecure {
-        tracing::warn!("[ext_oauth2_auth] insecure = true: the authorization server's certificate is not verified");
+        tracing::warn!(
+            "[ext_oauth2_auth] insecure = true: the authorization server's certificate is not verified"
+        );
     }
     let identity_pem = match (&o.certfile, &o.keyfile) {
         (Some(cert), Some(key)) => {
@@ -29,15 +31,28 @@ pub fn http_client(o: &ExtOAuth2Options) -> Result<reqwest::Client, OAuth2Config
             Some(pem)
         }
         (None, None) => None,
-        _ => return Err(OAuth2ConfigError::new("certfile", "certfile and keyfile go together")),
+        _ => {
+            return Err(OAuth2ConfigError::new(
+                "certfile",
+                "certfile and keyfile go together",
+            ))
+        }
     };
     let tls = OutboundTls {
         ca_pem: o.cafile.as_deref().map(|p| read("cafile", p)).transpose()?,
         identity_pem,
         insecure: o.insecure,
-        timeout: Some(o.http_connect_timeout.map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT)),
+        timeout: Some(
+            o.http_connect_timeout
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_TIMEOUT),
+        ),
     };
-    tls_client(&tls, concat!("tacker-rs/", env!("CARGO_PKG_VERSION"), " external_oauth2_token")).map_err(|e| match e {
+    tls_client(
+        &tls,
+        concat!("tacker-rs/", env!("CARGO_PKG_VERSION"), " external_oauth2_token"),
+    )
+    .map_err(|e| match e {
         ClientTlsError::Ca(why) => OAuth2ConfigError::new("cafile", why),
         ClientTlsError::Identity(why) => OAuth2ConfigError::new("certfile", why),
         ClientTlsError::Build(why) => OAuth2ConfigError::new("cafile", why),
