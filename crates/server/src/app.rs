@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use axum::Router;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use tacker_common::paste::PasteDeploy;
@@ -118,7 +119,11 @@ impl Application {
             }
             _ => {
                 tracing::info!(%address, "tacker-server listening");
-                axum::serve(self.listener, self.router)
+                let listener = self.listener.tap_io(|tcp| {
+                    // Small responses should not wait for the client's delayed ACK.
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(listener, self.router)
                     .with_graceful_shutdown(shutdown)
                     .await?;
             }

@@ -4,7 +4,7 @@ pub mod unimplemented;
 pub mod v1_0;
 pub mod versions;
 
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, Uri};
 use axum::Router;
 use tacker_auth::ApiFlavor;
 
@@ -74,10 +74,12 @@ impl AppKind {
 }
 
 /// The base URL clients used (for links in version and index documents).
-pub fn base_url(headers: &HeaderMap, https: bool) -> String {
+pub fn base_url(headers: &HeaderMap, uri: &Uri, https: bool) -> String {
+    // HTTP/1.1 sends Host; HTTP/2 sends :authority, which arrives in the URI.
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .unwrap_or("localhost");
     let scheme = if https { "https" } else { "http" };
     format!("{scheme}://{host}")

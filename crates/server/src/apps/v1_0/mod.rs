@@ -3,7 +3,7 @@
 mod vims;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ use crate::AppState;
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_request_body_size;
     let https = state.config.ssl.is_some();
-    let index = move |headers: HeaderMap| index(headers, https);
+    let index = move |headers: HeaderMap, uri: Uri| index(headers, uri, https);
     let method_not_allowed = || async {
         ApiError::Shown(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -40,10 +40,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// `GET /v1.0`: the resources of this API version.
-async fn index(headers: HeaderMap, https: bool) -> Json<Value> {
+async fn index(headers: HeaderMap, uri: Uri, https: bool) -> Json<Value> {
     Json(json!({"resources": [{
         "name": "vim",
         "collection": "vims",
-        "links": [{"rel": "self", "href": format!("{}/v1.0/vims", base_url(&headers, https))}],
+        "links": [{"rel": "self", "href": format!("{}/v1.0/vims", base_url(&headers, &uri, https))}],
     }]}))
 }
