@@ -116,7 +116,10 @@ async fn client_certificates_from_the_client_ca_are_required() {
         .json()
         .await
         .unwrap();
-    assert_eq!(body["versions"][0]["links"][0]["href"], format!("{}/v1.0", app.address));
+    assert_eq!(
+        body["versions"][0]["links"][0]["href"],
+        format!("{}/v1.0", app.address)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -402,4 +405,33 @@ async fn tacker_manage_ca_sets_up_and_renews_https() {
     let after = served_certificate_with_ca(&read("server-ca.pem"), &app.address).await;
     assert_ne!(before, after);
     assert_eq!(status(&client, &url).await, Ok(200));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_at_once() {
+    let pki = Pki::new();
+    let first = pki.server_ca.server();
+    pki.install_server_cert(&first);
+    // No polling to speak of: only the signal can explain a prompt reload.
+    let conf = pki
+        .conf(None, true)
+        .replace("ssl_reload_interval = 1", "ssl_reload_interval = 3600");
+    let app = TestApp::builder(TestBackend::Sqlite)
+        .conf(&conf)
+        .spawn()
+        .await
+        .unwrap();
+    assert_eq!(served_certificate(&pki, &app.address).await, first.der);
+    let second = pki.server_ca.server();
+    pki.install_server_cert(&second);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(served_certificate(&pki, &app.address).await, first.der);
+    let pid = std::process::id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(served_certificate(&pki, &app.address).await, second.der);
 }
