@@ -68,14 +68,20 @@ impl Application {
         };
         let router = pipeline::build(&deploy, &state)?;
 
-        let address = format!("{}:{}", state.config.bind_host, state.config.bind_port);
-        let listener = TcpListener::bind(&address)
-            .await
-            .with_context(|| format!("cannot listen on {address} ([DEFAULT] bind_host / bind_port)"))?;
         let tls = match &state.config.ssl {
             Some(ssl) => Some(RustlsConfig::from_config(load_server_config(ssl)?)),
             None => None,
         };
+        let host = &state.config.bind_host;
+        // An IPv6 literal such as `::` needs brackets before the port.
+        let address = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{}", state.config.bind_port)
+        } else {
+            format!("{host}:{}", state.config.bind_port)
+        };
+        let listener = TcpListener::bind(&address)
+            .await
+            .with_context(|| format!("cannot listen on {address} ([DEFAULT] bind_host / bind_port)"))?;
         Ok(Application {
             listener,
             router,

@@ -31,6 +31,20 @@ pub fn write_conf(dir: &Path, connection: &str, extra: &str) -> PathBuf {
     path
 }
 
+/// Runs a built server in the background; returns its base URL and task.
+fn serve(app: Application) -> (String, JoinHandle<()>) {
+    let scheme = if app.state().config.ssl.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let address = format!("{scheme}://{}", app.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let _ = app.run_until(std::future::pending()).await;
+    });
+    (address, server)
+}
+
 /// Options for [`TestApp`].
 pub struct TestAppBuilder {
     backend: TestBackend,
@@ -59,16 +73,8 @@ impl TestAppBuilder {
         let app = Application::build(config.clone(), BuildOptions { migrate: true })
             .await
             .unwrap();
-        let scheme = if app.state().config.ssl.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        let address = format!("{scheme}://{}", app.local_addr().unwrap());
         let db = app.state().db.clone();
-        let server = tokio::spawn(async move {
-            let _ = app.run_until(std::future::pending()).await;
-        });
+        let (address, server) = serve(app);
         Some(TestApp {
             address,
             client: reqwest::Client::new(),
@@ -112,15 +118,7 @@ impl TestApp {
         let app = Application::build(self.config.clone(), BuildOptions::default())
             .await
             .unwrap();
-        let scheme = if app.state().config.ssl.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        let address = format!("{scheme}://{}", app.local_addr().unwrap());
-        let server = tokio::spawn(async move {
-            let _ = app.run_until(std::future::pending()).await;
-        });
+        let (address, server) = serve(app);
         Peer { address, server }
     }
 
