@@ -52,6 +52,20 @@ macro_rules! refuse_second_default {
     };
 }
 
+/// Ends a `with_pool!` transaction that changed one VIM row: not found when no row
+/// changed; otherwise the revision bump that every VIM change owes the list caches, then
+/// commit.
+macro_rules! commit_row_change {
+    ($tx:ident, $result:expr) => {{
+        if $result.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        sqlx::query(BUMP_REVISION).execute(&mut *$tx).await?;
+        $tx.commit().await?;
+        Ok(())
+    }};
+}
+
 /// Marks a change of the VIM table, inside the changing transaction.
 const BUMP_REVISION: &str = "UPDATE vims_revision SET revision = revision + 1 WHERE id = 1";
 
@@ -109,12 +123,7 @@ impl Database {
             .bind(&row.id)
             .execute(&mut *tx)
             .await?;
-            if updated.rows_affected() == 0 {
-                return Err(DbError::NotFound);
-            }
-            sqlx::query(BUMP_REVISION).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(())
+            commit_row_change!(tx, updated)
         }
         .await);
         result.map_err(|e| self.unique_conflict(e, row))
@@ -129,12 +138,7 @@ impl Database {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            if updated.rows_affected() == 0 {
-                return Err(DbError::NotFound);
-            }
-            sqlx::query(BUMP_REVISION).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(())
+            commit_row_change!(tx, updated)
         }
         .await)
     }
@@ -161,12 +165,7 @@ impl Database {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            if deleted.rows_affected() == 0 {
-                return Err(DbError::NotFound);
-            }
-            sqlx::query(BUMP_REVISION).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(())
+            commit_row_change!(tx, deleted)
         }
         .await);
         match result {
