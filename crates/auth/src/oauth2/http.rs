@@ -58,3 +58,28 @@ pub fn http_client(o: &ExtOAuth2Options) -> Result<reqwest::Client, OAuth2Config
         ClientTlsError::Build(why) => OAuth2ConfigError::new("cafile", why),
     })
 }
+
+/// A reqwest failure for logs and error messages: its kind and innermost cause, never
+/// the URL (which may carry credentials) nor the request.
+pub(super) fn transport_error(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_decode() {
+        "cannot decode"
+    } else {
+        "request failed"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if cause.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {cause}")
+    }
+}

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::client_auth::ClientAuth;
+use super::http::transport_error;
 
 /// The authorization server's answer about one token.
 #[derive(Debug, Clone)]
@@ -62,7 +63,7 @@ impl Introspector {
         let response = request
             .send()
             .await
-            .map_err(|e| IntrospectError::Unreachable(without_url(&e)))?;
+            .map_err(|e| IntrospectError::Unreachable(transport_error(&e)))?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(IntrospectError::BadStatus(status));
@@ -70,35 +71,12 @@ impl Introspector {
         let body: Value = response
             .json()
             .await
-            .map_err(|e| IntrospectError::BadBody(without_url(&e)))?;
+            .map_err(|e| IntrospectError::BadBody(transport_error(&e)))?;
         let Value::Object(claims) = body else {
             return Err(IntrospectError::BadBody("not a JSON object".into()));
         };
         // RFC 7662: `active` is a boolean; anything else counts as inactive.
         let active = claims.get("active") == Some(&Value::Bool(true));
         Ok(Introspection { active, claims })
-    }
-}
-
-fn without_url(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_decode() {
-        "cannot decode"
-    } else {
-        "request failed"
-    };
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    if cause.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {cause}")
     }
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::client_auth::ClientAuth;
+use super::http::transport_error;
 
 /// Refresh this long before the server's `expires_in` runs out.
 const EARLY_REFRESH: Duration = Duration::from_secs(30);
@@ -103,7 +104,7 @@ impl ClientCredentials {
         let response = request
             .send()
             .await
-            .map_err(|e| TokenError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| TokenError::Unreachable(transport_error(&e)))?;
         let status = response.status().as_u16();
         if status != 200 {
             let error = response
