@@ -1,4 +1,5 @@
 //! The CSAR reader against the sample package and against hostile archives.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap should fail loudly
 
 use std::collections::BTreeSet;
 use std::fs;
