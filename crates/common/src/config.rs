@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::ini::IniFiles;
+use crate::package_options::VnfPackageOptions;
 
 /// Why configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +77,8 @@ pub struct Config {
     pub auth_strategy: AuthStrategy,
     /// `[DEFAULT] state_path`: the data folder (SQLite file by default).
     pub state_path: PathBuf,
+    /// `[vnf_package]`: package storage and limits.
+    pub vnf_package: VnfPackageOptions,
     /// `[DEFAULT] debug`
     pub debug: bool,
     /// `[database] connection`, an oslo.db (SQLAlchemy) URL.
@@ -318,6 +321,7 @@ impl Config {
             ),
             ext_oauth2: ExtOAuth2Options::from_ini(files)?,
             ssl: ssl_options(files)?,
+            vnf_package: VnfPackageOptions::from_ini(files, &state_path)?,
             state_path,
             ignored_options: Vec::new(),
         };
@@ -363,11 +367,16 @@ fn ssl_options(files: &IniFiles) -> Result<Option<SslOptions>, ConfigError> {
     }))
 }
 
-fn string(files: &IniFiles, section: &str, option: &str, default: &str) -> Result<String, ConfigError> {
+pub(crate) fn string(
+    files: &IniFiles,
+    section: &str,
+    option: &str,
+    default: &str,
+) -> Result<String, ConfigError> {
     Ok(files.get(section, option)?.unwrap_or_else(|| default.to_string()))
 }
 
-fn parsed<T>(
+pub(crate) fn parsed<T>(
     files: &IniFiles,
     section: &str,
     option: &str,

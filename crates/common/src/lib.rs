@@ -4,8 +4,10 @@
 pub mod config;
 pub mod context;
 pub mod ini;
+pub mod package_options;
 pub mod paste;
 pub mod time;
 
 pub use config::{Config, ConfigError, ExtOAuth2Options, SslOptions};
 pub use context::{PeerCertificate, RequestContext};
+pub use package_options::VnfPackageOptions;

@@ -18,6 +18,11 @@ pub enum DbError {
     VimInUse(String),
     #[error("not found")]
     NotFound,
+    /// A conditional update found the row in another state than the caller checked.
+    #[error("the resource changed state concurrently")]
+    StateChanged,
+    #[error("a VNF package with vnfdId {0} is already onboarded")]
+    DuplicateVnfdId(String),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]

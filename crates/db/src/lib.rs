@@ -6,6 +6,7 @@
 //! (timestamps, booleans) and its own error details.
 
 mod error;
+pub mod packages;
 mod pool;
 pub mod url;
 pub mod vims;

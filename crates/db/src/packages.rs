@@ -1,0 +1,295 @@
+//! VNF package rows. The onboarding state moves only through conditional UPDATEs, so two
+//! uploads (or an upload and a delete) racing on one package cannot both win.
+
+use chrono::{DateTime, Utc};
+
+use crate::pool::with_pool;
+use crate::{Database, DbError};
+
+/// One row of `vnf_packages`. JSON-valued columns are text.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PackageRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub onboarding_state: String,
+    pub operational_state: String,
+    pub usage_state: String,
+    /// JSON object (userDefinedData).
+    pub user_data: String,
+    pub vnfd_id: Option<String>,
+    pub vnf_provider: Option<String>,
+    pub vnf_product_name: Option<String>,
+    pub vnf_software_version: Option<String>,
+    pub vnfd_version: Option<String>,
+    /// JSON `{"algorithm", "hash"}`.
+    pub checksum: Option<String>,
+    /// JSON array of VnfPackageSoftwareImageInfo.
+    pub software_images: Option<String>,
+    /// JSON array of VnfPackageArtifactInfo.
+    pub additional_artifacts: Option<String>,
+    /// JSON: the parsed VNFD model.
+    pub vnfd: Option<String>,
+    /// JSON array of the package paths that make up the VNFD.
+    pub vnfd_files: Option<String>,
+    /// JSON ProblemDetails of the last failed onboarding.
+    pub onboarding_failure: Option<String>,
+    pub onboarding_started_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// What a successful onboarding writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Onboarded {
+    pub vnfd_id: String,
+    pub vnf_provider: String,
+    pub vnf_product_name: String,
+    pub vnf_software_version: String,
+    pub vnfd_version: String,
+    pub checksum: String,
+    pub software_images: String,
+    pub additional_artifacts: String,
+    pub vnfd: String,
+    pub vnfd_files: String,
+}
+
+const COLUMNS: &str = "id, tenant_id, onboarding_state, operational_state, usage_state, user_data, \
+                       vnfd_id, vnf_provider, vnf_product_name, vnf_software_version, vnfd_version, \
+                       checksum, software_images, additional_artifacts, vnfd, vnfd_files, \
+                       onboarding_failure, onboarding_started_at, created_at, updated_at";
+
+/// Ends a `with_pool!` block around a conditional UPDATE or DELETE of one package: when no
+/// row matched, tells a missing package from one in another state.
+macro_rules! one_row_or_conflict {
+    ($pool:ident, $q:ident, $id:expr, $result:expr) => {{
+        if $result.rows_affected() == 1 {
+            return Ok(());
+        }
+        let exists: Option<String> = sqlx::query_scalar(&$q("SELECT id FROM vnf_packages WHERE id = ?"))
+            .bind($id)
+            .fetch_optional($pool)
+            .await?;
+        Err(if exists.is_some() {
+            DbError::StateChanged
+        } else {
+            DbError::NotFound
+        })
+    }};
+}
+
+impl Database {
+    pub async fn insert_package(&self, row: &PackageRow) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let sql = format!(
+                "INSERT INTO vnf_packages ({COLUMNS}) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            );
+            sqlx::query(&q(&sql))
+                .bind(&row.id)
+                .bind(&row.tenant_id)
+                .bind(&row.onboarding_state)
+                .bind(&row.operational_state)
+                .bind(&row.usage_state)
+                .bind(&row.user_data)
+                .bind(&row.vnfd_id)
+                .bind(&row.vnf_provider)
+                .bind(&row.vnf_product_name)
+                .bind(&row.vnf_software_version)
+                .bind(&row.vnfd_version)
+                .bind(&row.checksum)
+                .bind(&row.software_images)
+                .bind(&row.additional_artifacts)
+                .bind(&row.vnfd)
+                .bind(&row.vnfd_files)
+                .bind(&row.onboarding_failure)
+                .bind(row.onboarding_started_at)
+                .bind(row.created_at)
+                .bind(row.updated_at)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+        .await)
+    }
+
+    pub async fn get_package(&self, id: &str) -> Result<Option<PackageRow>, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM vnf_packages WHERE id = ?");
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query_as::<_, PackageRow>(&q(&sql)).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Packages, oldest first, optionally of one tenant only.
+    pub async fn list_packages(&self, tenant_id: Option<&str>) -> Result<Vec<PackageRow>, DbError> {
+        let filter = if tenant_id.is_some() {
+            "WHERE tenant_id = ?"
+        } else {
+            ""
+        };
+        let sql = format!("SELECT {COLUMNS} FROM vnf_packages {filter} ORDER BY created_at, id");
+        Ok(with_pool!(self, pool, q => {
+            let sql = q(&sql);
+            let mut query = sqlx::query_as::<_, PackageRow>(&sql);
+            if let Some(tenant_id) = tenant_id {
+                query = query.bind(tenant_id);
+            }
+            query.fetch_all(pool).await?
+        }))
+    }
+
+    /// PATCH: sets the operational state and user data, provided both are still what the
+    /// caller read (so two PATCHes never lose each other's changes).
+    pub async fn update_package_info(
+        &self,
+        id: &str,
+        expected_operational_state: &str,
+        operational_state: &str,
+        expected_user_data: &str,
+        user_data: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let updated = sqlx::query(&q(
+                "UPDATE vnf_packages SET operational_state = ?, user_data = ?, updated_at = ? \
+                 WHERE id = ? AND operational_state = ? AND user_data = ?",
+            ))
+            .bind(operational_state)
+            .bind(user_data)
+            .bind(now)
+            .bind(id)
+            .bind(expected_operational_state)
+            .bind(expected_user_data)
+            .execute(pool)
+            .await?;
+            one_row_or_conflict!(pool, q, id, updated)
+        }
+        .await)
+    }
+
+    /// CREATED → UPLOADING; clears the last failure. `StateChanged` if not CREATED.
+    pub async fn start_package_upload(&self, id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let updated = sqlx::query(&q(
+                "UPDATE vnf_packages SET onboarding_state = 'UPLOADING', onboarding_failure = NULL, \
+                 onboarding_started_at = ?, updated_at = ? WHERE id = ? AND onboarding_state = 'CREATED'",
+            ))
+            .bind(now)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
+            one_row_or_conflict!(pool, q, id, updated)
+        }
+        .await)
+    }
+
+    /// UPLOADING → PROCESSING.
+    pub async fn start_package_processing(&self, id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let updated = sqlx::query(&q(
+                "UPDATE vnf_packages SET onboarding_state = 'PROCESSING', updated_at = ? \
+                 WHERE id = ? AND onboarding_state = 'UPLOADING'",
+            ))
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
+            one_row_or_conflict!(pool, q, id, updated)
+        }
+        .await)
+    }
+
+    /// PROCESSING → ONBOARDED and ENABLED, with what onboarding learned. A VNFD already
+    /// onboarded by another package is `DuplicateVnfdId`.
+    pub async fn finish_package_onboarding(
+        &self,
+        id: &str,
+        onboarded: &Onboarded,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let result: Result<(), DbError> = with_pool!(self, pool, q => async {
+            let updated = sqlx::query(&q(
+                "UPDATE vnf_packages SET onboarding_state = 'ONBOARDED', operational_state = 'ENABLED', \
+                 vnfd_id = ?, vnf_provider = ?, vnf_product_name = ?, vnf_software_version = ?, \
+                 vnfd_version = ?, checksum = ?, software_images = ?, additional_artifacts = ?, \
+                 vnfd = ?, vnfd_files = ?, onboarding_failure = NULL, onboarding_started_at = NULL, \
+                 updated_at = ? WHERE id = ? AND onboarding_state = 'PROCESSING'",
+            ))
+            .bind(&onboarded.vnfd_id)
+            .bind(&onboarded.vnf_provider)
+            .bind(&onboarded.vnf_product_name)
+            .bind(&onboarded.vnf_software_version)
+            .bind(&onboarded.vnfd_version)
+            .bind(&onboarded.checksum)
+            .bind(&onboarded.software_images)
+            .bind(&onboarded.additional_artifacts)
+            .bind(&onboarded.vnfd)
+            .bind(&onboarded.vnfd_files)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
+            one_row_or_conflict!(pool, q, id, updated)
+        }
+        .await);
+        match result {
+            Err(DbError::Sqlx(e)) if DbError::is_unique_violation(&e) => {
+                Err(DbError::DuplicateVnfdId(onboarded.vnfd_id.clone()))
+            }
+            other => other,
+        }
+    }
+
+    /// UPLOADING or PROCESSING → CREATED, recording why (a ProblemDetails JSON).
+    pub async fn fail_package_onboarding(
+        &self,
+        id: &str,
+        failure: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let updated = sqlx::query(&q(
+                "UPDATE vnf_packages SET onboarding_state = 'CREATED', onboarding_failure = ?, \
+                 onboarding_started_at = NULL, updated_at = ? \
+                 WHERE id = ? AND onboarding_state IN ('UPLOADING', 'PROCESSING')",
+            ))
+            .bind(failure)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
+            one_row_or_conflict!(pool, q, id, updated)
+        }
+        .await)
+    }
+
+    /// Packages whose onboarding started before `deadline` and never ended: their server
+    /// stopped mid-way.
+    pub async fn interrupted_onboardings(&self, deadline: DateTime<Utc>) -> Result<Vec<String>, DbError> {
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query_scalar(&q(
+                "SELECT id FROM vnf_packages WHERE onboarding_state IN ('UPLOADING', 'PROCESSING') \
+                 AND onboarding_started_at < ?",
+            ))
+            .bind(deadline)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Deletes a package that is DISABLED and NOT_IN_USE (in any onboarding state, as
+    /// Tacker: an onboarding that finds its package gone cleans up after itself).
+    pub async fn delete_package(&self, id: &str) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let deleted = sqlx::query(&q(
+                "DELETE FROM vnf_packages WHERE id = ? AND operational_state = 'DISABLED' \
+                 AND usage_state = 'NOT_IN_USE'",
+            ))
+            .bind(id)
+            .execute(pool)
+            .await?;
+            one_row_or_conflict!(pool, q, id, deleted)
+        }
+        .await)
+    }
+}

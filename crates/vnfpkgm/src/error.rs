@@ -1,0 +1,36 @@
+use tacker_db::DbError;
+
+/// Why a package request failed. Each kind maps to one status code; the message is shown
+/// to the client as the ProblemDetails `detail`, except for `Db` and `Storage`, which are
+/// logged and answered with a generic message.
+#[derive(Debug, thiserror::Error)]
+pub enum PkgError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Policy doesn't allow {0} to be performed.")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    NotAcceptable(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    RangeNotSatisfiable(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("package storage failed: {0}")]
+    Storage(#[from] std::io::Error),
+}
+
+impl PkgError {
+    pub fn package_not_found(id: &str) -> Self {
+        PkgError::NotFound(format!("Can not find requested vnf package: {id}"))
+    }
+}
+
+pub type Result<T, E = PkgError> = std::result::Result<T, E>;
