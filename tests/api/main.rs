@@ -3,6 +3,7 @@
 
 mod helpers;
 mod oauth2;
+mod packages_lifecycle;
 mod pipeline;
 mod secrets_at_rest;
 mod startup;

@@ -21,7 +21,7 @@ const MAX_MANIFEST_BYTES: u64 = 8 << 20;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Csar {
     pub entry_definitions: String,
-    /// The files that make up the VNFD (TOSCA.meta, the definitions, the manifest).
+    /// The files that make up the VNFD: TOSCA.meta (if any) and the definitions.
     pub vnfd_files: Vec<String>,
     pub vnfd: Vnfd,
     /// Declared artifacts other than software images, with their checksums.
@@ -41,7 +41,10 @@ pub fn inspect(root: &Path, files: &BTreeSet<String>) -> Result<Csar> {
     let definitions = Definitions::load(root, files, &layout.entry)?;
     let vnfd = Vnfd::from_definitions(&definitions)?;
 
-    let mut vnfd_files: Vec<String> = layout.meta_files.clone();
+    let mut vnfd_files: Vec<String> = Vec::new();
+    if layout.has_tosca_meta {
+        vnfd_files.push(TOSCA_META_PATH.to_owned());
+    }
     vnfd_files.extend(definitions.paths().map(str::to_owned));
     vnfd_files.sort();
     vnfd_files.dedup();
@@ -73,7 +76,7 @@ pub fn inspect(root: &Path, files: &BTreeSet<String>) -> Result<Csar> {
 /// Where the package's VNFD and artifact declarations are.
 struct Layout {
     entry: String,
-    meta_files: Vec<String>,
+    has_tosca_meta: bool,
     artifacts: Vec<ArtifactRef>,
 }
 
@@ -86,7 +89,7 @@ impl Layout {
             })?;
             let mut layout = Layout {
                 entry,
-                meta_files: vec![TOSCA_META_PATH.to_owned()],
+                has_tosca_meta: true,
                 artifacts: meta.artifacts,
             };
             if let Some(manifest) = meta.entry_manifest {
@@ -111,7 +114,7 @@ impl Layout {
         };
         let mut layout = Layout {
             entry: entry.clone(),
-            meta_files: Vec::new(),
+            has_tosca_meta: false,
             artifacts: Vec::new(),
         };
         let stem = entry.rsplit_once('.').map_or(entry.as_str(), |(stem, _)| stem);
@@ -134,7 +137,6 @@ impl Layout {
         })?;
         let manifest = parse_manifest(&read_text(root, &path)?, &path)?;
         self.artifacts.extend(manifest.artifacts);
-        self.meta_files.push(path);
         Ok(())
     }
 }

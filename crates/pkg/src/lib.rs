@@ -11,6 +11,7 @@ mod limits;
 mod manifests;
 mod meta;
 mod vnfd;
+mod zipping;
 
 pub use archive::extract;
 pub use csar::{inspect, Artifact, Csar};
@@ -20,3 +21,4 @@ pub use limits::ArchiveLimits;
 pub use manifests::parse_manifests;
 pub use meta::TOSCA_META_PATH;
 pub use vnfd::{Flavour, InstantiationLevel, ScalingAspect, SoftwareImage, Vdu, Vnfd};
+pub use zipping::zip_files;

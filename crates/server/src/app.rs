@@ -14,6 +14,7 @@ use tacker_db::{url::redact, Database, PoolSettings};
 use tacker_policy::Enforcer;
 use tacker_tls::{load_server_config, PeerCertAcceptor};
 use tacker_vim::VimService;
+use tacker_vnfpkgm::{PackageService, PackageSettings};
 use tokio::net::TcpListener;
 
 use crate::{pipeline, AppState};
@@ -60,8 +61,10 @@ impl Application {
 
         let deploy = PasteDeploy::load(&config.api_paste_config, "tacker", config.auth_strategy)?;
         let policy = Arc::new(Enforcer::load(&config.policy_file)?);
+        let packages = package_service(&config, &db, &policy).await?;
         let state = AppState {
             vims: VimService::new(db.clone(), vault, config.vim_drivers.clone(), policy.clone()),
+            packages,
             policy,
             db,
             config: Arc::new(config),
@@ -106,6 +109,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let address = self.local_addr()?;
+        let sweeper = tokio::spawn(self.state.packages.clone().sweep_interrupted_onboardings());
         match (self.tls, &self.state.config.ssl) {
             (Some(tls), Some(ssl)) => {
                 tracing::info!(%address, client_ca = ssl.client_ca_file.is_some(), "tacker-server listening (HTTPS)");
@@ -134,6 +138,7 @@ impl Application {
                     .await?;
             }
         }
+        sweeper.abort();
         self.state.db.close().await;
         Ok(())
     }
@@ -165,4 +170,23 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// The package registry, with its storage folder ready and its download client built.
+async fn package_service(
+    config: &Config,
+    db: &Database,
+    policy: &Arc<Enforcer>,
+) -> anyhow::Result<PackageService> {
+    let settings = PackageSettings::new(&config.vnf_package);
+    let outbound = tacker_tls::client::OutboundTls {
+        timeout: Some(settings.upload_from_uri_timeout),
+        ..Default::default()
+    };
+    let http = tacker_tls::client::http_client(&outbound, concat!("tacker-rs/", env!("CARGO_PKG_VERSION")))
+        .context("building the upload_from_uri HTTP client")?;
+    let csar_path = settings.csar_path.clone();
+    PackageService::new(db.clone(), settings, policy.clone(), http)
+        .await
+        .with_context(|| format!("[vnf_package] vnf_package_csar_path {}", csar_path.display()))
 }

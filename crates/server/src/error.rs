@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use tacker_auth::fault::{fault, internal_error, ApiFlavor};
 use tacker_db::DbError;
 use tacker_vim::VimError;
+use tacker_vnfpkgm::PkgError;
 
 /// An error of the /v1.0 API, rendered as `{"TackerError": {...}}`.
 #[derive(Debug)]
@@ -17,10 +18,6 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::Shown(StatusCode::BAD_REQUEST, "HTTPBadRequest", message.into())
-    }
-
     pub fn not_found() -> Self {
         ApiError::Shown(
             StatusCode::NOT_FOUND,
@@ -78,6 +75,74 @@ impl IntoResponse for ApiError {
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 internal_error(ApiFlavor::Tacker)
+            }
+        }
+    }
+}
+
+/// An error of the ETSI APIs (vnfpkgm, vnflcm), rendered as ProblemDetails.
+#[derive(Debug)]
+pub enum EtsiError {
+    /// A status and a detail safe to show.
+    Shown(StatusCode, String),
+    /// Logged with its cause; the client sees a generic message.
+    Unavailable(String),
+    Internal(String),
+}
+
+impl EtsiError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        EtsiError::Shown(status, detail.into())
+    }
+}
+
+impl From<DbError> for EtsiError {
+    fn from(err: DbError) -> Self {
+        match ApiError::from(err) {
+            ApiError::Unavailable(cause) => EtsiError::Unavailable(cause),
+            ApiError::Internal(cause) | ApiError::Shown(_, _, cause) => EtsiError::Internal(cause),
+        }
+    }
+}
+
+impl From<PkgError> for EtsiError {
+    fn from(err: PkgError) -> Self {
+        let status = match &err {
+            PkgError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PkgError::Forbidden(_) => StatusCode::FORBIDDEN,
+            PkgError::NotFound(_) => StatusCode::NOT_FOUND,
+            PkgError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            PkgError::Conflict(_) => StatusCode::CONFLICT,
+            PkgError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            PkgError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PkgError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            PkgError::Db(_) | PkgError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        match err {
+            PkgError::Db(db) => db.into(),
+            PkgError::Storage(e) => EtsiError::Internal(format!("package storage: {e}")),
+            shown => EtsiError::Shown(status, shown.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for EtsiError {
+    fn into_response(self) -> Response {
+        let flavor = ApiFlavor::ProblemDetails;
+        match self {
+            EtsiError::Shown(status, detail) => fault(flavor, status, "", &detail),
+            EtsiError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "database unavailable");
+                fault(
+                    flavor,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "",
+                    "The service is unavailable (database not reachable); try again later.",
+                )
+            }
+            EtsiError::Internal(cause) => {
+                tracing::error!(error = %cause, "request failed");
+                internal_error(flavor)
             }
         }
     }

@@ -9,7 +9,7 @@ use tacker_auth::context::from_headers_or_admin;
 use tacker_auth::RequestId;
 use tacker_common::RequestContext;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, EtsiError};
 
 /// The caller's context: set by the `keystonecontext` filter, or (noauth pipelines) built
 /// from the identity headers, defaulting to Tacker's admin context.
@@ -32,50 +32,89 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 }
 
 /// A JSON request body; `None` when the body is empty. Enforces the body size limit (413),
-/// a JSON content type (415) and well-formed JSON (400).
+/// a JSON content type (415) and well-formed JSON (400), in Tacker's error format.
 pub struct JsonBody(pub Option<Value>);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::Shown(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "HTTPRequestEntityTooLarge",
-                    "Request is too large.".into(),
-                )
-            } else {
-                ApiError::bad_request(format!("Cannot read the request body: {rejection}"))
-            }
-        })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(JsonBody(None));
-        }
-        if let Some(content_type) = content_type {
-            let essence = content_type.split(';').next().unwrap_or_default().trim();
-            if !essence.eq_ignore_ascii_case("application/json") {
-                return Err(ApiError::Shown(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "InvalidContentType",
-                    format!("Invalid content type {content_type}"),
-                ));
-            }
-        }
-        serde_json::from_slice(&bytes)
-            .map(|v| JsonBody(Some(v)))
-            .map_err(|e| {
-                ApiError::Shown(
-                    StatusCode::BAD_REQUEST,
-                    "MalformedRequestBody",
-                    format!("Malformed request body: {e}"),
-                )
-            })
+        read_json(request, state, &["application/json"])
+            .await
+            .map(JsonBody)
+            .map_err(|r| ApiError::Shown(r.status, r.kind, r.message))
     }
+}
+
+/// [`JsonBody`] for the ETSI APIs: errors as ProblemDetails, and JSON merge patch
+/// (`application/merge-patch+json`, what clients send with PATCH) accepted too.
+pub struct EtsiJson(pub Option<Value>);
+
+impl<S: Send + Sync> FromRequest<S> for EtsiJson {
+    type Rejection = EtsiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_json(
+            request,
+            state,
+            &["application/json", "application/merge-patch+json"],
+        )
+        .await
+        .map(EtsiJson)
+        .map_err(|r| EtsiError::Shown(r.status, r.message))
+    }
+}
+
+/// Why a JSON body was refused, before it is rendered in the API's error format.
+struct BodyRejection {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+}
+
+async fn read_json<S: Send + Sync>(
+    request: Request,
+    state: &S,
+    content_types: &[&str],
+) -> Result<Option<Value>, BodyRejection> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            BodyRejection {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                kind: "HTTPRequestEntityTooLarge",
+                message: "Request is too large.".into(),
+            }
+        } else {
+            BodyRejection {
+                status: StatusCode::BAD_REQUEST,
+                kind: "HTTPBadRequest",
+                message: format!("Cannot read the request body: {rejection}"),
+            }
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    if let Some(content_type) = content_type {
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        if !content_types.iter().any(|t| essence.eq_ignore_ascii_case(t)) {
+            return Err(BodyRejection {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                kind: "InvalidContentType",
+                message: format!("Invalid content type {content_type}"),
+            });
+        }
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| BodyRejection {
+            status: StatusCode::BAD_REQUEST,
+            kind: "MalformedRequestBody",
+            message: format!("Malformed request body: {e}"),
+        })
 }

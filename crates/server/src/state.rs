@@ -4,6 +4,7 @@ use tacker_common::Config;
 use tacker_db::Database;
 use tacker_policy::Enforcer;
 use tacker_vim::VimService;
+use tacker_vnfpkgm::PackageService;
 
 /// What handlers share, built once at start-up.
 #[derive(Clone)]
@@ -16,4 +17,6 @@ pub struct AppState {
     pub policy: Arc<Enforcer>,
     /// The VIM registry.
     pub vims: VimService,
+    /// VNF packages.
+    pub packages: PackageService,
 }

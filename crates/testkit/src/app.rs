@@ -7,6 +7,7 @@ use serde_json::Value;
 use tacker_common::Config;
 use tacker_db::Database;
 use tacker_server::{Application, BuildOptions};
+use tacker_vnfpkgm::PackageService;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
@@ -74,11 +75,13 @@ impl TestAppBuilder {
             .await
             .unwrap();
         let db = app.state().db.clone();
+        let packages = app.state().packages.clone();
         let (address, server) = serve(app);
         Some(TestApp {
             address,
             client: reqwest::Client::new(),
             db,
+            packages,
             config,
             conf_path,
             server,
@@ -95,6 +98,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's database, for tests that check what is stored.
     pub db: Database,
+    /// The server's package service, for tests that drive its background work.
+    pub packages: PackageService,
     pub config: Config,
     /// The tacker.conf the server was started with.
     pub conf_path: PathBuf,

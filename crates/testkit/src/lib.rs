@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod app;
+pub mod csar;
 mod database;
 pub mod idp;
 pub mod pki;

@@ -60,6 +60,58 @@ pub struct UriSource {
     pub password: Option<String>,
 }
 
+impl UriSource {
+    /// Reads the request body of `upload_from_uri` with Tacker's rules.
+    pub fn from_body(body: Option<Value>) -> Result<Self> {
+        let Some(Value::Object(body)) = body else {
+            return Err(PkgError::BadRequest("Malformed request body".into()));
+        };
+        let address = match body.get("addressInformation") {
+            Some(Value::String(a)) if a.len() <= 2048 => a,
+            Some(_) => {
+                return Err(PkgError::BadRequest(
+                    "Invalid input for field/attribute addressInformation: a URI of at most 2048 characters is required."
+                        .into(),
+                ))
+            }
+            None => return Err(PkgError::BadRequest("'addressInformation' is a required property".into())),
+        };
+        let url = Url::parse(address)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host() && u.path().len() > 1)
+            .ok_or_else(|| {
+                let shown = Url::parse(address)
+                    .map(|u| redacted(&u))
+                    .unwrap_or_else(|_| address.clone());
+                PkgError::BadRequest(format!("Vnf package url '{shown}' is invalid"))
+            })?;
+        let text = |field: &str| -> Result<Option<String>> {
+            match body.get(field) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) if s.len() <= 255 => Ok(Some(s.clone())),
+                Some(_) => Err(PkgError::BadRequest(format!(
+                    "Invalid input for field/attribute {field}: a string of at most 255 characters is required."
+                ))),
+            }
+        };
+        let user_name = text("userName")?;
+        if user_name.as_deref().is_some_and(|u| {
+            !u.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        }) {
+            return Err(PkgError::BadRequest(
+                "Invalid input for field/attribute userName: only letters, digits, '-' and '_' are allowed."
+                    .into(),
+            ));
+        }
+        Ok(UriSource {
+            url,
+            user_name,
+            password: text("password")?,
+        })
+    }
+}
+
 impl PackageService {
     /// `PUT package_content`: receives the zip, then processes it in the background. The
     /// request holds the package in UPLOADING while the body arrives.

@@ -3,6 +3,7 @@
 pub mod unimplemented;
 pub mod v1_0;
 pub mod versions;
+pub mod vnfpkgm;
 
 use axum::http::{header, HeaderMap, Uri};
 use axum::Router;
@@ -15,6 +16,7 @@ use crate::AppState;
 pub enum AppKind {
     Versions,
     TackerV1_0,
+    Vnfpkgm,
     /// A Tacker API that tacker-rs does not serve yet: every call gets a clear 501.
     Unimplemented(&'static str),
 }
@@ -24,9 +26,7 @@ impl AppKind {
         let kind = match factory {
             "tacker.api.versions:Versions.factory" => AppKind::Versions,
             "tacker.api.v1.router:APIRouter.factory" => AppKind::TackerV1_0,
-            "tacker.api.vnfpkgm.v1.router:VnfpkgmAPIRouter.factory" => {
-                AppKind::Unimplemented("VNF package management (vnfpkgm v1)")
-            }
+            "tacker.api.vnfpkgm.v1.router:VnfpkgmAPIRouter.factory" => AppKind::Vnfpkgm,
             "tacker.api.vnflcm.v1.router:VnflcmAPIRouter.factory" => AppKind::Unimplemented("VNF LCM v1"),
             "tacker.sol_refactored.api.router:VnflcmAPIRouterV2.factory" => {
                 AppKind::Unimplemented("VNF LCM v2")
@@ -59,7 +59,7 @@ impl AppKind {
     pub fn flavor(self) -> ApiFlavor {
         match self {
             AppKind::Versions | AppKind::TackerV1_0 => ApiFlavor::Tacker,
-            AppKind::Unimplemented(_) => ApiFlavor::ProblemDetails,
+            AppKind::Vnfpkgm | AppKind::Unimplemented(_) => ApiFlavor::ProblemDetails,
         }
     }
 
@@ -68,6 +68,7 @@ impl AppKind {
         match self {
             AppKind::Versions => versions::router(state.config.ssl.is_some()),
             AppKind::TackerV1_0 => v1_0::router(state),
+            AppKind::Vnfpkgm => vnfpkgm::router(state),
             AppKind::Unimplemented(name) => unimplemented::router(name),
         }
     }
