@@ -3,7 +3,11 @@
 
 mod helpers;
 mod oauth2;
+mod packages_errors;
+mod packages_from_uri;
 mod packages_lifecycle;
+mod packages_list;
+mod packages_tackerclient;
 mod pipeline;
 mod secrets_at_rest;
 mod startup;

@@ -11,7 +11,7 @@ use std::process::Output;
 use serde_json::Value;
 use tacker_testkit::{pki, TestApp, TestBackend};
 
-fn openstack_cli() -> Option<PathBuf> {
+pub(crate) fn openstack_cli() -> Option<PathBuf> {
     match std::env::var_os("TACKER_TEST_OPENSTACK_CLI") {
         Some(path) => Some(PathBuf::from(path)),
         None => {
@@ -25,7 +25,7 @@ fn openstack_cli() -> Option<PathBuf> {
     }
 }
 
-async fn openstack(cli: &PathBuf, app: &TestApp, args: &[&str]) -> Output {
+pub(crate) async fn openstack(cli: &PathBuf, app: &TestApp, args: &[&str]) -> Output {
     let mut command = tokio::process::Command::new(cli);
     // Only our settings: a developer's OS_* variables must not pick another cloud.
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("OS_")) {
@@ -39,7 +39,7 @@ async fn openstack(cli: &PathBuf, app: &TestApp, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn json_stdout(output: &Output) -> Value {
+pub(crate) fn json_stdout(output: &Output) -> Value {
     assert!(
         output.status.success(),
         "stdout: {}\nstderr: {}",
