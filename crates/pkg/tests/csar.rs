@@ -415,7 +415,7 @@ proptest! {
 
     /// Whatever the entry names, nothing is ever written outside the output directory.
     #[test]
-    fn nothing_lands_outside_the_package(names in prop::collection::vec("[a-z./\\\\:]{1,12}", 1..6)) {
+    fn nothing_lands_outside_the_package(names in prop::collection::btree_set("[a-z./\\\\:]{1,12}", 1..6)) {
         let entries: Vec<_> = names.iter().map(|n| (n.clone(), b"x".to_vec())).collect();
         let unpacked = unpack(&zip_of(&entries));
         let parent = unpacked.dest.parent().unwrap().to_path_buf();
@@ -437,6 +437,31 @@ proptest! {
         let unpacked = unpack(&bytes);
         if unpacked.result.is_err() {
             prop_assert!(!unpacked.dest.exists());
+        }
+    }
+
+    /// Arbitrary text in place of TOSCA.meta, a VNFD file or a manifest never panics the
+    /// reader: it is onboarded or refused with a message.
+    #[test]
+    fn arbitrary_metadata_and_vnfd_text_never_panic(which in 0usize..4, text in "(.|\n){0,400}") {
+        let targets = [
+            "TOSCA-Metadata/TOSCA.meta",
+            "Definitions/sample_cnf_top.vnfd.yaml",
+            "Definitions/sample_cnf_df_simple.yaml",
+            "Files/kubernetes/service.yaml",
+        ];
+        if let Err(message) = onboard(&sample_with(&[(targets[which], Some(&text))])) {
+            prop_assert!(!message.is_empty());
+        }
+    }
+
+    /// Cutting the flavour file anywhere gives a clean result or a message naming a file.
+    #[test]
+    fn truncated_vnfd_files_fail_cleanly(cut in 0usize..5000) {
+        let df = fs::read_to_string(sample_dir().join("Definitions/sample_cnf_df_simple.yaml")).unwrap();
+        let end = df.char_indices().map(|(i, _)| i).find(|i| *i >= cut.min(df.len())).unwrap_or(df.len());
+        if let Err(message) = onboard(&sample_with(&[("Definitions/sample_cnf_df_simple.yaml", Some(&df[..end]))])) {
+            prop_assert!(message.contains(".yaml"), "{}", message);
         }
     }
 
