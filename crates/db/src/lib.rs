@@ -6,6 +6,8 @@
 //! (timestamps, booleans) and its own error details.
 
 mod error;
+pub mod instances;
+pub mod notifications;
 pub mod packages;
 mod pool;
 pub mod url;

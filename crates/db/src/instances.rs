@@ -1,0 +1,507 @@
+//! VNF instances and their operation occurrences. An operation holds its instance through
+//! `vnf_instances.active_op_occ_id`, taken by a conditional UPDATE in the transaction that
+//! creates the occurrence: two operations on one instance can never both start.
+
+use chrono::{DateTime, Utc};
+
+use crate::notifications::{insert_notifications, NotificationRow};
+use crate::pool::with_pool;
+use crate::{Database, DbError};
+
+/// One row of `vnf_instances`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct InstanceRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub api_version: String,
+    pub vim_id: Option<String>,
+    pub vnf_instance_name: Option<String>,
+    pub vnf_instance_description: Option<String>,
+    pub vnfd_id: String,
+    pub vnf_pkg_id: Option<String>,
+    pub vnf_provider: String,
+    pub vnf_product_name: String,
+    pub vnf_software_version: String,
+    pub vnfd_version: String,
+    pub instantiation_state: String,
+    /// JSON map of VimConnectionInfo (secrets encrypted).
+    pub vim_connection_info: Option<String>,
+    /// JSON InstantiatedVnfInfo.
+    pub instantiated_vnf_info: Option<String>,
+    pub metadata: Option<String>,
+    pub extensions: Option<String>,
+    pub vnf_configurable_properties: Option<String>,
+    pub active_op_occ_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+const INSTANCE_COLUMNS: &str = "id, tenant_id, api_version, vim_id, vnf_instance_name, vnf_instance_description, \
+    vnfd_id, vnf_pkg_id, vnf_provider, vnf_product_name, vnf_software_version, vnfd_version, \
+    instantiation_state, vim_connection_info, instantiated_vnf_info, metadata, extensions, \
+    vnf_configurable_properties, active_op_occ_id, created_at, updated_at";
+
+/// One row of `vnf_lcm_op_occs`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OpOccRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub api_version: String,
+    pub vnf_instance_id: String,
+    pub operation: String,
+    pub operation_state: String,
+    pub state_entered_time: DateTime<Utc>,
+    pub start_time: DateTime<Utc>,
+    pub is_automatic_invocation: bool,
+    pub is_cancel_pending: bool,
+    pub cancel_mode: Option<String>,
+    /// JSON request of the operation (secrets encrypted).
+    pub operation_params: String,
+    /// JSON ProblemDetails.
+    pub error: Option<String>,
+    pub resource_changes: Option<String>,
+    pub changed_info: Option<String>,
+    pub changed_ext_connectivity: Option<String>,
+    pub pending_action: Option<String>,
+    pub claimed_by: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+const OP_COLUMNS: &str = "id, tenant_id, api_version, vnf_instance_id, operation, operation_state, \
+    state_entered_time, start_time, is_automatic_invocation, is_cancel_pending, cancel_mode, \
+    operation_params, error, resource_changes, changed_info, changed_ext_connectivity, \
+    pending_action, claimed_by, lease_until, created_at, updated_at";
+
+/// The instance columns an operation's end (or PATCH) rewrites.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceChange {
+    pub instantiation_state: String,
+    pub vim_id: Option<String>,
+    pub vnf_instance_name: Option<String>,
+    pub vnf_instance_description: Option<String>,
+    pub vnfd_id: String,
+    pub vnf_pkg_id: Option<String>,
+    pub vnf_provider: String,
+    pub vnf_product_name: String,
+    pub vnf_software_version: String,
+    pub vnfd_version: String,
+    pub vim_connection_info: Option<String>,
+    pub instantiated_vnf_info: Option<String>,
+    pub metadata: Option<String>,
+    pub extensions: Option<String>,
+    pub vnf_configurable_properties: Option<String>,
+}
+
+impl From<&InstanceRow> for InstanceChange {
+    fn from(row: &InstanceRow) -> Self {
+        InstanceChange {
+            instantiation_state: row.instantiation_state.clone(),
+            vim_id: row.vim_id.clone(),
+            vnf_instance_name: row.vnf_instance_name.clone(),
+            vnf_instance_description: row.vnf_instance_description.clone(),
+            vnfd_id: row.vnfd_id.clone(),
+            vnf_pkg_id: row.vnf_pkg_id.clone(),
+            vnf_provider: row.vnf_provider.clone(),
+            vnf_product_name: row.vnf_product_name.clone(),
+            vnf_software_version: row.vnf_software_version.clone(),
+            vnfd_version: row.vnfd_version.clone(),
+            vim_connection_info: row.vim_connection_info.clone(),
+            instantiated_vnf_info: row.instantiated_vnf_info.clone(),
+            metadata: row.metadata.clone(),
+            extensions: row.extensions.clone(),
+            vnf_configurable_properties: row.vnf_configurable_properties.clone(),
+        }
+    }
+}
+
+/// A state change of an operation occurrence, made by the conductor that holds its claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpTransition {
+    pub operation_state: String,
+    pub error: Option<String>,
+    pub resource_changes: Option<String>,
+    pub changed_info: Option<String>,
+    /// What is due next (`None`: nothing until an API call).
+    pub pending_action: Option<String>,
+    /// Keep the claim (the conductor goes on working) or release it.
+    pub keep_claim: bool,
+    /// The operation ended (COMPLETED, FAILED, ROLLED_BACK): release the instance.
+    pub release_instance: bool,
+    /// New instance columns, when the operation changed the instance.
+    pub instance: Option<InstanceChange>,
+}
+
+/// Refreshes the usage state of the packages of `vnfd_id` inside a transaction.
+macro_rules! refresh_package_usage {
+    ($tx:ident, $q:ident, $vnfd_id:expr) => {
+        sqlx::query(&$q(
+            "UPDATE vnf_packages SET usage_state = CASE WHEN EXISTS \
+             (SELECT 1 FROM vnf_instances WHERE vnf_instances.vnfd_id = ?) THEN 'IN_USE' ELSE 'NOT_IN_USE' END \
+             WHERE vnfd_id = ?",
+        ))
+        .bind($vnfd_id)
+        .bind($vnfd_id)
+        .execute(&mut *$tx)
+        .await?;
+    };
+}
+
+impl Database {
+    /// Inserts an instance and its creation notifications; marks its package IN_USE.
+    pub async fn insert_instance(&self, row: &InstanceRow, notifications: &[NotificationRow]) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            let sql = format!(
+                "INSERT INTO vnf_instances ({INSTANCE_COLUMNS}) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            );
+            sqlx::query(&q(&sql))
+                .bind(&row.id)
+                .bind(&row.tenant_id)
+                .bind(&row.api_version)
+                .bind(&row.vim_id)
+                .bind(&row.vnf_instance_name)
+                .bind(&row.vnf_instance_description)
+                .bind(&row.vnfd_id)
+                .bind(&row.vnf_pkg_id)
+                .bind(&row.vnf_provider)
+                .bind(&row.vnf_product_name)
+                .bind(&row.vnf_software_version)
+                .bind(&row.vnfd_version)
+                .bind(&row.instantiation_state)
+                .bind(&row.vim_connection_info)
+                .bind(&row.instantiated_vnf_info)
+                .bind(&row.metadata)
+                .bind(&row.extensions)
+                .bind(&row.vnf_configurable_properties)
+                .bind(&row.active_op_occ_id)
+                .bind(row.created_at)
+                .bind(row.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            refresh_package_usage!(tx, q, &row.vnfd_id);
+            insert_notifications!(tx, q, notifications);
+            tx.commit().await?;
+            Ok(())
+        }
+        .await)
+    }
+
+    pub async fn get_instance(&self, id: &str) -> Result<Option<InstanceRow>, DbError> {
+        let sql = format!("SELECT {INSTANCE_COLUMNS} FROM vnf_instances WHERE id = ?");
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query_as::<_, InstanceRow>(&q(&sql)).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Instances of one API version, oldest first, optionally of one tenant.
+    pub async fn list_instances(&self, api_version: &str, tenant_id: Option<&str>) -> Result<Vec<InstanceRow>, DbError> {
+        let tenant = if tenant_id.is_some() { " AND tenant_id = ?" } else { "" };
+        let sql = format!(
+            "SELECT {INSTANCE_COLUMNS} FROM vnf_instances WHERE api_version = ?{tenant} ORDER BY created_at, id"
+        );
+        Ok(with_pool!(self, pool, q => {
+            let sql = q(&sql);
+            let mut query = sqlx::query_as::<_, InstanceRow>(&sql).bind(api_version);
+            if let Some(tenant_id) = tenant_id {
+                query = query.bind(tenant_id);
+            }
+            query.fetch_all(pool).await?
+        }))
+    }
+
+    /// Deletes a NOT_INSTANTIATED instance that no operation holds, with its deletion
+    /// notifications; refreshes its package's usage state.
+    pub async fn delete_instance(&self, id: &str, notifications: &[NotificationRow]) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            let vnfd_id: Option<String> = sqlx::query_scalar(&q("SELECT vnfd_id FROM vnf_instances WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(vnfd_id) = vnfd_id else { return Err(DbError::NotFound) };
+            let deleted = sqlx::query(&q(
+                "DELETE FROM vnf_instances WHERE id = ? AND instantiation_state = 'NOT_INSTANTIATED' \
+                 AND active_op_occ_id IS NULL",
+            ))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if deleted.rows_affected() == 0 {
+                return Err(DbError::StateChanged);
+            }
+            refresh_package_usage!(tx, q, &vnfd_id);
+            insert_notifications!(tx, q, notifications);
+            tx.commit().await?;
+            Ok(())
+        }
+        .await)
+    }
+
+    /// Accepts an operation: takes the instance (fails with `StateChanged` when another
+    /// operation holds it, or when its instantiation state is not `expected_state`) and
+    /// inserts the occurrence with its notifications, in one transaction.
+    pub async fn start_operation(
+        &self,
+        op: &OpOccRow,
+        expected_state: Option<&str>,
+        notifications: &[NotificationRow],
+    ) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            let state_rule = if expected_state.is_some() { " AND instantiation_state = ?" } else { "" };
+            let sql = format!(
+                "UPDATE vnf_instances SET active_op_occ_id = ? WHERE id = ? AND active_op_occ_id IS NULL{state_rule}"
+            );
+            let sql = q(&sql);
+            let mut take = sqlx::query(&sql).bind(&op.id).bind(&op.vnf_instance_id);
+            if let Some(state) = expected_state {
+                take = take.bind(state);
+            }
+            if take.execute(&mut *tx).await?.rows_affected() == 0 {
+                return Err(DbError::StateChanged);
+            }
+            let sql = format!(
+                "INSERT INTO vnf_lcm_op_occs ({OP_COLUMNS}) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            );
+            sqlx::query(&q(&sql))
+                .bind(&op.id)
+                .bind(&op.tenant_id)
+                .bind(&op.api_version)
+                .bind(&op.vnf_instance_id)
+                .bind(&op.operation)
+                .bind(&op.operation_state)
+                .bind(op.state_entered_time)
+                .bind(op.start_time)
+                .bind(op.is_automatic_invocation)
+                .bind(op.is_cancel_pending)
+                .bind(&op.cancel_mode)
+                .bind(&op.operation_params)
+                .bind(&op.error)
+                .bind(&op.resource_changes)
+                .bind(&op.changed_info)
+                .bind(&op.changed_ext_connectivity)
+                .bind(&op.pending_action)
+                .bind(&op.claimed_by)
+                .bind(op.lease_until)
+                .bind(op.created_at)
+                .bind(op.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            insert_notifications!(tx, q, notifications);
+            tx.commit().await?;
+            Ok(())
+        }
+        .await)
+    }
+
+    pub async fn get_op_occ(&self, id: &str) -> Result<Option<OpOccRow>, DbError> {
+        let sql = format!("SELECT {OP_COLUMNS} FROM vnf_lcm_op_occs WHERE id = ?");
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query_as::<_, OpOccRow>(&q(&sql)).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Occurrences of one API version, oldest first, optionally of one tenant.
+    pub async fn list_op_occs(&self, api_version: &str, tenant_id: Option<&str>) -> Result<Vec<OpOccRow>, DbError> {
+        let tenant = if tenant_id.is_some() { " AND tenant_id = ?" } else { "" };
+        let sql =
+            format!("SELECT {OP_COLUMNS} FROM vnf_lcm_op_occs WHERE api_version = ?{tenant} ORDER BY created_at, id");
+        Ok(with_pool!(self, pool, q => {
+            let sql = q(&sql);
+            let mut query = sqlx::query_as::<_, OpOccRow>(&sql).bind(api_version);
+            if let Some(tenant_id) = tenant_id {
+                query = query.bind(tenant_id);
+            }
+            query.fetch_all(pool).await?
+        }))
+    }
+
+    /// An API-side change of an occurrence (retry, rollback, fail, cancel): applied only if
+    /// the state is still `expected_state` and no conductor holds a live claim.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn request_op_action(
+        &self,
+        id: &str,
+        expected_state: &str,
+        new_state: &str,
+        pending_action: Option<&str>,
+        error: Option<&str>,
+        release_instance: bool,
+        now: DateTime<Utc>,
+        notifications: &[NotificationRow],
+    ) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(&q(
+                "UPDATE vnf_lcm_op_occs SET operation_state = ?, pending_action = ?, \
+                 error = COALESCE(?, error), \
+                 state_entered_time = CASE WHEN operation_state = ? THEN state_entered_time ELSE ? END, \
+                 updated_at = ? WHERE id = ? AND operation_state = ? AND pending_action IS NULL",
+            ))
+            .bind(new_state)
+            .bind(pending_action)
+            .bind(error)
+            .bind(new_state)
+            .bind(now)
+            .bind(now)
+            .bind(id)
+            .bind(expected_state)
+            .execute(&mut *tx)
+            .await?;
+            if changed.rows_affected() == 0 {
+                return Err(DbError::StateChanged);
+            }
+            if release_instance {
+                sqlx::query(&q("UPDATE vnf_instances SET active_op_occ_id = NULL WHERE active_op_occ_id = ?"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            insert_notifications!(tx, q, notifications);
+            tx.commit().await?;
+            Ok(())
+        }
+        .await)
+    }
+
+    /// Claims up to `limit` occurrences with work due and no live claim, for `holder`,
+    /// until `lease_until`. Each claim is a conditional UPDATE, so concurrent conductors
+    /// never claim the same occurrence.
+    pub async fn claim_op_occs(
+        &self,
+        holder: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OpOccRow>, DbError> {
+        let candidates: Vec<String> = with_pool!(self, pool, q => {
+            sqlx::query_scalar(&q(
+                "SELECT id FROM vnf_lcm_op_occs WHERE pending_action IS NOT NULL \
+                 AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT ?",
+            ))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut claimed = Vec::new();
+        for id in candidates {
+            let won = with_pool!(self, pool, q => {
+                sqlx::query(&q(
+                    "UPDATE vnf_lcm_op_occs SET claimed_by = ?, lease_until = ? WHERE id = ? \
+                     AND pending_action IS NOT NULL AND (lease_until IS NULL OR lease_until < ?)",
+                ))
+                .bind(holder)
+                .bind(lease_until)
+                .bind(&id)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                    == 1
+            });
+            if won {
+                if let Some(row) = self.get_op_occ(&id).await? {
+                    claimed.push(row);
+                }
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Extends `holder`'s claim; false when the claim was lost (taken over).
+    pub async fn renew_op_claim(&self, id: &str, holder: &str, lease_until: DateTime<Utc>) -> Result<bool, DbError> {
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query(&q("UPDATE vnf_lcm_op_occs SET lease_until = ? WHERE id = ? AND claimed_by = ?"))
+                .bind(lease_until)
+                .bind(id)
+                .bind(holder)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                == 1
+        }))
+    }
+
+    /// Applies a conductor's state change, only while `holder` still holds the claim.
+    pub async fn transition_op_occ(
+        &self,
+        id: &str,
+        holder: &str,
+        change: &OpTransition,
+        now: DateTime<Utc>,
+        notifications: &[NotificationRow],
+    ) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            let claim = if change.keep_claim { "claimed_by" } else { "NULL" };
+            let lease = if change.keep_claim { "lease_until" } else { "NULL" };
+            let sql = format!(
+                "UPDATE vnf_lcm_op_occs SET operation_state = ?, error = ?, \
+                 resource_changes = COALESCE(?, resource_changes), changed_info = COALESCE(?, changed_info), \
+                 pending_action = ?, claimed_by = {claim}, lease_until = {lease}, \
+                 state_entered_time = CASE WHEN operation_state = ? THEN state_entered_time ELSE ? END, \
+                 updated_at = ? WHERE id = ? AND claimed_by = ?"
+            );
+            let updated = sqlx::query(&q(&sql))
+                .bind(&change.operation_state)
+                .bind(&change.error)
+                .bind(&change.resource_changes)
+                .bind(&change.changed_info)
+                .bind(&change.pending_action)
+                .bind(&change.operation_state)
+                .bind(now)
+                .bind(now)
+                .bind(id)
+                .bind(holder)
+                .execute(&mut *tx)
+                .await?;
+            if updated.rows_affected() == 0 {
+                return Err(DbError::StateChanged);
+            }
+            if let Some(instance) = &change.instance {
+                sqlx::query(&q(
+                    "UPDATE vnf_instances SET instantiation_state = ?, vim_id = ?, vnf_instance_name = ?, \
+                     vnf_instance_description = ?, vnfd_id = ?, vnf_pkg_id = ?, vnf_provider = ?, \
+                     vnf_product_name = ?, vnf_software_version = ?, vnfd_version = ?, vim_connection_info = ?, \
+                     instantiated_vnf_info = ?, metadata = ?, extensions = ?, vnf_configurable_properties = ?, \
+                     updated_at = ? WHERE active_op_occ_id = ?",
+                ))
+                .bind(&instance.instantiation_state)
+                .bind(&instance.vim_id)
+                .bind(&instance.vnf_instance_name)
+                .bind(&instance.vnf_instance_description)
+                .bind(&instance.vnfd_id)
+                .bind(&instance.vnf_pkg_id)
+                .bind(&instance.vnf_provider)
+                .bind(&instance.vnf_product_name)
+                .bind(&instance.vnf_software_version)
+                .bind(&instance.vnfd_version)
+                .bind(&instance.vim_connection_info)
+                .bind(&instance.instantiated_vnf_info)
+                .bind(&instance.metadata)
+                .bind(&instance.extensions)
+                .bind(&instance.vnf_configurable_properties)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                refresh_package_usage!(tx, q, &instance.vnfd_id);
+            }
+            if change.release_instance {
+                sqlx::query(&q("UPDATE vnf_instances SET active_op_occ_id = NULL WHERE active_op_occ_id = ?"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            insert_notifications!(tx, q, notifications);
+            tx.commit().await?;
+            Ok(())
+        }
+        .await)
+    }
+}

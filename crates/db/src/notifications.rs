@@ -1,0 +1,216 @@
+//! LCM subscriptions and the notification outbox. Notifications are inserted in the
+//! transaction that makes the change they report, and deleted once delivered; delivery
+//! workers claim them with a lease, as conductors claim operations.
+
+use chrono::{DateTime, Utc};
+
+use crate::pool::with_pool;
+use crate::{Database, DbError};
+
+/// One row of `lcm_subscriptions`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub api_version: String,
+    pub callback_uri: String,
+    /// JSON LccnSubscriptionFilter.
+    pub filter: Option<String>,
+    pub verbosity: String,
+    /// JSON SubscriptionAuthentication, secrets encrypted.
+    pub authentication: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One notification waiting for delivery.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: String,
+    pub subscription_id: String,
+    pub notification_type: String,
+    pub payload: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub claimed_by: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const SUBSCRIPTION_COLUMNS: &str =
+    "id, tenant_id, api_version, callback_uri, filter, verbosity, authentication, created_at";
+const NOTIFICATION_COLUMNS: &str = "id, subscription_id, notification_type, payload, attempts, next_attempt_at, \
+    claimed_by, lease_until, last_error, created_at";
+
+/// Inserts outbox rows inside a `with_pool!` transaction.
+macro_rules! insert_notifications {
+    ($tx:ident, $q:ident, $rows:expr) => {
+        for row in $rows {
+            sqlx::query(&$q(
+                "INSERT INTO lcm_notifications (id, subscription_id, notification_type, payload, attempts, \
+                 next_attempt_at, claimed_by, lease_until, last_error, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ))
+            .bind(&row.id)
+            .bind(&row.subscription_id)
+            .bind(&row.notification_type)
+            .bind(&row.payload)
+            .bind(row.attempts)
+            .bind(row.next_attempt_at)
+            .bind(&row.claimed_by)
+            .bind(row.lease_until)
+            .bind(&row.last_error)
+            .bind(row.created_at)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
+pub(crate) use insert_notifications;
+
+impl Database {
+    pub async fn insert_subscription(&self, row: &SubscriptionRow) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let sql = format!("INSERT INTO lcm_subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+            sqlx::query(&q(&sql))
+                .bind(&row.id)
+                .bind(&row.tenant_id)
+                .bind(&row.api_version)
+                .bind(&row.callback_uri)
+                .bind(&row.filter)
+                .bind(&row.verbosity)
+                .bind(&row.authentication)
+                .bind(row.created_at)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+        .await)
+    }
+
+    pub async fn get_subscription(&self, id: &str) -> Result<Option<SubscriptionRow>, DbError> {
+        let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM lcm_subscriptions WHERE id = ?");
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query_as::<_, SubscriptionRow>(&q(&sql)).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Subscriptions of one API version (every tenant's when `tenant_id` is `None`).
+    pub async fn list_subscriptions(
+        &self,
+        api_version: &str,
+        tenant_id: Option<&str>,
+    ) -> Result<Vec<SubscriptionRow>, DbError> {
+        let tenant = if tenant_id.is_some() { " AND tenant_id = ?" } else { "" };
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM lcm_subscriptions WHERE api_version = ?{tenant} ORDER BY created_at, id"
+        );
+        Ok(with_pool!(self, pool, q => {
+            let sql = q(&sql);
+            let mut query = sqlx::query_as::<_, SubscriptionRow>(&sql).bind(api_version);
+            if let Some(tenant_id) = tenant_id {
+                query = query.bind(tenant_id);
+            }
+            query.fetch_all(pool).await?
+        }))
+    }
+
+    /// Deletes a subscription and whatever is still queued for it.
+    pub async fn delete_subscription(&self, id: &str) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(&q("DELETE FROM lcm_notifications WHERE subscription_id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let deleted = sqlx::query(&q("DELETE FROM lcm_subscriptions WHERE id = ?")).bind(id).execute(&mut *tx).await?;
+            if deleted.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        .await)
+    }
+
+    /// Claims up to `limit` due notifications with no live claim, for `holder`.
+    pub async fn claim_notifications(
+        &self,
+        holder: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<NotificationRow>, DbError> {
+        let candidates: Vec<String> = with_pool!(self, pool, q => {
+            sqlx::query_scalar(&q(
+                "SELECT id FROM lcm_notifications WHERE next_attempt_at <= ? \
+                 AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT ?",
+            ))
+            .bind(now)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut claimed = Vec::new();
+        for id in candidates {
+            let won = with_pool!(self, pool, q => {
+                sqlx::query(&q(
+                    "UPDATE lcm_notifications SET claimed_by = ?, lease_until = ? WHERE id = ? \
+                     AND (lease_until IS NULL OR lease_until < ?)",
+                ))
+                .bind(holder)
+                .bind(lease_until)
+                .bind(&id)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                    == 1
+            });
+            if won {
+                let sql = format!("SELECT {NOTIFICATION_COLUMNS} FROM lcm_notifications WHERE id = ?");
+                let row = with_pool!(self, pool, q => {
+                    sqlx::query_as::<_, NotificationRow>(&q(&sql)).bind(&id).fetch_optional(pool).await?
+                });
+                claimed.extend(row);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// The subscriber took the notification.
+    pub async fn notification_delivered(&self, id: &str) -> Result<(), DbError> {
+        with_pool!(self, pool, q => {
+            sqlx::query(&q("DELETE FROM lcm_notifications WHERE id = ?")).bind(id).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Delivery failed: try again at `next_attempt_at`.
+    pub async fn notification_failed(
+        &self,
+        id: &str,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), DbError> {
+        with_pool!(self, pool, q => {
+            sqlx::query(&q(
+                "UPDATE lcm_notifications SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, \
+                 claimed_by = NULL, lease_until = NULL WHERE id = ?",
+            ))
+            .bind(next_attempt_at)
+            .bind(error)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Gives up on a notification after its last attempt.
+    pub async fn drop_notification(&self, id: &str) -> Result<(), DbError> {
+        self.notification_delivered(id).await
+    }
+}
