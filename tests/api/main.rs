@@ -1,7 +1,10 @@
 //! Whole-system tests of the API server over HTTP, on every database backend.
 #![allow(clippy::unwrap_used)]
 
+mod contract_vnfpkgm;
 mod helpers;
+mod lcm_helpers;
+mod lcm_lifecycle;
 mod oauth2;
 mod packages_errors;
 mod packages_from_uri;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::ini::IniFiles;
+use crate::lcm_options::LcmOptions;
 use crate::package_options::VnfPackageOptions;
 
 /// Why configuration could not be loaded.
@@ -79,6 +80,8 @@ pub struct Config {
     pub state_path: PathBuf,
     /// `[vnf_package]`: package storage and limits.
     pub vnf_package: VnfPackageOptions,
+    /// `[v2_vnfm]` and `[conductor]`: lifecycle, notifications, conductor claims.
+    pub lcm: LcmOptions,
     /// `[DEFAULT] debug`
     pub debug: bool,
     /// `[database] connection`, an oslo.db (SQLAlchemy) URL.
@@ -322,6 +325,7 @@ impl Config {
             ext_oauth2: ExtOAuth2Options::from_ini(files)?,
             ssl: ssl_options(files)?,
             vnf_package: VnfPackageOptions::from_ini(files, &state_path)?,
+            lcm: LcmOptions::from_ini(files)?,
             state_path,
             ignored_options: Vec::new(),
         };

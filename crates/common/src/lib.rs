@@ -4,10 +4,12 @@
 pub mod config;
 pub mod context;
 pub mod ini;
+pub mod lcm_options;
 pub mod package_options;
 pub mod paste;
 pub mod time;
 
 pub use config::{Config, ConfigError, ExtOAuth2Options, SslOptions};
 pub use context::{PeerCertificate, RequestContext};
+pub use lcm_options::LcmOptions;
 pub use package_options::VnfPackageOptions;

@@ -36,7 +36,8 @@ pub struct InstanceRow {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-const INSTANCE_COLUMNS: &str = "id, tenant_id, api_version, vim_id, vnf_instance_name, vnf_instance_description, \
+const INSTANCE_COLUMNS: &str =
+    "id, tenant_id, api_version, vim_id, vnf_instance_name, vnf_instance_description, \
     vnfd_id, vnf_pkg_id, vnf_provider, vnf_product_name, vnf_software_version, vnfd_version, \
     instantiation_state, vim_connection_info, instantiated_vnf_info, metadata, extensions, \
     vnf_configurable_properties, active_op_occ_id, created_at, updated_at";
@@ -150,7 +151,11 @@ macro_rules! refresh_package_usage {
 
 impl Database {
     /// Inserts an instance and its creation notifications; marks its package IN_USE.
-    pub async fn insert_instance(&self, row: &InstanceRow, notifications: &[NotificationRow]) -> Result<(), DbError> {
+    pub async fn insert_instance(
+        &self,
+        row: &InstanceRow,
+        notifications: &[NotificationRow],
+    ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin().await?;
             let sql = format!(
@@ -197,8 +202,16 @@ impl Database {
     }
 
     /// Instances of one API version, oldest first, optionally of one tenant.
-    pub async fn list_instances(&self, api_version: &str, tenant_id: Option<&str>) -> Result<Vec<InstanceRow>, DbError> {
-        let tenant = if tenant_id.is_some() { " AND tenant_id = ?" } else { "" };
+    pub async fn list_instances(
+        &self,
+        api_version: &str,
+        tenant_id: Option<&str>,
+    ) -> Result<Vec<InstanceRow>, DbError> {
+        let tenant = if tenant_id.is_some() {
+            " AND tenant_id = ?"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT {INSTANCE_COLUMNS} FROM vnf_instances WHERE api_version = ?{tenant} ORDER BY created_at, id"
         );
@@ -306,10 +319,19 @@ impl Database {
     }
 
     /// Occurrences of one API version, oldest first, optionally of one tenant.
-    pub async fn list_op_occs(&self, api_version: &str, tenant_id: Option<&str>) -> Result<Vec<OpOccRow>, DbError> {
-        let tenant = if tenant_id.is_some() { " AND tenant_id = ?" } else { "" };
-        let sql =
-            format!("SELECT {OP_COLUMNS} FROM vnf_lcm_op_occs WHERE api_version = ?{tenant} ORDER BY created_at, id");
+    pub async fn list_op_occs(
+        &self,
+        api_version: &str,
+        tenant_id: Option<&str>,
+    ) -> Result<Vec<OpOccRow>, DbError> {
+        let tenant = if tenant_id.is_some() {
+            " AND tenant_id = ?"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {OP_COLUMNS} FROM vnf_lcm_op_occs WHERE api_version = ?{tenant} ORDER BY created_at, id"
+        );
         Ok(with_pool!(self, pool, q => {
             let sql = q(&sql);
             let mut query = sqlx::query_as::<_, OpOccRow>(&sql).bind(api_version);
@@ -368,6 +390,42 @@ impl Database {
         .await)
     }
 
+    /// Rolls back an occurrence no conductor has claimed yet (v1 cancel) and releases its
+    /// instance.
+    pub async fn cancel_unstarted_op(
+        &self,
+        id: &str,
+        error: &str,
+        now: DateTime<Utc>,
+        notifications: &[NotificationRow],
+    ) -> Result<(), DbError> {
+        with_pool!(self, pool, q => async {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(&q(
+                "UPDATE vnf_lcm_op_occs SET operation_state = 'ROLLED_BACK', pending_action = NULL, error = ?, \
+                 state_entered_time = ?, updated_at = ? WHERE id = ? AND operation_state = 'STARTING' \
+                 AND claimed_by IS NULL",
+            ))
+            .bind(error)
+            .bind(now)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if changed.rows_affected() == 0 {
+                return Err(DbError::StateChanged);
+            }
+            sqlx::query(&q("UPDATE vnf_instances SET active_op_occ_id = NULL WHERE active_op_occ_id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            insert_notifications!(tx, q, notifications);
+            tx.commit().await?;
+            Ok(())
+        }
+        .await)
+    }
+
     /// Claims up to `limit` occurrences with work due and no live claim, for `holder`,
     /// until `lease_until`. Each claim is a conditional UPDATE, so concurrent conductors
     /// never claim the same occurrence.
@@ -414,7 +472,12 @@ impl Database {
     }
 
     /// Extends `holder`'s claim; false when the claim was lost (taken over).
-    pub async fn renew_op_claim(&self, id: &str, holder: &str, lease_until: DateTime<Utc>) -> Result<bool, DbError> {
+    pub async fn renew_op_claim(
+        &self,
+        id: &str,
+        holder: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, DbError> {
         Ok(with_pool!(self, pool, q => {
             sqlx::query(&q("UPDATE vnf_lcm_op_occs SET lease_until = ? WHERE id = ? AND claimed_by = ?"))
                 .bind(lease_until)

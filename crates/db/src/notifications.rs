@@ -39,7 +39,8 @@ pub struct NotificationRow {
 
 const SUBSCRIPTION_COLUMNS: &str =
     "id, tenant_id, api_version, callback_uri, filter, verbosity, authentication, created_at";
-const NOTIFICATION_COLUMNS: &str = "id, subscription_id, notification_type, payload, attempts, next_attempt_at, \
+const NOTIFICATION_COLUMNS: &str =
+    "id, subscription_id, notification_type, payload, attempts, next_attempt_at, \
     claimed_by, lease_until, last_error, created_at";
 
 /// Inserts outbox rows inside a `with_pool!` transaction.
@@ -102,7 +103,11 @@ impl Database {
         api_version: &str,
         tenant_id: Option<&str>,
     ) -> Result<Vec<SubscriptionRow>, DbError> {
-        let tenant = if tenant_id.is_some() { " AND tenant_id = ?" } else { "" };
+        let tenant = if tenant_id.is_some() {
+            " AND tenant_id = ?"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT {SUBSCRIPTION_COLUMNS} FROM lcm_subscriptions WHERE api_version = ?{tenant} ORDER BY created_at, id"
         );

@@ -119,6 +119,14 @@ impl Database {
         }))
     }
 
+    /// The onboarded package of a VNFD, if any.
+    pub async fn package_by_vnfd_id(&self, vnfd_id: &str) -> Result<Option<PackageRow>, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM vnf_packages WHERE vnfd_id = ?");
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query_as::<_, PackageRow>(&q(&sql)).bind(vnfd_id).fetch_optional(pool).await?
+        }))
+    }
+
     /// Packages, oldest first, optionally of one tenant only.
     pub async fn list_packages(&self, tenant_id: Option<&str>) -> Result<Vec<PackageRow>, DbError> {
         let filter = if tenant_id.is_some() {

@@ -11,6 +11,7 @@ use tacker_common::paste::PasteDeploy;
 use tacker_common::Config;
 use tacker_crypto::KeyVault;
 use tacker_db::{url::redact, Database, PoolSettings};
+use tacker_lcm::LcmService;
 use tacker_policy::Enforcer;
 use tacker_tls::{load_server_config, PeerCertAcceptor};
 use tacker_vim::VimService;
@@ -62,9 +63,32 @@ impl Application {
         let deploy = PasteDeploy::load(&config.api_paste_config, "tacker", config.auth_strategy)?;
         let policy = Arc::new(Enforcer::load(&config.policy_file)?);
         let packages = package_service(&config, &db, &policy).await?;
+        let vims = VimService::new(
+            db.clone(),
+            vault.clone(),
+            config.vim_drivers.clone(),
+            policy.clone(),
+        );
+        let work_queued = Arc::new(tokio::sync::Notify::new());
+        let notifications = crate::lcm_wiring::notification_settings(&config.lcm)?;
+        let tester = crate::lcm_wiring::callback_tester(config.lcm.test_callback_uri, &notifications)?;
+        let wake = work_queued.clone();
+        let lcm = LcmService::new(
+            db.clone(),
+            vims.clone(),
+            vault.clone(),
+            policy.clone(),
+            config.lcm.endpoint.clone(),
+            tester,
+            Arc::new(move || wake.notify_one()),
+            config.lcm.page_size,
+        );
         let state = AppState {
-            vims: VimService::new(db.clone(), vault, config.vim_drivers.clone(), policy.clone()),
+            vims,
             packages,
+            lcm,
+            subscription_auth: Arc::new(crate::lcm_wiring::VaultCodec { vault }),
+            work_queued,
             policy,
             db,
             config: Arc::new(config),

@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tacker_auth::fault::{fault, internal_error, ApiFlavor};
 use tacker_db::DbError;
+use tacker_lcm::LcmError;
 use tacker_vim::VimError;
 use tacker_vnfpkgm::PkgError;
 
@@ -121,6 +122,25 @@ impl From<PkgError> for EtsiError {
         match err {
             PkgError::Db(db) => db.into(),
             PkgError::Storage(e) => EtsiError::Internal(format!("package storage: {e}")),
+            shown => EtsiError::Shown(status, shown.to_string()),
+        }
+    }
+}
+
+impl From<LcmError> for EtsiError {
+    fn from(err: LcmError) -> Self {
+        let status = match &err {
+            LcmError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            LcmError::Forbidden(_) => StatusCode::FORBIDDEN,
+            LcmError::NotFound(_) => StatusCode::NOT_FOUND,
+            LcmError::Conflict(_) => StatusCode::CONFLICT,
+            LcmError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            LcmError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            LcmError::Db(_) | LcmError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        match err {
+            LcmError::Db(db) => db.into(),
+            LcmError::Internal(cause) => EtsiError::Internal(cause),
             shown => EtsiError::Shown(status, shown.to_string()),
         }
     }

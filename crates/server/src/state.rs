@@ -2,9 +2,11 @@ use std::sync::Arc;
 
 use tacker_common::Config;
 use tacker_db::Database;
+use tacker_lcm::{AuthenticationCodec, LcmService};
 use tacker_policy::Enforcer;
 use tacker_vim::VimService;
 use tacker_vnfpkgm::PackageService;
+use tokio::sync::Notify;
 
 /// What handlers share, built once at start-up.
 #[derive(Clone)]
@@ -19,4 +21,10 @@ pub struct AppState {
     pub vims: VimService,
     /// VNF packages.
     pub packages: PackageService,
+    /// VNF lifecycle management (v1 and v2).
+    pub lcm: LcmService,
+    /// Validates and encrypts subscription authentication.
+    pub subscription_auth: Arc<dyn AuthenticationCodec>,
+    /// Signalled when work for a conductor was queued (an in-process conductor waits on it).
+    pub work_queued: Arc<Notify>,
 }

@@ -1,11 +1,15 @@
 //! A tacker-server on a free loopback port over a fresh database.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
 use tacker_common::Config;
+use tacker_conductor::{ConductorProcess, Drivers, TestDriver, Wake};
 use tacker_db::Database;
+use tacker_notify::NotificationSettings;
 use tacker_server::{Application, BuildOptions};
 use tacker_vnfpkgm::PackageService;
 use tempfile::TempDir;
@@ -76,12 +80,14 @@ impl TestAppBuilder {
             .unwrap();
         let db = app.state().db.clone();
         let packages = app.state().packages.clone();
+        let wake = app.state().work_queued.clone();
         let (address, server) = serve(app);
         Some(TestApp {
             address,
             client: reqwest::Client::new(),
             db,
             packages,
+            wake,
             config,
             conf_path,
             server,
@@ -100,6 +106,8 @@ pub struct TestApp {
     pub db: Database,
     /// The server's package service, for tests that drive its background work.
     pub packages: PackageService,
+    /// Signalled by the server when it queued work for a conductor.
+    wake: Arc<tokio::sync::Notify>,
     pub config: Config,
     /// The tacker.conf the server was started with.
     pub conf_path: PathBuf,
@@ -162,6 +170,63 @@ impl TestApp {
                 .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
         (status, body)
+    }
+}
+
+impl TestApp {
+    /// Starts a conductor on the server's database with the test infra driver serving
+    /// Kubernetes VIMs; it is killed (not shut down) when the handle is dropped.
+    pub fn spawn_conductor(&self, lease: Duration) -> ConductorHandle {
+        let driver = Arc::new(TestDriver::new());
+        let mut drivers = Drivers::new();
+        for vim_type in ["ETSINFV.KUBERNETES.V_1", "kubernetes"] {
+            drivers.insert(
+                vim_type.to_owned(),
+                driver.clone() as Arc<dyn tacker_conductor::InfraDriver>,
+            );
+        }
+        let mut config = self.config.clone();
+        config.lcm.lease = lease;
+        config.lcm.poll_interval = Duration::from_millis(200);
+        let notifications = NotificationSettings {
+            backoff_base: Duration::from_millis(100),
+            backoff_cap: Duration::from_millis(500),
+            poll_interval: Duration::from_millis(100),
+            lease: Duration::from_secs(5),
+            timeout: Duration::from_secs(5),
+            ..NotificationSettings::default()
+        };
+        let process = ConductorProcess::build(
+            &config,
+            self.db.clone(),
+            drivers,
+            notifications,
+            Wake::from_notify(self.wake.clone()),
+        )
+        .unwrap();
+        let holder = process.holder().to_owned();
+        let task = tokio::spawn(process.run(std::future::pending()));
+        ConductorHandle { task, driver, holder }
+    }
+}
+
+/// A conductor running for a test; aborted (as if killed) on drop.
+pub struct ConductorHandle {
+    task: JoinHandle<()>,
+    /// Its infra driver, to look at what it "runs".
+    pub driver: Arc<TestDriver>,
+    /// The name it claims work under.
+    pub holder: String,
+}
+
+impl ConductorHandle {
+    /// Kills the conductor at once, mid-operation if need be.
+    pub fn kill(self) {}
+}
+
+impl Drop for ConductorHandle {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

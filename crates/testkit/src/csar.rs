@@ -90,24 +90,29 @@ pub async fn wait_onboarding(app: &TestApp, id: &str) -> Value {
 
 /// Creates a package and uploads `zip` (202 expected); returns the package id.
 pub async fn create_and_upload(app: &TestApp, zip: Vec<u8>) -> String {
+    create_and_upload_as(app, None, zip).await
+}
+
+/// [`create_and_upload`] as a member of `project` (None: the noauth admin).
+pub async fn create_and_upload_as(app: &TestApp, project: Option<&str>, zip: Vec<u8>) -> String {
+    let request = |method: Method, path: &str| match project {
+        Some(project) => app.request_as(project, "member,reader", method, path),
+        None => app.request(method, path),
+    };
     let (status, created) = app
-        .send(
-            app.request(Method::POST, "/vnfpkgm/v1/vnf_packages")
-                .json(&serde_json::json!({})),
-        )
+        .send(request(Method::POST, "/vnfpkgm/v1/vnf_packages").json(&serde_json::json!({})))
         .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
-    let response = app
-        .request(
-            Method::PUT,
-            &format!("/vnfpkgm/v1/vnf_packages/{id}/package_content"),
-        )
-        .header("Content-Type", "application/zip")
-        .body(zip)
-        .send()
-        .await
-        .unwrap();
+    let response = request(
+        Method::PUT,
+        &format!("/vnfpkgm/v1/vnf_packages/{id}/package_content"),
+    )
+    .header("Content-Type", "application/zip")
+    .body(zip)
+    .send()
+    .await
+    .unwrap();
     assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
     id
 }

@@ -3,10 +3,12 @@
 
 mod attrs;
 pub mod auth_cred;
+mod connection;
 mod error;
 mod list;
 mod service;
 
 pub use attrs::{parse_create, parse_update, unwrap_body, CreateVim, UpdateVim};
+pub use connection::RegisteredVim;
 pub use error::VimError;
 pub use service::{ListQuery, VimList, VimService, VimView};

@@ -222,6 +222,14 @@ impl VimService {
         Ok(())
     }
 
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    pub(crate) fn vault(&self) -> &KeyVault {
+        &self.vault
+    }
+
     /// Every VIM id, for maintenance commands.
     pub async fn all_ids(&self) -> Result<Vec<String>, VimError> {
         let rows = self.db.all_vims().await?;
@@ -266,7 +274,7 @@ fn owning_tenant(ctx: &RequestContext, requested: Option<&str>) -> Result<String
     }
 }
 
-fn parse_object(text: &str) -> Map<String, Value> {
+pub(crate) fn parse_object(text: &str) -> Map<String, Value> {
     match serde_json::from_str(text) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),

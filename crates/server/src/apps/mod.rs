@@ -3,6 +3,7 @@
 pub mod unimplemented;
 pub mod v1_0;
 pub mod versions;
+pub mod vnflcm;
 pub mod vnfpkgm;
 
 use axum::http::{header, HeaderMap, Uri};
@@ -17,6 +18,9 @@ pub enum AppKind {
     Versions,
     TackerV1_0,
     Vnfpkgm,
+    VnflcmV1,
+    VnflcmV2,
+    VnflcmVersions,
     /// A Tacker API that tacker-rs does not serve yet: every call gets a clear 501.
     Unimplemented(&'static str),
 }
@@ -27,13 +31,9 @@ impl AppKind {
             "tacker.api.versions:Versions.factory" => AppKind::Versions,
             "tacker.api.v1.router:APIRouter.factory" => AppKind::TackerV1_0,
             "tacker.api.vnfpkgm.v1.router:VnfpkgmAPIRouter.factory" => AppKind::Vnfpkgm,
-            "tacker.api.vnflcm.v1.router:VnflcmAPIRouter.factory" => AppKind::Unimplemented("VNF LCM v1"),
-            "tacker.sol_refactored.api.router:VnflcmAPIRouterV2.factory" => {
-                AppKind::Unimplemented("VNF LCM v2")
-            }
-            "tacker.sol_refactored.api.router:VnflcmVersions.factory" => {
-                AppKind::Unimplemented("VNF LCM versions")
-            }
+            "tacker.api.vnflcm.v1.router:VnflcmAPIRouter.factory" => AppKind::VnflcmV1,
+            "tacker.sol_refactored.api.router:VnflcmAPIRouterV2.factory" => AppKind::VnflcmV2,
+            "tacker.sol_refactored.api.router:VnflcmVersions.factory" => AppKind::VnflcmVersions,
             "tacker.sol_refactored.api.router:VnfPmAPIRouterV2.factory" => {
                 AppKind::Unimplemented("VNF PM v2")
             }
@@ -59,7 +59,11 @@ impl AppKind {
     pub fn flavor(self) -> ApiFlavor {
         match self {
             AppKind::Versions | AppKind::TackerV1_0 => ApiFlavor::Tacker,
-            AppKind::Vnfpkgm | AppKind::Unimplemented(_) => ApiFlavor::ProblemDetails,
+            AppKind::Vnfpkgm
+            | AppKind::VnflcmV1
+            | AppKind::VnflcmV2
+            | AppKind::VnflcmVersions
+            | AppKind::Unimplemented(_) => ApiFlavor::ProblemDetails,
         }
     }
 
@@ -69,6 +73,9 @@ impl AppKind {
             AppKind::Versions => versions::router(state.config.ssl.is_some()),
             AppKind::TackerV1_0 => v1_0::router(state),
             AppKind::Vnfpkgm => vnfpkgm::router(state),
+            AppKind::VnflcmV1 => vnflcm::router(state, tacker_lcm::ApiVersion::V1),
+            AppKind::VnflcmV2 => vnflcm::router(state, tacker_lcm::ApiVersion::V2),
+            AppKind::VnflcmVersions => vnflcm::versions_router(),
             AppKind::Unimplemented(name) => unimplemented::router(name),
         }
     }

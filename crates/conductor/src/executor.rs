@@ -1,0 +1,619 @@
+//! Runs one claimed occurrence through its states: STARTING/FAILED_TEMP → PROCESSING →
+//! COMPLETED | FAILED_TEMP, or FAILED_TEMP → ROLLING_BACK → ROLLED_BACK | FAILED_TEMP.
+//! Every state change is one transaction with its notifications, guarded by our claim.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::{json, Map, Value};
+use tacker_crypto::KeyVault;
+use tacker_db::instances::{InstanceChange, InstanceRow, OpOccRow, OpTransition};
+use tacker_db::{Database, DbError};
+use tacker_lcm::notifications::Notifier;
+use tacker_lcm::views::parse;
+use tacker_lcm::{scaling, ApiVersion, OpState, Operation, PendingAction};
+
+use crate::driver::{DriverError, InfraDriver, Vnfc};
+use crate::plan::{self, bad, internal, Current};
+
+/// Drivers by vimType (`ETSINFV.KUBERNETES.V_1`, `kubernetes`, ...).
+pub type Drivers = HashMap<String, Arc<dyn InfraDriver>>;
+
+/// What a successful operation changes.
+struct Outcome {
+    instance: Option<InstanceChange>,
+    resource_changes: Option<Value>,
+    changed_info: Option<Value>,
+}
+
+pub struct Executor {
+    pub db: Database,
+    pub vault: KeyVault,
+    pub drivers: Drivers,
+    pub csar_path: PathBuf,
+    pub notifier: Notifier,
+    pub holder: String,
+    pub lease: Duration,
+}
+
+const INTERRUPTED: &str = "Failure due to conductor processing error.";
+
+impl Executor {
+    /// Runs `op` while renewing the claim; stops if the claim is lost.
+    pub async fn run(&self, op: OpOccRow) {
+        let renew = async {
+            loop {
+                tokio::time::sleep(self.lease / 3).await;
+                let until = Utc::now() + chrono::Duration::from_std(self.lease).unwrap_or_default();
+                match self.db.renew_op_claim(&op.id, &self.holder, until).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => tracing::warn!(op_occ = %op.id, error = %e, "renewing the claim failed"),
+                }
+            }
+        };
+        tokio::select! {
+            _ = self.execute(&op) => {}
+            _ = renew => tracing::warn!(op_occ = %op.id, "claim lost to another conductor; stopped"),
+        }
+    }
+
+    async fn execute(&self, op: &OpOccRow) {
+        let state: OpState = op.operation_state.parse().unwrap_or(OpState::Failed);
+        let pending = op.pending_action.as_deref().and_then(PendingAction::from_db);
+        match (pending, state) {
+            (Some(PendingAction::Start), OpState::Starting)
+            | (Some(PendingAction::Retry), OpState::FailedTemp) => {
+                if self.enter(op, OpState::Processing).await {
+                    let result = self.perform(op).await;
+                    self.finish(op, result, OpState::Completed).await;
+                }
+            }
+            (Some(PendingAction::Rollback), OpState::FailedTemp) => {
+                if self.enter(op, OpState::RollingBack).await {
+                    let result = self.roll_back(op).await;
+                    self.finish(op, result, OpState::RolledBack).await;
+                }
+            }
+            // Claimed mid-work: the conductor that ran it stopped. Its step may be half
+            // done, so the operation goes to FAILED_TEMP for the user to retry or roll back.
+            (_, OpState::Processing | OpState::RollingBack) => {
+                tracing::warn!(op_occ = %op.id, "taking over an interrupted operation");
+                let error = DriverError::new(500, "Internal Server Error", INTERRUPTED);
+                self.finish(op, Err(error), OpState::Completed).await;
+            }
+            _ => {
+                tracing::warn!(op_occ = %op.id, state = %op.operation_state, pending = ?op.pending_action, "nothing to do");
+                let change = transition(state, None, None, false, false, None);
+                let _ = self
+                    .db
+                    .transition_op_occ(&op.id, &self.holder, &change, Utc::now(), &[])
+                    .await;
+            }
+        }
+    }
+
+    /// Moves to a working state (keeping the claim and the pending action).
+    async fn enter(&self, op: &OpOccRow, state: OpState) -> bool {
+        let mut change = transition(state, None, None, true, false, None);
+        change.pending_action = op.pending_action.clone();
+        match self.apply(op, &change).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(op_occ = %op.id, error = %e, "could not start the operation");
+                false
+            }
+        }
+    }
+
+    async fn finish(&self, op: &OpOccRow, result: Result<Outcome, DriverError>, success: OpState) {
+        let change = match result {
+            Ok(outcome) => {
+                let mut change = transition(success, None, outcome.instance, false, true, None);
+                change.resource_changes = outcome.resource_changes.map(|v| v.to_string());
+                change.changed_info = outcome.changed_info.map(|v| v.to_string());
+                change
+            }
+            Err(error) => {
+                tracing::warn!(op_occ = %op.id, operation = %op.operation, detail = %error.detail, "operation failed");
+                transition(
+                    OpState::FailedTemp,
+                    Some(error.problem_details().to_string()),
+                    None,
+                    false,
+                    false,
+                    None,
+                )
+            }
+        };
+        match self.apply(op, &change).await {
+            Ok(()) => {
+                tracing::info!(op_occ = %op.id, operation = %op.operation, state = %change.operation_state, "operation step ended")
+            }
+            Err(e) => tracing::error!(op_occ = %op.id, error = %e, "recording the operation's end failed"),
+        }
+    }
+
+    /// Applies a change with the notifications it causes.
+    async fn apply(&self, op: &OpOccRow, change: &OpTransition) -> Result<(), DbError> {
+        let now = Utc::now();
+        let mut after = op.clone();
+        after.operation_state = change.operation_state.clone();
+        after.error = change.error.clone();
+        after.resource_changes = change.resource_changes.clone().or(after.resource_changes);
+        after.changed_info = change.changed_info.clone().or(after.changed_info);
+        let notifications = match self.db.get_instance(&op.vnf_instance_id).await? {
+            Some(instance) => {
+                let api = ApiVersion::from_db(&op.api_version);
+                let subscriptions = self.db.list_subscriptions(api.db(), Some(&op.tenant_id)).await?;
+                self.notifier.op_occ(&subscriptions, &instance, &after, now)
+            }
+            None => Vec::new(),
+        };
+        self.db
+            .transition_op_occ(&op.id, &self.holder, change, now, &notifications)
+            .await
+    }
+
+    async fn perform(&self, op: &OpOccRow) -> Result<Outcome, DriverError> {
+        let instance = self
+            .db
+            .get_instance(&op.vnf_instance_id)
+            .await
+            .map_err(|e| internal(e.to_string()))?
+            .ok_or_else(|| internal("the instance is gone"))?;
+        let params = match parse(Some(&op.operation_params)) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        let operation: Operation = op.operation.parse().map_err(internal)?;
+        match operation {
+            Operation::Instantiate => self.instantiate(&instance, &params).await,
+            Operation::Terminate => self.terminate(&instance, &params).await,
+            Operation::Scale | Operation::ScaleToLevel => self.scale(&instance, &params, operation).await,
+            Operation::Heal => self.heal(&instance, &params).await,
+            Operation::ModifyInfo => Ok(modify(&instance, &params)),
+            Operation::ChangeVnfpkg => self.change_vnfpkg(&instance, &params).await,
+            other => Err(DriverError::new(
+                422,
+                "Unprocessable Entity",
+                format!("{other} is not supported by the infra driver"),
+            )),
+        }
+    }
+
+    fn driver(&self, vim_type: &str) -> Result<Arc<dyn InfraDriver>, DriverError> {
+        self.drivers.get(vim_type).cloned().ok_or_else(|| {
+            DriverError::new(
+                501,
+                "Not Implemented",
+                format!("tacker-rs has no infra driver for {vim_type} VIMs"),
+            )
+        })
+    }
+
+    fn keys(&self, instance: &InstanceRow) -> Result<tacker_crypto::VimKeys, DriverError> {
+        self.vault
+            .open(&instance.id)
+            .map_err(|e| internal(format!("instance key: {e}")))
+    }
+
+    async fn instantiate(
+        &self,
+        instance: &InstanceRow,
+        params: &Map<String, Value>,
+    ) -> Result<Outcome, DriverError> {
+        let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
+        let flavour_id = params
+            .get("flavourId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let flavour = plan::flavour(&vnfd, flavour_id)?;
+        let level = params.get("instantiationLevelId").and_then(Value::as_str);
+        let levels = scaling::instantiation_levels(flavour, level).map_err(bad)?;
+        let stored = params
+            .get("vimConnectionInfo")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let vim = plan::vim_connection(&stored, &self.keys(instance)?)?;
+        let driver = self.driver(&vim.vim_type)?;
+        let additional = params
+            .get("additionalParams")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let manifests: Vec<String> = additional
+            .get("lcm-kubernetes-def-files")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        let connection_id = vim.id.clone();
+        let plan = crate::driver::Plan {
+            instance_id: instance.id.clone(),
+            vim,
+            package_dir,
+            manifests: manifests.clone(),
+            additional_params: additional.clone(),
+            workloads: plan::workloads(flavour, &levels),
+        };
+        let vnfcs = driver.instantiate(&plan).await?;
+        let mut metadata = Map::new();
+        metadata.insert("lcm-kubernetes-def-files".into(), json!(manifests));
+        if let Some(namespace) = additional.get("namespace") {
+            metadata.insert("namespace".into(), namespace.clone());
+        }
+        let info = plan::instantiated_info(flavour, &levels, &vnfcs, &connection_id, metadata);
+        let mut change = InstanceChange::from(instance);
+        change.instantiation_state = "INSTANTIATED".into();
+        change.vim_id = params.get("vimId").and_then(Value::as_str).map(str::to_owned);
+        change.vim_connection_info = Some(Value::Object(stored).to_string());
+        change.instantiated_vnf_info = Some(info.to_string());
+        if let Some(props) = params.get("vnfConfigurableProperties") {
+            change.vnf_configurable_properties = Some(props.to_string());
+        }
+        if let Some(extensions) = params.get("extensions") {
+            change.extensions = Some(extensions.to_string());
+        }
+        Ok(Outcome {
+            instance: Some(change),
+            resource_changes: Some(plan::affected(&[], &vnfcs, &connection_id)),
+            changed_info: None,
+        })
+    }
+
+    /// Everything a later operation needs: current state, VIM, driver, VNFD.
+    async fn context(
+        &self,
+        instance: &InstanceRow,
+    ) -> Result<
+        (
+            Current,
+            crate::driver::VimConnection,
+            Arc<dyn InfraDriver>,
+            tacker_pkg::Vnfd,
+            PathBuf,
+        ),
+        DriverError,
+    > {
+        let current = Current::of(instance);
+        let vim = plan::vim_connection(&current.connections, &self.keys(instance)?)?;
+        let driver = self.driver(&vim.vim_type)?;
+        let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
+        Ok((current, vim, driver, vnfd, package_dir))
+    }
+
+    async fn terminate(
+        &self,
+        instance: &InstanceRow,
+        params: &Map<String, Value>,
+    ) -> Result<Outcome, DriverError> {
+        let (current, vim, driver, _vnfd, package_dir) = self.context(instance).await?;
+        let connection_id = vim.id.clone();
+        let graceful =
+            (params.get("terminationType").and_then(Value::as_str) == Some("GRACEFUL")).then(|| {
+                Duration::from_secs(
+                    params
+                        .get("gracefulTerminationTimeout")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(60),
+                )
+            });
+        let plan = plan::plan_for(instance, &current, vim, package_dir, params, Vec::new());
+        driver.terminate(&plan, &current.vnfcs, graceful).await?;
+        let mut change = InstanceChange::from(instance);
+        change.instantiation_state = "NOT_INSTANTIATED".into();
+        change.instantiated_vnf_info = None;
+        change.vim_id = None;
+        Ok(Outcome {
+            instance: Some(change),
+            resource_changes: Some(plan::affected(&current.vnfcs, &[], &connection_id)),
+            changed_info: None,
+        })
+    }
+
+    async fn scale(
+        &self,
+        instance: &InstanceRow,
+        params: &Map<String, Value>,
+        operation: Operation,
+    ) -> Result<Outcome, DriverError> {
+        let (current, vim, driver, vnfd, package_dir) = self.context(instance).await?;
+        let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
+        let target = target_levels(flavour, &current.levels, params, operation)?;
+        let connection_id = vim.id.clone();
+        let plan = plan::plan_for(
+            instance,
+            &current,
+            vim,
+            package_dir,
+            params,
+            plan::workloads(flavour, &target),
+        );
+        let vnfcs = driver.scale(&plan, &current.vnfcs).await?;
+        Ok(self.updated(instance, flavour, &target, &current, vnfcs, &connection_id))
+    }
+
+    async fn heal(
+        &self,
+        instance: &InstanceRow,
+        params: &Map<String, Value>,
+    ) -> Result<Outcome, DriverError> {
+        let (current, vim, driver, vnfd, package_dir) = self.context(instance).await?;
+        let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
+        let wanted: Vec<&str> = params
+            .get("vnfcInstanceId")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let targets: Vec<Vnfc> = current
+            .vnfcs
+            .iter()
+            .filter(|v| wanted.contains(&v.id.as_str()))
+            .cloned()
+            .collect();
+        let connection_id = vim.id.clone();
+        let plan = plan::plan_for(
+            instance,
+            &current,
+            vim,
+            package_dir,
+            params,
+            plan::workloads(flavour, &current.levels),
+        );
+        let vnfcs = driver.heal(&plan, &current.vnfcs, &targets).await?;
+        Ok(self.updated(
+            instance,
+            flavour,
+            &current.levels,
+            &current,
+            vnfcs,
+            &connection_id,
+        ))
+    }
+
+    async fn change_vnfpkg(
+        &self,
+        instance: &InstanceRow,
+        params: &Map<String, Value>,
+    ) -> Result<Outcome, DriverError> {
+        let current = Current::of(instance);
+        let vim = plan::vim_connection(&current.connections, &self.keys(instance)?)?;
+        let driver = self.driver(&vim.vim_type)?;
+        let new_vnfd_id = params.get("vnfdId").and_then(Value::as_str).unwrap_or_default();
+        let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, new_vnfd_id).await?;
+        let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
+        let connection_id = vim.id.clone();
+        let plan = plan::plan_for(
+            instance,
+            &current,
+            vim,
+            package_dir,
+            params,
+            plan::workloads(flavour, &current.levels),
+        );
+        let vnfcs = driver.change_vnfpkg(&plan, &current.vnfcs).await?;
+        let mut outcome = self.updated(
+            instance,
+            flavour,
+            &current.levels,
+            &current,
+            vnfcs,
+            &connection_id,
+        );
+        if let Some(change) = outcome.instance.as_mut() {
+            change.vnfd_id = vnfd.vnfd_id.clone();
+            change.vnf_provider = vnfd.provider.clone();
+            change.vnf_product_name = vnfd.product_name.clone();
+            change.vnf_software_version = vnfd.software_version.clone();
+            change.vnfd_version = vnfd.descriptor_version.clone();
+            let package = self.db.package_by_vnfd_id(new_vnfd_id).await.ok().flatten();
+            change.vnf_pkg_id = package.map(|p| p.id);
+        }
+        outcome.changed_info = Some(json!({"vnfdId": vnfd.vnfd_id}));
+        Ok(outcome)
+    }
+
+    /// The instance after a driver changed its VNFCs.
+    fn updated(
+        &self,
+        instance: &InstanceRow,
+        flavour: &tacker_pkg::Flavour,
+        levels: &scaling::ScaleLevels,
+        current: &Current,
+        vnfcs: Vec<Vnfc>,
+        connection_id: &str,
+    ) -> Outcome {
+        let info = plan::instantiated_info(flavour, levels, &vnfcs, connection_id, current.metadata());
+        let mut change = InstanceChange::from(instance);
+        change.instantiated_vnf_info = Some(info.to_string());
+        Outcome {
+            instance: Some(change),
+            resource_changes: Some(plan::affected(&current.vnfcs, &vnfcs, connection_id)),
+            changed_info: None,
+        }
+    }
+
+    /// Undoes a failed operation as far as the driver can.
+    async fn roll_back(&self, op: &OpOccRow) -> Result<Outcome, DriverError> {
+        let instance = self
+            .db
+            .get_instance(&op.vnf_instance_id)
+            .await
+            .map_err(|e| internal(e.to_string()))?
+            .ok_or_else(|| internal("the instance is gone"))?;
+        let params = match parse(Some(&op.operation_params)) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        let operation: Operation = op.operation.parse().map_err(internal)?;
+        match operation {
+            Operation::Instantiate => {
+                let stored = params
+                    .get("vimConnectionInfo")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                let vim = plan::vim_connection(&stored, &self.keys(&instance)?)?;
+                let driver = self.driver(&vim.vim_type)?;
+                let (_, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
+                let additional = params
+                    .get("additionalParams")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                let manifests = additional
+                    .get("lcm-kubernetes-def-files")
+                    .and_then(Value::as_array)
+                    .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .unwrap_or_default();
+                let plan = crate::driver::Plan {
+                    instance_id: instance.id.clone(),
+                    vim,
+                    package_dir,
+                    manifests,
+                    additional_params: additional,
+                    workloads: Vec::new(),
+                };
+                driver.rollback_instantiate(&plan).await?;
+                Ok(Outcome {
+                    instance: None,
+                    resource_changes: None,
+                    changed_info: None,
+                })
+            }
+            // The instance row still describes the state before the failed step: put the
+            // workloads back to it.
+            Operation::Scale | Operation::ScaleToLevel | Operation::ChangeVnfpkg => {
+                let (current, vim, driver, vnfd, package_dir) = self.context(&instance).await?;
+                let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
+                let plan = plan::plan_for(
+                    &instance,
+                    &current,
+                    vim,
+                    package_dir,
+                    &Map::new(),
+                    plan::workloads(flavour, &current.levels),
+                );
+                driver.scale(&plan, &current.vnfcs).await?;
+                Ok(Outcome {
+                    instance: None,
+                    resource_changes: None,
+                    changed_info: None,
+                })
+            }
+            other => Err(DriverError::new(
+                422,
+                "Unprocessable Entity",
+                format!("rollback of {other} is not supported"),
+            )),
+        }
+    }
+}
+
+fn transition(
+    state: OpState,
+    error: Option<String>,
+    instance: Option<InstanceChange>,
+    keep_claim: bool,
+    release_instance: bool,
+    pending: Option<String>,
+) -> OpTransition {
+    OpTransition {
+        operation_state: state.as_str().into(),
+        error,
+        resource_changes: None,
+        changed_info: None,
+        pending_action: pending,
+        keep_claim,
+        release_instance: release_instance || state.is_final(),
+        instance,
+    }
+}
+
+fn target_levels(
+    flavour: &tacker_pkg::Flavour,
+    current: &scaling::ScaleLevels,
+    params: &Map<String, Value>,
+    operation: Operation,
+) -> Result<scaling::ScaleLevels, DriverError> {
+    if operation == Operation::Scale {
+        let aspect = params.get("aspectId").and_then(Value::as_str).unwrap_or_default();
+        let steps = params.get("numberOfSteps").and_then(Value::as_i64).unwrap_or(1);
+        let signed = if params.get("type").and_then(Value::as_str) == Some("SCALE_IN") {
+            -steps
+        } else {
+            steps
+        };
+        return scaling::scaled(flavour, current, aspect, signed).map_err(bad);
+    }
+    if let Some(level) = params.get("instantiationLevelId").and_then(Value::as_str) {
+        return scaling::instantiation_levels(flavour, Some(level)).map_err(bad);
+    }
+    let mut target = current.clone();
+    for item in params
+        .get("scaleInfo")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(aspect), Some(level)) = (
+            item.get("aspectId").and_then(Value::as_str),
+            item.get("scaleLevel").and_then(Value::as_u64),
+        ) {
+            target.insert(aspect.to_owned(), level as u32);
+        }
+    }
+    Ok(target)
+}
+
+/// MODIFY_INFO: the instance's own attributes, merged as JSON merge patches.
+fn modify(instance: &InstanceRow, params: &Map<String, Value>) -> Outcome {
+    let mut change = InstanceChange::from(instance);
+    if let Some(name) = params.get("vnfInstanceName").and_then(Value::as_str) {
+        change.vnf_instance_name = Some(name.to_owned());
+    }
+    if let Some(description) = params.get("vnfInstanceDescription").and_then(Value::as_str) {
+        change.vnf_instance_description = Some(description.to_owned());
+    }
+    for (key, column) in [
+        ("metadata", &mut change.metadata),
+        ("extensions", &mut change.extensions),
+        (
+            "vnfConfigurableProperties",
+            &mut change.vnf_configurable_properties,
+        ),
+    ] {
+        if let Some(Value::Object(patch)) = params.get(key) {
+            let mut value = parse(column.as_deref()).unwrap_or_else(|| json!({}));
+            merge_patch(&mut value, patch);
+            *column = Some(value.to_string());
+        }
+    }
+    Outcome {
+        instance: Some(change),
+        resource_changes: None,
+        changed_info: Some(Value::Object(params.clone())),
+    }
+}
+
+fn merge_patch(target: &mut Value, patch: &Map<String, Value>) {
+    if !target.is_object() {
+        *target = json!({});
+    }
+    let Some(map) = target.as_object_mut() else { return };
+    for (key, value) in patch {
+        match value {
+            Value::Null => {
+                map.remove(key);
+            }
+            Value::Object(inner) => merge_patch(map.entry(key.clone()).or_insert_with(|| json!({})), inner),
+            other => {
+                map.insert(key.clone(), other.clone());
+            }
+        }
+    }
+}

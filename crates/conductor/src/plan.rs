@@ -1,0 +1,241 @@
+//! Turning an occurrence into what the driver must do: the VNFD flavour, the target scale
+//! levels and VDU counts, the VIM connection in clear.
+
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+use tacker_crypto::VimKeys;
+use tacker_db::instances::InstanceRow;
+use tacker_db::Database;
+use tacker_lcm::scaling::{self, ScaleLevels};
+use tacker_lcm::views::parse;
+use tacker_lcm::vim_conn;
+use tacker_pkg::{Flavour, Vnfd};
+
+use crate::driver::{DriverError, Plan, VimConnection, Vnfc, Workload};
+
+pub fn bad(detail: impl Into<String>) -> DriverError {
+    DriverError::new(400, "Bad Request", detail)
+}
+
+pub fn internal(detail: impl Into<String>) -> DriverError {
+    DriverError::new(500, "Internal Server Error", detail)
+}
+
+/// An onboarded package's VNFD and unpacked folder.
+pub async fn package(
+    db: &Database,
+    csar_path: &std::path::Path,
+    vnfd_id: &str,
+) -> Result<(Vnfd, PathBuf), DriverError> {
+    let package = db
+        .package_by_vnfd_id(vnfd_id)
+        .await
+        .map_err(|e| internal(format!("reading the package of VNFD {vnfd_id}: {e}")))?
+        .filter(|p| p.onboarding_state == "ONBOARDED")
+        .ok_or_else(|| {
+            DriverError::new(
+                422,
+                "Unprocessable Entity",
+                format!("no onboarded VNF package has vnfdId {vnfd_id}"),
+            )
+        })?;
+    let vnfd: Vnfd = package
+        .vnfd
+        .as_deref()
+        .and_then(|v| serde_json::from_str(v).ok())
+        .ok_or_else(|| internal(format!("the VNFD of package {} is unreadable", package.id)))?;
+    Ok((vnfd, csar_path.join(&package.id)))
+}
+
+pub fn flavour<'a>(vnfd: &'a Vnfd, flavour_id: &str) -> Result<&'a Flavour, DriverError> {
+    vnfd.flavour(flavour_id).ok_or_else(|| {
+        bad(format!(
+            "flavourId '{flavour_id}' is not defined in VNFD {}",
+            vnfd.vnfd_id
+        ))
+    })
+}
+
+/// The first vimConnectionInfo entry, decrypted.
+pub fn vim_connection(stored: &Map<String, Value>, keys: &VimKeys) -> Result<VimConnection, DriverError> {
+    let mut info = stored.clone();
+    vim_conn::decrypt(&mut info, keys).map_err(|e| internal(e.to_string()))?;
+    let (id, entry) = info
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad("the instance has no vimConnectionInfo"))?;
+    let entry = entry.as_object().cloned().unwrap_or_default();
+    let vim_type = entry
+        .get("vimType")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Ok(VimConnection {
+        id,
+        vim_type,
+        info: entry,
+    })
+}
+
+pub fn workloads(flavour: &Flavour, levels: &ScaleLevels) -> Vec<Workload> {
+    let counts = scaling::vdu_counts(flavour, levels);
+    flavour
+        .vdus
+        .iter()
+        .map(|vdu| Workload {
+            vdu_id: vdu.id.clone(),
+            name: vdu.name.clone(),
+            replicas: counts.get(&vdu.id).copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// The current state of an instantiated instance, read back from its row.
+pub struct Current {
+    pub info: Value,
+    pub flavour_id: String,
+    pub levels: ScaleLevels,
+    pub vnfcs: Vec<Vnfc>,
+    pub connections: Map<String, Value>,
+}
+
+impl Current {
+    pub fn of(instance: &InstanceRow) -> Current {
+        let info = parse(instance.instantiated_vnf_info.as_deref()).unwrap_or_else(|| json!({}));
+        let levels = info
+            .get("scaleStatus")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|s| {
+                        Some((
+                            s.get("aspectId")?.as_str()?.to_owned(),
+                            s.get("scaleLevel")?.as_u64()? as u32,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let vnfcs = info
+            .get("vnfcResourceInfo")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Vnfc::from_resource_info).collect())
+            .unwrap_or_default();
+        let connections = match parse(instance.vim_connection_info.as_deref()) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        Current {
+            flavour_id: info
+                .get("flavourId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            info,
+            levels,
+            vnfcs,
+            connections,
+        }
+    }
+
+    /// The manifests and namespace instantiate recorded.
+    pub fn metadata(&self) -> Map<String, Value> {
+        self.info
+            .get("metadata")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// The plan of an operation on an instantiated instance.
+pub fn plan_for(
+    instance: &InstanceRow,
+    current: &Current,
+    vim: VimConnection,
+    package_dir: PathBuf,
+    op_params: &Map<String, Value>,
+    workloads: Vec<Workload>,
+) -> Plan {
+    let metadata = current.metadata();
+    let manifests = metadata
+        .get("lcm-kubernetes-def-files")
+        .and_then(Value::as_array)
+        .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let mut additional = op_params
+        .get("additionalParams")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(namespace) = metadata.get("namespace") {
+        additional.entry("namespace").or_insert_with(|| namespace.clone());
+    }
+    Plan {
+        instance_id: instance.id.clone(),
+        vim,
+        package_dir,
+        manifests,
+        additional_params: additional,
+        workloads,
+    }
+}
+
+/// InstantiatedVnfInfo (SOL003) from the flavour, levels and running VNFCs.
+pub fn instantiated_info(
+    flavour: &Flavour,
+    levels: &ScaleLevels,
+    vnfcs: &[Vnfc],
+    vim_connection_id: &str,
+    metadata: Map<String, Value>,
+) -> Value {
+    let scale_status: Vec<Value> = flavour
+        .scaling_aspects
+        .iter()
+        .map(|a| json!({"aspectId": a.id, "scaleLevel": levels.get(&a.id).copied().unwrap_or(0)}))
+        .collect();
+    let max_levels: Vec<Value> = flavour
+        .scaling_aspects
+        .iter()
+        .map(|a| json!({"aspectId": a.id, "scaleLevel": a.max_scale_level}))
+        .collect();
+    let resources: Vec<Value> = vnfcs
+        .iter()
+        .map(|v| v.to_resource_info(vim_connection_id))
+        .collect();
+    let vnfc_info: Vec<Value> = vnfcs
+        .iter()
+        .map(|v| json!({"id": format!("{}-{}", v.vdu_id, v.resource_id), "vduId": v.vdu_id, "vnfcResourceInfoId": v.id, "vnfcState": "STARTED"}))
+        .collect();
+    json!({
+        "flavourId": flavour.flavour_id,
+        "vnfState": "STARTED",
+        "scaleStatus": scale_status,
+        "maxScaleLevels": max_levels,
+        "vnfcResourceInfo": resources,
+        "vnfcInfo": vnfc_info,
+        "metadata": metadata,
+    })
+}
+
+/// `affectedVnfcs` between two sets of VNFCs.
+pub fn affected(before: &[Vnfc], after: &[Vnfc], vim_connection_id: &str) -> Value {
+    let mut list = Vec::new();
+    for v in after.iter().filter(|v| !before.contains(v)) {
+        list.push(change(v, "ADDED", vim_connection_id));
+    }
+    for v in before.iter().filter(|v| !after.contains(v)) {
+        list.push(change(v, "REMOVED", vim_connection_id));
+    }
+    json!({"affectedVnfcs": list})
+}
+
+fn change(v: &Vnfc, kind: &str, vim_connection_id: &str) -> Value {
+    json!({
+        "id": v.id,
+        "vduId": v.vdu_id,
+        "changeType": kind,
+        "computeResource": {"vimConnectionId": vim_connection_id, "resourceId": v.resource_id, "vimLevelResourceType": v.resource_type},
+    })
+}

@@ -1,0 +1,120 @@
+//! The conductor's loop: claim due occurrences from the shared database (never more than
+//! it can run), run each under a renewed lease, and poll again; an in-process server can
+//! wake it at once.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::executor::Executor;
+
+/// How a conductor claims and runs work.
+#[derive(Debug, Clone)]
+pub struct ConductorSettings {
+    /// How long a claim holds without renewal; a stopped conductor's work is taken over
+    /// after it.
+    pub lease: Duration,
+    /// How often the database is asked for work when nobody wakes the conductor.
+    pub poll_interval: Duration,
+    /// Operations run at once.
+    pub max_concurrent: usize,
+}
+
+impl Default for ConductorSettings {
+    fn default() -> Self {
+        ConductorSettings {
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+            max_concurrent: 16,
+        }
+    }
+}
+
+/// A running conductor's handle: wake it when work was queued.
+#[derive(Clone, Default)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    /// Shares a notifier with an in-process API server.
+    pub fn from_notify(notify: Arc<Notify>) -> Self {
+        Wake(notify)
+    }
+
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+pub struct Conductor {
+    executor: Arc<Executor>,
+    settings: ConductorSettings,
+    wake: Wake,
+}
+
+impl Conductor {
+    pub fn new(executor: Executor, settings: ConductorSettings, wake: Wake) -> Self {
+        Conductor {
+            executor: Arc::new(executor),
+            settings,
+            wake,
+        }
+    }
+
+    pub fn holder(&self) -> &str {
+        &self.executor.holder
+    }
+
+    /// Runs until `shutdown` completes; then stops claiming and lets running operations
+    /// finish their current step (their claims would otherwise expire and be taken over).
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tracing::info!(holder = %self.executor.holder, "tacker-conductor running");
+        let permits = Arc::new(Semaphore::new(self.settings.max_concurrent));
+        let mut running = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            let free = permits.available_permits();
+            if free > 0 {
+                match self.claim(free).await {
+                    Ok(claimed) => {
+                        for op in claimed {
+                            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                                break;
+                            };
+                            let executor = self.executor.clone();
+                            running.spawn(async move {
+                                executor.run(op).await;
+                                drop(permit);
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming operations failed"),
+                }
+            }
+            while running.try_join_next().is_some() {}
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = self.wake.0.notified() => {}
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
+        }
+        tracing::info!(
+            running = running.len(),
+            "tacker-conductor stopping; finishing running operations"
+        );
+        while running.join_next().await.is_some() {}
+    }
+
+    async fn claim(&self, limit: usize) -> Result<Vec<tacker_db::instances::OpOccRow>, tacker_db::DbError> {
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
+        self.executor
+            .db
+            .claim_op_occs(&self.executor.holder, now, until, limit as i64)
+            .await
+    }
+}

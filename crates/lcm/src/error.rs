@@ -1,0 +1,25 @@
+use tacker_db::DbError;
+
+/// Why an LCM request failed. Each kind is one status code; the message is the
+/// ProblemDetails `detail` (except `Db` and `Internal`, which are logged instead).
+#[derive(Debug, thiserror::Error)]
+pub enum LcmError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Policy doesn't allow {0} to be performed.")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    NotImplemented(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = LcmError> = std::result::Result<T, E>;

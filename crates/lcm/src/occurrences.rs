@@ -1,0 +1,212 @@
+//! Operation occurrences: list, show, and the error-handling operations (retry, rollback,
+//! fail, cancel) on an occurrence in FAILED_TEMP.
+
+use chrono::Utc;
+use serde_json::{json, Value};
+use tacker_common::RequestContext;
+use tacker_db::instances::OpOccRow;
+use tacker_db::DbError;
+use tacker_sol013::ListQuery;
+
+use crate::error::{LcmError, Result};
+use crate::model::{ApiVersion, OpState, PendingAction};
+use crate::service::{LcmService, Page};
+use crate::views;
+
+impl LcmService {
+    pub async fn list_op_occs(
+        &self,
+        ctx: &RequestContext,
+        api: ApiVersion,
+        query: &ListQuery,
+    ) -> Result<Page> {
+        let own = ctx.project_id.clone().unwrap_or_default();
+        self.authorize(ctx, api, ("list_lcm_op_occs", "lcm_op_occ_list"), &own)?;
+        let tenant = (!ctx.is_admin).then_some(own.as_str());
+        let rows = self.inner.db.list_op_occs(api.db(), tenant).await?;
+        let views = rows.iter().map(|r| (r.id.clone(), views::op_occ(r))).collect();
+        self.page(
+            views,
+            query,
+            &[
+                "operationParams",
+                "error",
+                "resourceChanges",
+                "changedInfo",
+                "changedExtConnectivity",
+            ],
+        )
+    }
+
+    pub async fn show_op_occ(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<Value> {
+        Ok(views::op_occ(
+            &self
+                .visible_op_occ(ctx, api, id, ("show_lcm_op_occs", "lcm_op_occ_show"))
+                .await?,
+        ))
+    }
+
+    /// `POST .../retry`: a conductor runs the operation again.
+    pub async fn retry(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<()> {
+        self.requeue(ctx, api, id, ("retry", "lcm_op_occ_retry"), PendingAction::Retry)
+            .await
+    }
+
+    /// `POST .../rollback`: a conductor undoes what the operation did.
+    pub async fn rollback(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<()> {
+        self.requeue(
+            ctx,
+            api,
+            id,
+            ("rollback", "lcm_op_occ_rollback"),
+            PendingAction::Rollback,
+        )
+        .await
+    }
+
+    async fn requeue(
+        &self,
+        ctx: &RequestContext,
+        api: ApiVersion,
+        id: &str,
+        action: (&str, &str),
+        pending: PendingAction,
+    ) -> Result<()> {
+        let op = self.visible_op_occ(ctx, api, id, action).await?;
+        require_failed_temp(&op)?;
+        self.inner
+            .db
+            .request_op_action(
+                id,
+                "FAILED_TEMP",
+                "FAILED_TEMP",
+                Some(pending.as_str()),
+                None,
+                false,
+                Utc::now(),
+                &[],
+            )
+            .await
+            .map_err(|e| changed(e, &op))?;
+        self.queued(true);
+        Ok(())
+    }
+
+    /// `POST .../fail`: FAILED_TEMP → FAILED at once; the instance is released.
+    pub async fn fail(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<Value> {
+        let op = self
+            .visible_op_occ(ctx, api, id, ("fail", "lcm_op_occ_fail"))
+            .await?;
+        require_failed_temp(&op)?;
+        let now = Utc::now();
+        let mut failed = op.clone();
+        failed.operation_state = OpState::Failed.as_str().into();
+        failed.state_entered_time = now;
+        let instance = self.inner.db.get_instance(&op.vnf_instance_id).await?;
+        let notifications = match &instance {
+            Some(instance) => {
+                let subscriptions = self.subscriptions(&op.tenant_id, api).await?;
+                self.inner.notifier.op_occ(&subscriptions, instance, &failed, now)
+            }
+            None => Vec::new(),
+        };
+        self.inner
+            .db
+            .request_op_action(id, "FAILED_TEMP", "FAILED", None, None, true, now, &notifications)
+            .await
+            .map_err(|e| changed(e, &op))?;
+        self.queued(!notifications.is_empty());
+        let row = self
+            .inner
+            .db
+            .get_op_occ(id)
+            .await?
+            .ok_or_else(|| op_not_found(id))?;
+        Ok(views::op_occ(&row))
+    }
+
+    /// `POST .../cancel` (v1): an operation still waiting for a conductor is rolled back
+    /// before it starts; a running one cannot be interrupted safely and is refused.
+    pub async fn cancel(
+        &self,
+        ctx: &RequestContext,
+        api: ApiVersion,
+        id: &str,
+        body: Option<Value>,
+    ) -> Result<()> {
+        if let Some(Value::Object(body)) = &body {
+            if let Some(mode) = body.get("cancelMode") {
+                if mode != &json!("GRACEFUL") && mode != &json!("FORCEFUL") {
+                    return Err(LcmError::BadRequest(
+                        "cancelMode must be GRACEFUL or FORCEFUL".into(),
+                    ));
+                }
+            }
+        }
+        let op = self.visible_op_occ(ctx, api, id, ("cancel", "cancel")).await?;
+        if op.operation_state != "STARTING" || op.claimed_by.is_some() {
+            return Err(LcmError::Conflict(format!(
+                "Cancel operation in state {} is not allowed: only an operation that has not started yet can be cancelled.",
+                op.operation_state
+            )));
+        }
+        let now = Utc::now();
+        let error = json!({"status": 409, "title": "Conflict", "detail": "The operation was cancelled before it started."});
+        let mut rolled = op.clone();
+        rolled.operation_state = OpState::RolledBack.as_str().into();
+        let instance = self.inner.db.get_instance(&op.vnf_instance_id).await?;
+        let notifications = match &instance {
+            Some(instance) => {
+                let subscriptions = self.subscriptions(&op.tenant_id, api).await?;
+                self.inner.notifier.op_occ(&subscriptions, instance, &rolled, now)
+            }
+            None => Vec::new(),
+        };
+        // Only if no conductor has claimed it meanwhile (`pending_action` is still set).
+        self.inner
+            .db
+            .cancel_unstarted_op(id, &error.to_string(), now, &notifications)
+            .await
+            .map_err(|e| changed(e, &op))?;
+        self.queued(!notifications.is_empty());
+        Ok(())
+    }
+
+    async fn visible_op_occ(
+        &self,
+        ctx: &RequestContext,
+        api: ApiVersion,
+        id: &str,
+        action: (&str, &str),
+    ) -> Result<OpOccRow> {
+        let row = match self.inner.db.get_op_occ(id).await? {
+            Some(row) if row.api_version == api.db() && ctx.can_see_tenant(&row.tenant_id) => row,
+            _ => return Err(op_not_found(id)),
+        };
+        self.authorize(ctx, api, action, &row.tenant_id)?;
+        Ok(row)
+    }
+}
+
+fn op_not_found(id: &str) -> LcmError {
+    LcmError::NotFound(format!("VnfLcmOpOcc {id} not found."))
+}
+
+fn require_failed_temp(op: &OpOccRow) -> Result<()> {
+    if op.operation_state != "FAILED_TEMP" || op.pending_action.is_some() {
+        return Err(LcmError::Conflict(format!(
+            "LCM operation {} is not FAILED_TEMP.",
+            op.id
+        )));
+    }
+    Ok(())
+}
+
+fn changed(err: DbError, op: &OpOccRow) -> LcmError {
+    match err {
+        DbError::StateChanged => {
+            LcmError::Conflict(format!("LCM operation {} changed state meanwhile; retry.", op.id))
+        }
+        other => other.into(),
+    }
+}

@@ -1,0 +1,329 @@
+//! The VNF instance resource: create, list, show, delete, and the rules every LCM request
+//! shares (visibility, policy, Tacker's messages).
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::Value;
+use tacker_common::RequestContext;
+use tacker_crypto::KeyVault;
+use tacker_db::instances::InstanceRow;
+use tacker_db::notifications::SubscriptionRow;
+use tacker_db::packages::PackageRow;
+use tacker_db::{Database, DbError};
+use tacker_policy::Enforcer;
+use tacker_sol013::{ListQuery, Paging};
+use tacker_vim::VimService;
+use uuid::Uuid;
+
+use crate::error::{LcmError, Result};
+use crate::model::{ApiVersion, NOT_INSTANTIATED};
+use crate::notifications::{Notifier, CREATION_NOTIFICATION, DELETION_NOTIFICATION};
+use crate::requests::object;
+use crate::subscriptions::CallbackTester;
+use crate::views;
+
+/// Tests a subscriber's callback (GET, expecting 204) before a subscription is stored.
+pub type SharedTester = Arc<dyn CallbackTester>;
+
+/// The LCM APIs' rules over the shared database; cheap to clone.
+#[derive(Clone)]
+pub struct LcmService {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub db: Database,
+    pub vims: VimService,
+    pub vault: KeyVault,
+    pub policy: Arc<Enforcer>,
+    pub notifier: Notifier,
+    pub tester: SharedTester,
+    /// Called when work for a conductor was queued (wakes an in-process conductor).
+    pub work_queued: Arc<dyn Fn() + Send + Sync>,
+    pub page_size: usize,
+}
+
+/// One page of a list.
+pub struct Page {
+    pub items: Vec<Value>,
+    pub next_marker: Option<String>,
+}
+
+impl LcmService {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        db: Database,
+        vims: VimService,
+        vault: KeyVault,
+        policy: Arc<Enforcer>,
+        endpoint: String,
+        tester: SharedTester,
+        work_queued: Arc<dyn Fn() + Send + Sync>,
+        page_size: usize,
+    ) -> Self {
+        let notifier = Notifier { endpoint };
+        LcmService {
+            inner: Arc::new(Inner {
+                db,
+                vims,
+                vault,
+                policy,
+                notifier,
+                tester,
+                work_queued,
+                page_size,
+            }),
+        }
+    }
+
+    /// `POST /vnf_instances`.
+    pub async fn create(&self, ctx: &RequestContext, api: ApiVersion, body: Option<Value>) -> Result<Value> {
+        let tenant_id = ctx.project_id.clone().unwrap_or_default();
+        self.authorize(ctx, api, ("create", "create"), &tenant_id)?;
+        let body = object(body.as_ref())?;
+        let vnfd_id = body.required_str("vnfdId")?;
+        let name = body.optional_str("vnfInstanceName", 255)?;
+        let description = body.optional_str("vnfInstanceDescription", 1024)?;
+        let metadata = body.optional_object("metadata")?;
+        let package = self.usable_package(ctx, api, vnfd_id).await?;
+        let now = Utc::now();
+        let row = InstanceRow {
+            id: Uuid::new_v4().to_string(),
+            tenant_id,
+            api_version: api.db().into(),
+            vim_id: None,
+            vnf_instance_name: name.map(str::to_owned),
+            vnf_instance_description: description.map(str::to_owned),
+            vnfd_id: vnfd_id.to_owned(),
+            vnf_pkg_id: Some(package.id.clone()),
+            vnf_provider: package.vnf_provider.clone().unwrap_or_default(),
+            vnf_product_name: package.vnf_product_name.clone().unwrap_or_default(),
+            vnf_software_version: package.vnf_software_version.clone().unwrap_or_default(),
+            vnfd_version: package.vnfd_version.clone().unwrap_or_default(),
+            instantiation_state: NOT_INSTANTIATED.into(),
+            vim_connection_info: None,
+            instantiated_vnf_info: None,
+            metadata: metadata.map(|m| Value::Object(m.clone()).to_string()),
+            extensions: None,
+            vnf_configurable_properties: None,
+            active_op_occ_id: None,
+            created_at: now,
+            updated_at: None,
+        };
+        self.inner
+            .vault
+            .create(&row.id)
+            .map_err(|e| LcmError::Internal(format!("instance key: {e}")))?;
+        let subscriptions = self.subscriptions(&row.tenant_id, api).await?;
+        let notifications = self
+            .inner
+            .notifier
+            .identifier(&subscriptions, &row, CREATION_NOTIFICATION, now);
+        if let Err(e) = self.inner.db.insert_instance(&row, &notifications).await {
+            let _ = self.inner.vault.remove(&row.id);
+            return Err(e.into());
+        }
+        self.queued(!notifications.is_empty());
+        tracing::info!(instance = %row.id, api = api.db(), "VNF instance created");
+        Ok(views::instance(&row))
+    }
+
+    /// `GET /vnf_instances` with SOL013 filters, selectors and paging.
+    pub async fn list(&self, ctx: &RequestContext, api: ApiVersion, query: &ListQuery) -> Result<Page> {
+        let own = ctx.project_id.clone().unwrap_or_default();
+        self.authorize(ctx, api, ("index", "index"), &own)?;
+        let tenant = (!ctx.is_admin).then_some(own.as_str());
+        let rows = self.inner.db.list_instances(api.db(), tenant).await?;
+        let views: Vec<(String, Value)> = rows.iter().map(|r| (r.id.clone(), views::instance(r))).collect();
+        self.page(
+            views,
+            query,
+            &[
+                "vnfConfigurableProperties",
+                "vimConnectionInfo",
+                "instantiatedVnfInfo",
+                "metadata",
+                "extensions",
+            ],
+        )
+    }
+
+    /// Filters, trims and pages rendered views.
+    pub(crate) fn page(
+        &self,
+        views: Vec<(String, Value)>,
+        query: &ListQuery,
+        default_excluded: &[&str],
+    ) -> Result<Page> {
+        let mut matching: Vec<(String, Value)> = views
+            .into_iter()
+            .filter(|(_, v)| query.filter.as_ref().is_none_or(|f| f.matches(v)))
+            .collect();
+        for (_, view) in &mut matching {
+            query.selection.apply(view, default_excluded);
+        }
+        let page = Paging::new(self.inner.page_size)
+            .page(matching, query.nextpage_opaque_marker.as_deref(), |(id, _)| {
+                id.as_str()
+            })
+            .map_err(|e| LcmError::BadRequest(e.to_string()))?;
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, v)| v).collect(),
+            next_marker: page.next_marker,
+        })
+    }
+
+    /// `GET /vnf_instances/{id}`.
+    pub async fn show(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<Value> {
+        Ok(views::instance(
+            &self.visible_instance(ctx, api, id, ("show", "show")).await?,
+        ))
+    }
+
+    /// `DELETE /vnf_instances/{id}`: only a NOT_INSTANTIATED instance no operation holds.
+    pub async fn delete(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<()> {
+        let row = self.visible_instance(ctx, api, id, ("delete", "delete")).await?;
+        if row.instantiation_state != NOT_INSTANTIATED {
+            return Err(LcmError::Conflict(instantiated_message(api, id)));
+        }
+        if row.active_op_occ_id.is_some() {
+            return Err(LcmError::Conflict(in_progress_message(id)));
+        }
+        let subscriptions = self.subscriptions(&row.tenant_id, api).await?;
+        let notifications =
+            self.inner
+                .notifier
+                .identifier(&subscriptions, &row, DELETION_NOTIFICATION, Utc::now());
+        match self.inner.db.delete_instance(id, &notifications).await {
+            Ok(()) => {}
+            Err(DbError::NotFound) => return Err(not_found(api, id)),
+            Err(DbError::StateChanged) => return Err(LcmError::Conflict(in_progress_message(id))),
+            Err(e) => return Err(e.into()),
+        }
+        if let Err(e) = self.inner.vault.remove(id) {
+            tracing::warn!(instance = %id, error = %e, "instance key could not be removed");
+        }
+        self.queued(!notifications.is_empty());
+        tracing::info!(instance = %id, "VNF instance deleted");
+        Ok(())
+    }
+
+    /// The onboarded, enabled package of `vnfd_id` the caller may use.
+    pub(crate) async fn usable_package(
+        &self,
+        ctx: &RequestContext,
+        api: ApiVersion,
+        vnfd_id: &str,
+    ) -> Result<PackageRow> {
+        let package = self.inner.db.package_by_vnfd_id(vnfd_id).await?;
+        match package {
+            Some(p)
+                if ctx.can_see_tenant(&p.tenant_id)
+                    && p.onboarding_state == "ONBOARDED"
+                    && p.operational_state == "ENABLED" =>
+            {
+                Ok(p)
+            }
+            Some(p) if ctx.can_see_tenant(&p.tenant_id) && p.onboarding_state == "ONBOARDED" => {
+                Err(LcmError::Unprocessable(format!("VnfdId {vnfd_id} not enabled.")))
+            }
+            _ => Err(match api {
+                ApiVersion::V1 => {
+                    LcmError::NotFound(format!("Can not find requested vnf package: vnfd_id {vnfd_id}"))
+                }
+                ApiVersion::V2 => LcmError::Unprocessable(format!("VnfdId {vnfd_id} not enabled.")),
+            }),
+        }
+    }
+
+    /// The instance if it exists in this API, the caller may see it, and policy allows.
+    pub(crate) async fn visible_instance(
+        &self,
+        ctx: &RequestContext,
+        api: ApiVersion,
+        id: &str,
+        action: (&str, &str),
+    ) -> Result<InstanceRow> {
+        let row = match self.inner.db.get_instance(id).await? {
+            Some(row) if row.api_version == api.db() && ctx.can_see_tenant(&row.tenant_id) => row,
+            _ => return Err(not_found(api, id)),
+        };
+        self.authorize(ctx, api, action, &row.tenant_id)?;
+        Ok(row)
+    }
+
+    /// Policy check; `action` is the (v1, v2) rule name.
+    pub(crate) fn authorize(
+        &self,
+        ctx: &RequestContext,
+        api: ApiVersion,
+        action: (&str, &str),
+        tenant_id: &str,
+    ) -> Result<()> {
+        let rule = match api {
+            ApiVersion::V1 => format!("os_nfv_orchestration_api:vnf_instances:{}", action.0),
+            ApiVersion::V2 => format!("os_nfv_orchestration_api_v2:vnf_instances:{}", action.1),
+        };
+        if self
+            .inner
+            .policy
+            .enforce(&rule, &Enforcer::project_target(tenant_id), ctx)
+        {
+            Ok(())
+        } else {
+            Err(LcmError::Forbidden(rule))
+        }
+    }
+
+    pub(crate) async fn subscriptions(
+        &self,
+        tenant_id: &str,
+        api: ApiVersion,
+    ) -> Result<Vec<SubscriptionRow>> {
+        Ok(self
+            .inner
+            .db
+            .list_subscriptions(api.db(), Some(tenant_id))
+            .await?)
+    }
+
+    /// Tells an in-process conductor there is work (a separate one polls).
+    pub(crate) fn queued(&self, any: bool) {
+        if any {
+            (self.inner.work_queued)();
+        }
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    pub fn vault(&self) -> &KeyVault {
+        &self.inner.vault
+    }
+
+    pub fn notifier(&self) -> &Notifier {
+        &self.inner.notifier
+    }
+}
+
+pub(crate) fn not_found(api: ApiVersion, id: &str) -> LcmError {
+    LcmError::NotFound(match api {
+        ApiVersion::V1 => format!("Can not find requested vnf instance: {id}"),
+        ApiVersion::V2 => format!("VnfInstance {id} not found."),
+    })
+}
+
+pub(crate) fn instantiated_message(api: ApiVersion, id: &str) -> String {
+    match api {
+        ApiVersion::V1 => format!(
+            "Vnf instance {id} in instantiation_state INSTANTIATED. Cannot delete while the vnf instance is in this state."
+        ),
+        ApiVersion::V2 => format!("VnfInstance {id} is instantiated."),
+    }
+}
+
+pub(crate) fn in_progress_message(id: &str) -> String {
+    format!("Other LCM operation of vnfInstance {id} is in progress.")
+}

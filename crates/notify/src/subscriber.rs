@@ -1,0 +1,132 @@
+//! Where a notification goes and how it authenticates: a subscription ready for sending.
+
+use tacker_crypto::{KeyVault, VaultError};
+use tacker_db::notifications::SubscriptionRow;
+use url::Url;
+
+use crate::authentication::SubscriptionAuth;
+use crate::error::DeliveryError;
+
+/// The API a subscription belongs to; it decides the `Version` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// vnflcm v1 (`Version: 1.3.0`).
+    V1,
+    /// vnflcm v2 (`Version: 2.0.0`).
+    V2,
+}
+
+impl ApiVersion {
+    /// From `lcm_subscriptions.api_version` ('1' or '2').
+    pub fn from_db(value: &str) -> Option<Self> {
+        match value {
+            "1" => Some(ApiVersion::V1),
+            "2" => Some(ApiVersion::V2),
+            _ => None,
+        }
+    }
+
+    /// The `Version` header value sent with notifications.
+    pub fn header(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "1.3.0",
+            ApiVersion::V2 => "2.0.0",
+        }
+    }
+}
+
+/// A subscriber ready to be notified: its callback URI, API version and authentication
+/// with secrets in clear (kept in memory only; `Debug` masks them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    pub callback_uri: Url,
+    pub version: ApiVersion,
+    pub auth: Option<SubscriptionAuth>,
+}
+
+impl Subscriber {
+    /// Checks the callback URI: absolute, http or https, with a host.
+    pub fn new(
+        callback_uri: &str,
+        version: ApiVersion,
+        auth: Option<SubscriptionAuth>,
+    ) -> Result<Self, DeliveryError> {
+        let bad = || DeliveryError::Subscription("callbackUri must be an absolute http or https URI".into());
+        let url = Url::parse(callback_uri).map_err(|_| bad())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad());
+        }
+        Ok(Subscriber {
+            callback_uri: url,
+            version,
+            auth,
+        })
+    }
+
+    /// A stored subscription, its secrets decrypted with its own key from `vault`.
+    pub fn from_row(row: &SubscriptionRow, vault: &KeyVault) -> Result<Self, DeliveryError> {
+        let version = ApiVersion::from_db(&row.api_version).ok_or_else(|| {
+            DeliveryError::Subscription(format!("unknown api_version {:?}", row.api_version))
+        })?;
+        let stored = row
+            .authentication
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty() && *a != "null");
+        let auth = match stored {
+            None => None,
+            Some(stored) => {
+                let keys = vault.open(&row.id).map_err(|e| {
+                    DeliveryError::Authentication(match e {
+                        VaultError::KeyNotFound(_) => "no encryption key found for the subscription".into(),
+                        other => other.to_string(),
+                    })
+                })?;
+                Some(SubscriptionAuth::from_stored(stored, &keys).map_err(DeliveryError::Authentication)?)
+            }
+        };
+        Subscriber::new(&row.callback_uri, version, auth)
+    }
+
+    /// The callback URI for logs and errors: no user info, query or fragment, which may
+    /// carry credentials.
+    pub fn target(&self) -> String {
+        redact(&self.callback_uri)
+    }
+}
+
+/// `scheme://host[:port]/path` of a URL.
+pub(crate) fn redact(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}{}", url.scheme(), url.path()),
+        None => format!("{}://{host}{}", url.scheme(), url.path()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_uris_are_checked_and_redacted() {
+        let s = Subscriber::new(
+            "https://u:pw@host.example:8443/cb?token=x#f",
+            ApiVersion::V2,
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.target(), "https://host.example:8443/cb");
+        for bad in [
+            "/relative",
+            "ftp://host/x",
+            "not a uri",
+            "mailto:someone@example.com",
+        ] {
+            assert!(Subscriber::new(bad, ApiVersion::V1, None).is_err(), "{bad}");
+        }
+        assert_eq!(ApiVersion::from_db("1").unwrap().header(), "1.3.0");
+        assert_eq!(ApiVersion::from_db("2").unwrap().header(), "2.0.0");
+        assert_eq!(ApiVersion::from_db("3"), None);
+    }
+}

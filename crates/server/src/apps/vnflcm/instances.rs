@@ -1,0 +1,155 @@
+//! VNF instances and the operations on them.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::Value;
+use tacker_lcm::{ApiVersion, Operation};
+use tacker_sol013::ListQuery;
+
+use super::super::base_url;
+use crate::error::EtsiError;
+use crate::extract::{Ctx, EtsiJson};
+use crate::AppState;
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    EtsiJson(body): EtsiJson,
+) -> Result<Response, EtsiError> {
+    let view = state.lcm.create(&ctx, api, body).await?;
+    let id = view["id"].as_str().unwrap_or_default().to_owned();
+    let location = format!(
+        "{}{}/vnf_instances/{id}",
+        base_url(&headers, &uri, state.config.ssl.is_some()),
+        api.prefix()
+    );
+    Ok(with_location(
+        (StatusCode::CREATED, Json(view)).into_response(),
+        &location,
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, EtsiError> {
+    let query = parse_query(&uri)?;
+    let page = state.lcm.list(&ctx, api, &query).await?;
+    Ok(paged(page, &headers, &uri, state.config.ssl.is_some()))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, EtsiError> {
+    Ok(Json(state.lcm.show(&ctx, api, &id).await?))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<StatusCode, EtsiError> {
+    state.lcm.delete(&ctx, api, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PATCH /vnf_instances/{id}`: MODIFY_INFO, 202 with the occurrence's Location.
+pub async fn modify(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    EtsiJson(body): EtsiJson,
+) -> Result<Response, EtsiError> {
+    let op_id = state
+        .lcm
+        .start(&ctx, api, &id, Operation::ModifyInfo, body)
+        .await?;
+    Ok(accepted(&state, api, &headers, &uri, &op_id))
+}
+
+/// `POST /vnf_instances/{id}/<operation>`: 202 with the occurrence's Location.
+pub async fn operate(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    Path((id, operation)): Path<(String, String)>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    EtsiJson(body): EtsiJson,
+) -> Result<Response, EtsiError> {
+    let operation = match (operation.as_str(), api) {
+        ("instantiate", _) => Operation::Instantiate,
+        ("terminate", _) => Operation::Terminate,
+        ("scale", _) => Operation::Scale,
+        ("scale_to_level", _) => Operation::ScaleToLevel,
+        ("heal", _) => Operation::Heal,
+        ("change_flavour", _) => Operation::ChangeFlavour,
+        ("operate", _) => Operation::Operate,
+        ("change_ext_conn", _) => Operation::ChangeExtConn,
+        ("change_vnfpkg", ApiVersion::V2) => Operation::ChangeVnfpkg,
+        _ => {
+            return Err(EtsiError::new(
+                StatusCode::NOT_FOUND,
+                "The resource could not be found.",
+            ))
+        }
+    };
+    let op_id = state.lcm.start(&ctx, api, &id, operation, body).await?;
+    Ok(accepted(&state, api, &headers, &uri, &op_id))
+}
+
+fn accepted(
+    state: &AppState,
+    api: ApiVersion,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    op_id: &str,
+) -> Response {
+    let location = format!(
+        "{}{}/vnf_lcm_op_occs/{op_id}",
+        base_url(headers, uri, state.config.ssl.is_some()),
+        api.prefix()
+    );
+    with_location(StatusCode::ACCEPTED.into_response(), &location)
+}
+
+pub fn with_location(mut response: Response, location: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+pub fn parse_query(uri: &axum::http::Uri) -> Result<ListQuery, EtsiError> {
+    ListQuery::from_query_string(uri.query())
+        .map_err(|e| EtsiError::new(StatusCode::BAD_REQUEST, e.to_string()))
+}
+
+/// A list page with its `Link` to the next page.
+pub fn paged(page: tacker_lcm::Page, headers: &HeaderMap, uri: &axum::http::Uri, https: bool) -> Response {
+    let mut response = Json(page.items).into_response();
+    if let Some(marker) = page.next_marker {
+        let base = base_url(headers, uri, https);
+        let link =
+            url::Url::parse(&format!("{base}{uri}")).map(|url| tacker_sol013::next_page_link(&url, &marker));
+        if let Some(value) = link.ok().and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    response
+}

@@ -1,0 +1,97 @@
+//! Tacker's VNF LCM APIs: `/vnflcm/v1` (tacker.api.vnflcm.v1.router:VnflcmAPIRouter),
+//! `/vnflcm/v2` (tacker.sol_refactored.api.router:VnflcmAPIRouterV2) and the version list
+//! `/vnflcm/api_versions`. The same handlers serve both versions; they differ in the
+//! views, the messages, and v2's `Version` header rules.
+
+mod instances;
+mod occurrences;
+mod subscriptions;
+mod version_header;
+
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{middleware, Extension, Json, Router};
+use serde_json::{json, Value};
+use tacker_lcm::ApiVersion;
+
+use crate::error::EtsiError;
+use crate::AppState;
+
+pub fn router(state: AppState, api: ApiVersion) -> Router {
+    let limit = state.config.max_request_body_size;
+    let prefix = api.prefix();
+    let method_not_allowed = || async {
+        EtsiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "The method is not allowed for the requested URL.",
+        )
+    };
+    let mut router = Router::new()
+        .route(&format!("{prefix}/api_versions"), get(move || api_versions(api)))
+        .route(
+            &format!("{prefix}/vnf_instances"),
+            get(instances::list).post(instances::create),
+        )
+        .route(
+            &format!("{prefix}/vnf_instances/{{id}}"),
+            get(instances::show)
+                .patch(instances::modify)
+                .delete(instances::delete),
+        )
+        .route(
+            &format!("{prefix}/vnf_instances/{{id}}/{{operation}}"),
+            post(instances::operate),
+        )
+        .route(&format!("{prefix}/vnf_lcm_op_occs"), get(occurrences::list))
+        .route(
+            &format!("{prefix}/vnf_lcm_op_occs/{{id}}"),
+            get(occurrences::show),
+        )
+        .route(
+            &format!("{prefix}/vnf_lcm_op_occs/{{id}}/{{action}}"),
+            post(occurrences::act),
+        )
+        .route(
+            &format!("{prefix}/subscriptions"),
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            &format!("{prefix}/subscriptions/{{id}}"),
+            get(subscriptions::show).delete(subscriptions::delete),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(|| async { EtsiError::new(StatusCode::NOT_FOUND, "The resource could not be found.") })
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(Extension(api))
+        .with_state(state);
+    if api == ApiVersion::V2 {
+        router = router.layer(middleware::from_fn(version_header::check));
+    }
+    router
+}
+
+/// `GET /vnflcm/api_versions`: both versions, answered as v2 answers.
+pub fn versions_router() -> Router {
+    Router::new()
+        .route(
+            "/vnflcm/api_versions",
+            get(|| async {
+                Json(json!({
+                    "uriPrefix": "/vnflcm",
+                    "apiVersions": [
+                        {"version": ApiVersion::V1.number(), "isDeprecated": false},
+                        {"version": ApiVersion::V2.number(), "isDeprecated": false},
+                    ],
+                }))
+            }),
+        )
+        .fallback(|| async { EtsiError::new(StatusCode::NOT_FOUND, "The resource could not be found.") })
+        .layer(middleware::from_fn(version_header::stamp))
+}
+
+async fn api_versions(api: ApiVersion) -> Json<Value> {
+    Json(json!({
+        "uriPrefix": api.prefix(),
+        "apiVersions": [{"version": api.number(), "isDeprecated": false}],
+    }))
+}

@@ -1,0 +1,56 @@
+//! Operation occurrences and their error handling (retry, rollback, fail, cancel).
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::Value;
+use tacker_lcm::ApiVersion;
+
+use super::instances::{paged, parse_query};
+use crate::error::EtsiError;
+use crate::extract::{Ctx, EtsiJson};
+use crate::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, EtsiError> {
+    let query = parse_query(&uri)?;
+    let page = state.lcm.list_op_occs(&ctx, api, &query).await?;
+    Ok(paged(page, &headers, &uri, state.config.ssl.is_some()))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, EtsiError> {
+    Ok(Json(state.lcm.show_op_occ(&ctx, api, &id).await?))
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    Path((id, action)): Path<(String, String)>,
+    EtsiJson(body): EtsiJson,
+) -> Result<Response, EtsiError> {
+    match (action.as_str(), api) {
+        ("retry", _) => state.lcm.retry(&ctx, api, &id).await?,
+        ("rollback", _) => state.lcm.rollback(&ctx, api, &id).await?,
+        ("fail", _) => return Ok(Json(state.lcm.fail(&ctx, api, &id).await?).into_response()),
+        ("cancel", ApiVersion::V1) => state.lcm.cancel(&ctx, api, &id, body).await?,
+        _ => {
+            return Err(EtsiError::new(
+                StatusCode::NOT_FOUND,
+                "The resource could not be found.",
+            ))
+        }
+    }
+    Ok(StatusCode::ACCEPTED.into_response())
+}

@@ -1,0 +1,69 @@
+//! LCM subscriptions.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::Value;
+use tacker_lcm::ApiVersion;
+
+use super::super::base_url;
+use super::instances::{paged, parse_query, with_location};
+use crate::error::EtsiError;
+use crate::extract::{Ctx, EtsiJson};
+use crate::AppState;
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    EtsiJson(body): EtsiJson,
+) -> Result<Response, EtsiError> {
+    let view = state
+        .lcm
+        .create_subscription(&ctx, api, body, state.subscription_auth.as_ref())
+        .await?;
+    let id = view["id"].as_str().unwrap_or_default().to_owned();
+    let location = format!(
+        "{}{}/subscriptions/{id}",
+        base_url(&headers, &uri, state.config.ssl.is_some()),
+        api.prefix()
+    );
+    Ok(with_location(
+        (StatusCode::CREATED, Json(view)).into_response(),
+        &location,
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, EtsiError> {
+    let query = parse_query(&uri)?;
+    let page = state.lcm.list_subscriptions(&ctx, api, &query).await?;
+    Ok(paged(page, &headers, &uri, state.config.ssl.is_some()))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, EtsiError> {
+    Ok(Json(state.lcm.show_subscription(&ctx, api, &id).await?))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(api): Extension<ApiVersion>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<StatusCode, EtsiError> {
+    state.lcm.delete_subscription(&ctx, api, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
