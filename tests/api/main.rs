@@ -3,8 +3,12 @@
 
 mod contract_vnfpkgm;
 mod helpers;
+mod lcm_conductors;
+mod lcm_errors;
 mod lcm_helpers;
 mod lcm_lifecycle;
+mod lcm_notifications;
+mod lcm_tackerclient;
 mod oauth2;
 mod packages_errors;
 mod packages_from_uri;

@@ -1,6 +1,6 @@
 //! An infra driver without a VIM, for lifecycle tests and benchmarks: it "runs" pods in
 //! memory. `additionalParams["tacker-rs-test"]` steers it: `{"fail": "<operation>"}` makes
-//! that operation fail, `{"delay_ms": n}` makes every call take that long.
+//! that operation fail, `{"delay_ms": {"<operation>": n}}` makes it take that long.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -33,7 +33,10 @@ impl TestDriver {
 
     async fn steer(&self, plan: &Plan, operation: &str) -> Result<(), DriverError> {
         let test = plan.additional_params.get("tacker-rs-test");
-        if let Some(ms) = test.and_then(|t| t.get("delay_ms")).and_then(Value::as_u64) {
+        if let Some(ms) = test
+            .and_then(|t| t.pointer(&format!("/delay_ms/{operation}")))
+            .and_then(Value::as_u64)
+        {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
         if test.and_then(|t| t.get("fail")).and_then(Value::as_str) == Some(operation) {

@@ -193,21 +193,24 @@ impl Database {
         Ok(())
     }
 
-    /// Delivery failed: try again at `next_attempt_at`.
+    /// Delivery failed: try again at `next_attempt_at`. Only while `holder` still holds
+    /// the claim: a worker that overran its lease must not clear its successor's claim.
     pub async fn notification_failed(
         &self,
         id: &str,
+        holder: &str,
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => {
             sqlx::query(&q(
                 "UPDATE lcm_notifications SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, \
-                 claimed_by = NULL, lease_until = NULL WHERE id = ?",
+                 claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
             ))
             .bind(next_attempt_at)
             .bind(error)
             .bind(id)
+            .bind(holder)
             .execute(pool)
             .await?;
         });

@@ -1,7 +1,6 @@
 //! VnfInstance and VnfLcmOpOcc as each API version renders them.
 
 use serde_json::{json, Map, Value};
-use tacker_common::time::tacker_datetime;
 use tacker_db::instances::{InstanceRow, OpOccRow};
 
 use crate::model::{ApiVersion, INSTANTIATED};
@@ -18,9 +17,10 @@ fn object(text: Option<&str>) -> Map<String, Value> {
     }
 }
 
-/// SOL003 date-times: RFC 3339 in UTC.
+/// SOL003 date-times: RFC 3339 in UTC, to the millisecond (a retried operation can
+/// re-enter a state within the same second).
 pub fn datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 pub fn instance(row: &InstanceRow) -> Value {
@@ -167,9 +167,4 @@ fn shown_params(mut params: Value) -> Value {
         }
     }
     params
-}
-
-/// Tacker's v1 time format, for the few v1 fields that use it.
-pub fn v1_datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
-    tacker_datetime(t)
 }

@@ -176,6 +176,13 @@ fn normalise_type(mut entry: Map<String, Value>, api: ApiVersion) -> Map<String,
 /// Tacker's vim_to_conn_info: a registered VIM as a VimConnectionInfo.
 pub fn from_registered(vim: &RegisteredVim, api: ApiVersion) -> Map<String, Value> {
     let cred = &vim.auth_cred;
+    // Set as Python's truthiness sees it: a token-only VIM is stored with
+    // `username: "None"` and `password: null`, and must connect with its bearer_token.
+    let set = |key: &str| {
+        cred.get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.is_empty())
+    };
     let pick = |keys: &[&str]| -> Map<String, Value> {
         keys.iter()
             .filter_map(|k| cred.get(*k).map(|v| ((*k).to_owned(), v.clone())))
@@ -207,7 +214,7 @@ pub fn from_registered(vim: &RegisteredVim, api: ApiVersion) -> Map<String, Valu
                 "client_id",
                 "client_secret",
             ])
-        } else if cred.contains_key("username") && cred.contains_key("password") {
+        } else if set("username") && set("password") {
             pick(&["username", "password"])
         } else {
             pick(&["bearer_token"])
@@ -291,4 +298,41 @@ pub fn shown(info: &Map<String, Value>) -> Map<String, Value> {
         }
     }
     info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kubernetes(auth_cred: Value) -> RegisteredVim {
+        RegisteredVim {
+            id: "vim-1".into(),
+            vim_type: "kubernetes".into(),
+            auth_url: "https://10.0.0.10:6443".into(),
+            auth_cred: auth_cred.as_object().cloned().unwrap_or_default(),
+            vim_project: Map::new(),
+            extra: Map::new(),
+            regions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_token_only_vim_connects_with_its_bearer_token() {
+        // Tacker's stored form of a token-only Kubernetes VIM.
+        let vim = kubernetes(json!({
+            "bearer_token": "token", "username": "None", "password": null,
+            "auth_url": "https://10.0.0.10:6443", "key_type": "fernet_key",
+        }));
+        let info = from_registered(&vim, ApiVersion::V2);
+        assert_eq!(info["accessInfo"], json!({"bearer_token": "token"}));
+        assert_eq!(info["vimType"], KUBERNETES_V2);
+    }
+
+    #[test]
+    fn username_and_password_win_over_a_bearer_token() {
+        let vim = kubernetes(json!({"bearer_token": "token", "username": "u", "password": "p"}));
+        let info = from_registered(&vim, ApiVersion::V1);
+        assert_eq!(info["accessInfo"], json!({"username": "u", "password": "p"}));
+        assert_eq!(info["vimType"], "kubernetes");
+    }
 }

@@ -208,7 +208,7 @@ impl DeliveryWorker {
             "notification not delivered; will retry"
         );
         self.db
-            .notification_failed(&row.id, next, &truncate(error.to_string()))
+            .notification_failed(&row.id, &self.holder, next, &truncate(error.to_string()))
             .await?;
         Ok(())
     }

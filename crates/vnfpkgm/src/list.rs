@@ -65,11 +65,33 @@ const ENUMS: &[(&str, &[&str])] = &[
     ("usageState", &["IN_USE", "NOT_IN_USE"]),
 ];
 
+/// The top-level attributes that are not complex: always in a VnfPkgInfo (or, for the VNFD
+/// ones, always once onboarded), so attribute selectors may not name them.
+const SIMPLE_ATTRIBUTES: &[&str] = &[
+    "id",
+    "onboardingState",
+    "operationalState",
+    "usageState",
+    "vnfProvider",
+    "vnfProductName",
+    "vnfSoftwareVersion",
+    "vnfdVersion",
+    "vnfdId",
+];
+
 fn known(path: &str) -> bool {
     ATTRIBUTES.contains(&path)
         || OPEN_MAPS
             .iter()
             .any(|prefix| path.len() > prefix.len() && path.starts_with(prefix))
+}
+
+/// What `fields` / `exclude_fields` may name: the complex attributes and the parts of them,
+/// as Tacker's view (its COMPLEX_ATTRIBUTES and their flattened paths). SOL013 clause 5.3
+/// lets selectors omit only attributes that may be absent: `exclude_fields=onboardingState`
+/// would answer VnfPkgInfo without a mandatory attribute.
+fn selectable(path: &str) -> bool {
+    known(path) && !SIMPLE_ATTRIBUTES.contains(&path)
 }
 
 /// One page of the list.
@@ -132,5 +154,30 @@ fn enum_reason(attribute: &str) -> &'static str {
         "onboardingState" => "onboardingState is one of CREATED, UPLOADING, PROCESSING, ONBOARDED",
         "operationalState" => "operationalState is one of ENABLED, DISABLED",
         _ => "usageState is one of IN_USE, NOT_IN_USE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_name_only_complex_attributes_and_their_parts() {
+        for path in [
+            "checksum",
+            "checksum/hash",
+            "userDefinedData",
+            "userDefinedData/owner",
+            "softwareImages",
+            "softwareImages/userMetadata",
+            "additionalArtifacts/metadata",
+            "onboardingFailureDetails",
+        ] {
+            assert!(selectable(path), "{path}");
+        }
+        for path in SIMPLE_ATTRIBUTES.iter().chain(&["_links", "nothing"]) {
+            assert!(!selectable(path), "{path}");
+            assert_eq!(known(path), *path != "_links" && *path != "nothing", "{path}");
+        }
     }
 }

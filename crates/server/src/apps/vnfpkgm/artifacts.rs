@@ -1,10 +1,11 @@
 //! `GET artifacts/{artifactPath}`: one declared artifact of an onboarded package.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 
 use super::files::serve_file;
+use super::PkgPath;
 use crate::error::EtsiError;
 use crate::extract::Ctx;
 use crate::AppState;
@@ -12,7 +13,7 @@ use crate::AppState;
 pub async fn download(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path((id, artifact_path)): Path<(String, String)>,
+    PkgPath((id, artifact_path)): PkgPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, EtsiError> {
     let path = state.packages.artifact_file(&ctx, &id, &artifact_path).await?;

@@ -1,13 +1,14 @@
 //! The package's content: upload (as a zip body, a multipart form, or from a URI) and
 //! download.
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use futures::TryStreamExt;
 use tacker_vnfpkgm::UriSource;
 
 use super::files::serve_file;
+use super::PkgPath;
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -18,7 +19,7 @@ const ZIP: &str = "application/zip";
 pub async fn upload(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(id): Path<String>,
+    PkgPath(id): PkgPath<String>,
     request: Request,
 ) -> Result<StatusCode, EtsiError> {
     let content_type = request
@@ -72,7 +73,7 @@ pub async fn upload(
 pub async fn upload_from_uri(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(id): Path<String>,
+    PkgPath(id): PkgPath<String>,
     EtsiJson(body): EtsiJson,
 ) -> Result<StatusCode, EtsiError> {
     let source = UriSource::from_body(body)?;
@@ -84,7 +85,7 @@ pub async fn upload_from_uri(
 pub async fn download(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(id): Path<String>,
+    PkgPath(id): PkgPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, EtsiError> {
     let path = state.packages.content_file(&ctx, &id).await?;

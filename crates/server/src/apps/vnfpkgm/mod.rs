@@ -7,10 +7,12 @@ mod files;
 mod packages;
 mod vnfd;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::error::EtsiError;
@@ -59,6 +61,26 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { EtsiError::new(StatusCode::NOT_FOUND, "The resource could not be found.") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// The path parameters, like [`Path`], but a path axum cannot decode (percent-encoding that
+/// is not UTF-8, as in `/vnf_packages/%FF`) is a ProblemDetails like every other error of
+/// this API, not axum's plain-text rejection.
+struct PkgPath<T>(T);
+
+impl<T, S> FromRequestParts<S> for PkgPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = EtsiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PkgPath(value)),
+            Err(rejection) => Err(EtsiError::new(rejection.status(), rejection.body_text())),
+        }
+    }
 }
 
 /// `GET /vnfpkgm/v1/api_versions` (SOL013 version discovery).

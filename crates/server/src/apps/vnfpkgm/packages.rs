@@ -1,11 +1,12 @@
 //! The package resource: create, list, show, modify, delete.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tacker_sol013::{next_page_link, ListQuery};
 
+use super::PkgPath;
 use crate::apps::base_url;
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
@@ -51,7 +52,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(id): Path<String>,
+    PkgPath(id): PkgPath<String>,
 ) -> Result<Json<serde_json::Value>, EtsiError> {
     Ok(Json(state.packages.show(&ctx, &id).await?))
 }
@@ -59,7 +60,7 @@ pub async fn show(
 pub async fn patch(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(id): Path<String>,
+    PkgPath(id): PkgPath<String>,
     EtsiJson(body): EtsiJson,
 ) -> Result<Json<serde_json::Value>, EtsiError> {
     Ok(Json(state.packages.patch(&ctx, &id, body).await?))
@@ -68,7 +69,7 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(id): Path<String>,
+    PkgPath(id): PkgPath<String>,
 ) -> Result<StatusCode, EtsiError> {
     state.packages.delete(&ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,9 +1,10 @@
 //! `GET vnfd`: the VNFD as one YAML file (text/plain) or as a zip of its files.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::PkgPath;
 use crate::error::EtsiError;
 use crate::extract::Ctx;
 use crate::AppState;
@@ -14,7 +15,7 @@ const TEXT: &str = "text/plain";
 pub async fn download(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(id): Path<String>,
+    PkgPath(id): PkgPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, EtsiError> {
     let accept = Accepted::from_header(headers.get(header::ACCEPT))?;
