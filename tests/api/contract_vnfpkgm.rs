@@ -94,3 +94,31 @@ async fn vnfpkgm_conforms_to_sol005() {
         output.status
     );
 }
+
+/// What schemathesis cannot send (it percent-encodes valid UTF-8 only): a path that does
+/// not decode is answered as every other error of the API, a ProblemDetails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_paths_are_problem_details() {
+    let app = TestApp::builder(TestBackend::Sqlite).spawn().await.unwrap();
+    for (method, path) in [
+        (Method::GET, "/vnfpkgm/v1/vnf_packages/%FF"),
+        (Method::DELETE, "/vnfpkgm/v1/vnf_packages/%C0%AF"),
+        (Method::GET, "/vnfpkgm/v1/vnf_packages/%FF/vnfd"),
+        (Method::GET, "/vnfpkgm/v1/vnf_packages/%FF/package_content"),
+        (Method::GET, "/vnfpkgm/v1/vnf_packages/x/artifacts/Files/%FF.yaml"),
+    ] {
+        let response = app.request(method.clone(), path).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{method} {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{method} {path}"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], 400, "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("Invalid UTF-8"),
+            "{body}"
+        );
+    }
+}

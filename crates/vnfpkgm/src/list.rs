@@ -128,7 +128,7 @@ impl PackageService {
 }
 
 fn check_query(query: &ListQuery) -> Result<(), QueryError> {
-    query.selection.check_paths(known)?;
+    query.selection.check_paths(selectable)?;
     let Some(filter) = &query.filter else {
         return Ok(());
     };

@@ -301,6 +301,9 @@ impl PackageService {
     /// Back to CREATED with the failure shown, and no files left.
     async fn fail(&self, id: &str, failure: Failure) {
         tracing::warn!(package = %id, status = failure.status, detail = %failure.detail, "VNF package onboarding failed");
+        // Files first, while the package is still UPLOADING/PROCESSING: once it is CREATED
+        // again a client may upload anew, and removing then could take the new upload's files.
+        self.discard_files(id).await;
         let details = failure.problem_details().to_string();
         if let Err(e) = self
             .inner
@@ -312,7 +315,6 @@ impl PackageService {
                 tracing::error!(package = %id, error = %e, "recording the onboarding failure failed");
             }
         }
-        self.discard_files(id).await;
     }
 
     async fn discard_files(&self, id: &str) {
