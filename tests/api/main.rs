@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod contract_vnfpkgm;
+mod health;
 mod helpers;
 mod lcm_conductors;
 mod lcm_errors;

@@ -5,6 +5,7 @@ mod apps;
 pub mod cli;
 mod error;
 mod extract;
+mod health;
 pub mod lcm_wiring;
 mod pipeline;
 mod state;

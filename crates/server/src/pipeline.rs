@@ -119,7 +119,12 @@ pub fn build(deploy: &PasteDeploy, state: &AppState) -> Result<Router, PipelineE
         mounts.push((mount.prefix.clone(), router));
     }
     let mounts = Arc::new(mounts);
-    Ok(Router::new().fallback(move |request: Request| dispatch(mounts.clone(), request)))
+    Ok(Router::new()
+        .route(
+            "/healthcheck",
+            axum::routing::get(crate::health::healthcheck).with_state(state.clone()),
+        )
+        .fallback(move |request: Request| dispatch(mounts.clone(), request)))
 }
 
 async fn dispatch(mounts: Arc<Vec<(String, Router)>>, request: Request) -> Response {
