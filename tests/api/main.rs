@@ -18,6 +18,7 @@ mod packages_list;
 mod packages_tackerclient;
 mod pipeline;
 mod secrets_at_rest;
+mod systemd;
 mod startup;
 mod tackerclient;
 mod tls;
