@@ -1,6 +1,7 @@
 //! Whole-system tests of the API server over HTTP, on every database backend.
 #![allow(clippy::unwrap_used)]
 
+mod contract_vnflcm;
 mod contract_vnfpkgm;
 mod health;
 mod helpers;
@@ -10,6 +11,7 @@ mod lcm_helpers;
 mod lcm_lifecycle;
 mod lcm_notifications;
 mod lcm_tackerclient;
+mod manage_vim;
 mod oauth2;
 mod packages_errors;
 mod packages_from_uri;
@@ -18,8 +20,8 @@ mod packages_list;
 mod packages_tackerclient;
 mod pipeline;
 mod secrets_at_rest;
-mod systemd;
 mod startup;
+mod systemd;
 mod tackerclient;
 mod tls;
 mod vims_crud;

@@ -1,6 +1,7 @@
 //! tacker-manage: schema migrations and VIM key maintenance, for operators and devstack.
 
 pub mod ca;
+pub mod vim_config;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,19 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Write the vim_config.yaml of a Kubernetes VIM from a kubeconfig or flags.
+    VimConfig {
+        #[command(flatten)]
+        source: vim_config::VimConfigArgs,
+        /// Where to write it (default: standard output). Written with mode 0600: it holds secrets.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// The VIM registry, without python-tackerclient.
+    Vim {
+        #[command(subcommand)]
+        action: VimAction,
+    },
     /// A development PKI for HTTPS: server CA, separate client CA, certificates.
     Ca {
         /// Where the CAs and certificates live (default: the folder of [DEFAULT] ssl_cert_file,
@@ -49,6 +63,26 @@ pub enum Command {
         days: u32,
         #[command(subcommand)]
         action: CaAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VimAction {
+    /// Register a VIM from a vim_config.yaml (as `openstack vim register` does).
+    Register {
+        /// The vim_config.yaml.
+        #[arg(long = "vim-config-file")]
+        vim_config: PathBuf,
+        /// The project that owns the VIM.
+        #[arg(long = "tenant-id")]
+        tenant_id: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Make it the project's default VIM.
+        #[arg(long)]
+        is_default: bool,
+        /// The VIM's name.
+        name: String,
     },
 }
 
@@ -109,6 +143,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Db { action } => db(&config, action).await,
         Command::VimKeys { action } => keys(&config, action).await,
+        Command::VimConfig { source, output } => {
+            let yaml = vim_config::to_yaml(&vim_config::build(&source)?)?;
+            match output {
+                Some(path) => {
+                    write_private(&path, &yaml)?;
+                    println!("wrote {}", path.display());
+                }
+                None => print!("{yaml}"),
+            }
+            Ok(())
+        }
+        Command::Vim {
+            action:
+                VimAction::Register {
+                    vim_config: file,
+                    tenant_id,
+                    description,
+                    is_default,
+                    name,
+                },
+        } => register(&config, &file, &name, &tenant_id, &description, is_default).await,
         Command::Ca { dir, days, action } => {
             let dir = dir.unwrap_or_else(|| default_ca_dir(&config));
             let files = match action {
@@ -205,5 +260,52 @@ async fn keys(config: &Config, action: KeyAction) -> anyhow::Result<()> {
             db.close().await;
         }
     }
+    Ok(())
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// `vim register`: the request python-tackerclient would send, run through the VIM
+/// registry's own rules as Tacker's admin.
+async fn register(
+    config: &Config,
+    file: &std::path::Path,
+    name: &str,
+    tenant_id: &str,
+    description: &str,
+    is_default: bool,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let vim_config: serde_json::Map<String, serde_json::Value> = serde_yaml_ng::from_str(&text)
+        .with_context(|| format!("{} is not a YAML mapping", file.display()))?;
+    let body = vim_config::register_body(&vim_config, name, tenant_id, description, is_default)?;
+    let db = connect(config).await?;
+    db.ensure_migrated().await?;
+    let vault = KeyVault::new(&config.vim_key_dir, config.vim_default_secret_key.clone());
+    vault.ensure_dir()?;
+    let policy = std::sync::Arc::new(tacker_policy::Enforcer::defaults());
+    let service = VimService::new(db.clone(), vault, config.vim_drivers.clone(), policy);
+    let request = tacker_vim::parse_create(body).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ctx = tacker_common::RequestContext::admin("req-tacker-manage".into());
+    let view = service
+        .create(&ctx, request)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string_pretty(&view)?);
+    db.close().await;
     Ok(())
 }
