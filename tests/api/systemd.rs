@@ -5,8 +5,14 @@ use std::path::Path;
 use std::process::Command;
 
 fn analyze_available() -> bool {
-    let found = Command::new("systemd-analyze").arg("--version").output().is_ok_and(|o| o.status.success());
-    assert!(found || std::env::var_os("CI").is_none(), "systemd-analyze must be installed under CI");
+    let found = Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "systemd-analyze must be installed under CI"
+    );
     found
 }
 
@@ -25,13 +31,27 @@ fn the_units_verify() {
     ] {
         let text = std::fs::read_to_string(units.join(unit)).unwrap();
         let installed = format!("/usr/local/bin/{}", unit.trim_end_matches(".service"));
-        assert!(text.contains(&format!("ExecStart={installed} --config-file /etc/tacker/tacker.conf")), "{unit}");
-        for setting in ["NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/tacker /etc/tacker/vim", "KillSignal=SIGTERM"] {
+        assert!(
+            text.contains(&format!(
+                "ExecStart={installed} --config-file /etc/tacker/tacker.conf"
+            )),
+            "{unit}"
+        );
+        for setting in [
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "ReadWritePaths=/var/lib/tacker /etc/tacker/vim",
+            "KillSignal=SIGTERM",
+        ] {
             assert!(text.contains(setting), "{unit} lacks {setting}");
         }
         let path = dir.path().join(unit);
         std::fs::write(&path, text.replace(&installed, binary)).unwrap();
-        let output = Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();
+        let output = Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(&path)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{unit}: {stderr}");
         let complaints: Vec<&str> = stderr.lines().filter(|l| l.contains(unit)).collect();
