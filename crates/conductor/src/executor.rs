@@ -158,7 +158,8 @@ impl Executor {
             .await
     }
 
-    async fn perform(&self, op: &OpOccRow) -> Result<Outcome, DriverError> {
+    /// The occurrence's instance, its parameters and its operation.
+    async fn load(&self, op: &OpOccRow) -> Result<(InstanceRow, Map<String, Value>, Operation), DriverError> {
         let instance = self
             .db
             .get_instance(&op.vnf_instance_id)
@@ -170,12 +171,17 @@ impl Executor {
             _ => Map::new(),
         };
         let operation: Operation = op.operation.parse().map_err(internal)?;
+        Ok((instance, params, operation))
+    }
+
+    async fn perform(&self, op: &OpOccRow) -> Result<Outcome, DriverError> {
+        let (instance, params, operation) = self.load(op).await?;
         match operation {
             Operation::Instantiate => self.instantiate(&instance, &params).await,
             Operation::Terminate => self.terminate(&instance, &params).await,
             Operation::Scale | Operation::ScaleToLevel => self.scale(&instance, &params, operation).await,
             Operation::Heal => self.heal(&instance, &params).await,
-            Operation::ModifyInfo => Ok(modify(&instance, &params)),
+            Operation::ModifyInfo => self.modify(&instance, &params).await,
             Operation::ChangeVnfpkg => self.change_vnfpkg(&instance, &params).await,
             other => Err(DriverError::new(
                 422,
@@ -214,32 +220,10 @@ impl Executor {
         let flavour = plan::flavour(&vnfd, flavour_id)?;
         let level = params.get("instantiationLevelId").and_then(Value::as_str);
         let levels = scaling::instantiation_levels(flavour, level).map_err(bad)?;
-        let stored = params
-            .get("vimConnectionInfo")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let vim = plan::vim_connection(&stored, &self.keys(instance)?)?;
-        let driver = self.driver(&vim.vim_type)?;
-        let additional = params
-            .get("additionalParams")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let manifests: Vec<String> = additional
-            .get("lcm-kubernetes-def-files")
-            .and_then(Value::as_array)
-            .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .unwrap_or_default();
-        let connection_id = vim.id.clone();
-        let plan = crate::driver::Plan {
-            instance_id: instance.id.clone(),
-            vim,
-            package_dir,
-            manifests: manifests.clone(),
-            additional_params: additional.clone(),
-            workloads: plan::workloads(flavour, &levels),
-        };
+        let (plan, driver, stored) =
+            self.instantiate_plan(instance, params, package_dir, plan::workloads(flavour, &levels))?;
+        let (connection_id, manifests) = (plan.vim.id.clone(), plan.manifests.clone());
+        let additional = plan.additional_params.clone();
         let vnfcs = driver.instantiate(&plan).await?;
         let mut metadata = Map::new();
         metadata.insert("lcm-kubernetes-def-files".into(), json!(manifests));
@@ -263,6 +247,64 @@ impl Executor {
             resource_changes: Some(plan::affected(&[], &vnfcs, &connection_id)),
             changed_info: None,
         })
+    }
+
+    /// The plan of an INSTANTIATE occurrence (also for its rollback), its driver, and the
+    /// stored (still encrypted) vimConnectionInfo it uses.
+    fn instantiate_plan(
+        &self,
+        instance: &InstanceRow,
+        params: &Map<String, Value>,
+        package_dir: PathBuf,
+        workloads: Vec<crate::driver::Workload>,
+    ) -> Result<(crate::driver::Plan, Arc<dyn InfraDriver>, Map<String, Value>), DriverError> {
+        let stored = params
+            .get("vimConnectionInfo")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let vim = plan::vim_connection(&stored, &self.keys(instance)?)?;
+        let driver = self.driver(&vim.vim_type)?;
+        let additional = params
+            .get("additionalParams")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let manifests = additional
+            .get("lcm-kubernetes-def-files")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        let plan = crate::driver::Plan {
+            instance_id: instance.id.clone(),
+            vim,
+            package_dir,
+            manifests,
+            additional_params: additional,
+            workloads,
+        };
+        Ok((plan, driver, stored))
+    }
+
+    /// MODIFY_INFO, including a move to another VNFD (its package's identity is copied).
+    async fn modify(
+        &self,
+        instance: &InstanceRow,
+        params: &Map<String, Value>,
+    ) -> Result<Outcome, DriverError> {
+        let mut outcome = modify(instance, params);
+        if let Some(vnfd_id) = params.get("vnfdId").and_then(Value::as_str) {
+            let (vnfd, _) = plan::package(&self.db, &self.csar_path, vnfd_id).await?;
+            let package = self
+                .db
+                .package_by_vnfd_id(vnfd_id)
+                .await
+                .map_err(|e| internal(e.to_string()))?;
+            if let Some(change) = outcome.instance.as_mut() {
+                adopt_vnfd(change, &vnfd, package.map(|p| p.id));
+            }
+        }
+        Ok(outcome)
     }
 
     /// Everything a later operation needs: current state, VIM, driver, VNFD.
@@ -405,13 +447,8 @@ impl Executor {
             &connection_id,
         );
         if let Some(change) = outcome.instance.as_mut() {
-            change.vnfd_id = vnfd.vnfd_id.clone();
-            change.vnf_provider = vnfd.provider.clone();
-            change.vnf_product_name = vnfd.product_name.clone();
-            change.vnf_software_version = vnfd.software_version.clone();
-            change.vnfd_version = vnfd.descriptor_version.clone();
             let package = self.db.package_by_vnfd_id(new_vnfd_id).await.ok().flatten();
-            change.vnf_pkg_id = package.map(|p| p.id);
+            adopt_vnfd(change, &vnfd, package.map(|p| p.id));
         }
         outcome.changed_info = Some(json!({"vnfdId": vnfd.vnfd_id}));
         Ok(outcome)
@@ -439,45 +476,11 @@ impl Executor {
 
     /// Undoes a failed operation as far as the driver can.
     async fn roll_back(&self, op: &OpOccRow) -> Result<Outcome, DriverError> {
-        let instance = self
-            .db
-            .get_instance(&op.vnf_instance_id)
-            .await
-            .map_err(|e| internal(e.to_string()))?
-            .ok_or_else(|| internal("the instance is gone"))?;
-        let params = match parse(Some(&op.operation_params)) {
-            Some(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
-        let operation: Operation = op.operation.parse().map_err(internal)?;
+        let (instance, params, operation) = self.load(op).await?;
         match operation {
             Operation::Instantiate => {
-                let stored = params
-                    .get("vimConnectionInfo")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
-                let vim = plan::vim_connection(&stored, &self.keys(&instance)?)?;
-                let driver = self.driver(&vim.vim_type)?;
                 let (_, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
-                let additional = params
-                    .get("additionalParams")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
-                let manifests = additional
-                    .get("lcm-kubernetes-def-files")
-                    .and_then(Value::as_array)
-                    .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                    .unwrap_or_default();
-                let plan = crate::driver::Plan {
-                    instance_id: instance.id.clone(),
-                    vim,
-                    package_dir,
-                    manifests,
-                    additional_params: additional,
-                    workloads: Vec::new(),
-                };
+                let (plan, driver, _) = self.instantiate_plan(&instance, &params, package_dir, Vec::new())?;
                 driver.rollback_instantiate(&plan).await?;
                 Ok(Outcome {
                     instance: None,
@@ -532,6 +535,16 @@ fn transition(
         release_instance: release_instance || state.is_final(),
         instance,
     }
+}
+
+/// The instance now runs `vnfd`: copy its identity.
+fn adopt_vnfd(change: &mut InstanceChange, vnfd: &tacker_pkg::Vnfd, vnf_pkg_id: Option<String>) {
+    change.vnfd_id = vnfd.vnfd_id.clone();
+    change.vnf_provider = vnfd.provider.clone();
+    change.vnf_product_name = vnfd.product_name.clone();
+    change.vnf_software_version = vnfd.software_version.clone();
+    change.vnfd_version = vnfd.descriptor_version.clone();
+    change.vnf_pkg_id = vnf_pkg_id;
 }
 
 fn target_levels(

@@ -103,20 +103,7 @@ pub struct Current {
 impl Current {
     pub fn of(instance: &InstanceRow) -> Current {
         let info = parse(instance.instantiated_vnf_info.as_deref()).unwrap_or_else(|| json!({}));
-        let levels = info
-            .get("scaleStatus")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(|s| {
-                        Some((
-                            s.get("aspectId")?.as_str()?.to_owned(),
-                            s.get("scaleLevel")?.as_u64()? as u32,
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let levels = scaling::levels_of(&info);
         let vnfcs = info
             .get("vnfcResourceInfo")
             .and_then(Value::as_array)

@@ -312,20 +312,7 @@ impl LcmService {
                     row.vnfd_id
                 ))
             })?;
-        let levels = info
-            .get("scaleStatus")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(|s| {
-                        Some((
-                            s.get("aspectId")?.as_str()?.to_owned(),
-                            s.get("scaleLevel")?.as_u64()? as u32,
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let levels = scaling::levels_of(info);
         Ok((vnfd, levels))
     }
 }

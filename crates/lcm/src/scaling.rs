@@ -33,6 +33,24 @@ pub fn instantiation_levels(flavour: &Flavour, level_id: Option<&str>) -> Result
     Ok(levels)
 }
 
+/// The scale levels an InstantiatedVnfInfo records (`scaleStatus`).
+pub fn levels_of(instantiated_vnf_info: &serde_json::Value) -> ScaleLevels {
+    instantiated_vnf_info
+        .get("scaleStatus")
+        .and_then(serde_json::Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|s| {
+                    Some((
+                        s.get("aspectId")?.as_str()?.to_owned(),
+                        s.get("scaleLevel")?.as_u64()? as u32,
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Instances per VDU id at `levels`: the initial delta (or the VDU's minimum) plus the
 /// deltas of every step each targeting aspect has taken.
 pub fn vdu_counts(flavour: &Flavour, levels: &ScaleLevels) -> BTreeMap<String, u32> {
