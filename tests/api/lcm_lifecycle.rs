@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use tacker_testkit::csar::{create_and_upload_as, sample_package_with_vnfd_id, wait_onboarding};
 use tacker_testkit::{backend_tests, TestApp};
 
 use crate::lcm_helpers::{expect, project_with_vim_and_package, v1, v2, wait_op, PROJECT, SAMPLE_VNFD_ID};
@@ -203,6 +204,39 @@ async fn v1_lifecycle_with_the_default_vim() {
     assert_eq!(connections.len(), 1);
     assert_eq!(connections[0]["vimType"], "kubernetes");
     assert!(connections[0]["accessInfo"].get("bearer_token").is_none());
+
+    // MODIFY_INFO can move the instance to another onboarded VNFD; package usage follows.
+    let second = create_and_upload_as(&app, Some(PROJECT), sample_package_with_vnfd_id("second-vnfd")).await;
+    wait_onboarding(&app, &second).await;
+    let patch = v1(&app, Method::PATCH, &format!("/vnf_instances/{id}"))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(r#"{"vnfdId": "second-vnfd", "vnfInstanceName": "renamed", "metadata": {"tier": "gold"}}"#);
+    let (location, _) = expect(patch, 202).await;
+    assert_eq!(
+        wait_op(&app, &location.unwrap(), &["COMPLETED", "FAILED_TEMP"]).await["operationState"],
+        "COMPLETED"
+    );
+    let (_, instance) = expect(v1(&app, Method::GET, &format!("/vnf_instances/{id}")), 200).await;
+    assert_eq!(instance["vnfdId"], "second-vnfd");
+    assert_eq!(instance["vnfInstanceName"], "renamed");
+    assert_eq!(instance["metadata"], json!({"tier": "gold"}));
+    assert_eq!(instance["vnfPkgId"], second.as_str());
+    let (_, packages) = expect(
+        app.request_as(PROJECT, "reader", Method::GET, "/vnfpkgm/v1/vnf_packages"),
+        200,
+    )
+    .await;
+    let usage = |pkg: &str| {
+        packages
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == pkg)
+            .unwrap()["usageState"]
+            .clone()
+    };
+    assert_eq!(usage(&second), "IN_USE");
+    assert_eq!(usage(created["vnfPkgId"].as_str().unwrap()), "NOT_IN_USE");
 
     // v2 does not see v1's instances.
     expect(v2(&app, Method::GET, &format!("/vnf_instances/{id}")), 404).await;

@@ -527,6 +527,11 @@ impl Database {
                 return Err(DbError::StateChanged);
             }
             if let Some(instance) = &change.instance {
+                let previous: Option<String> =
+                    sqlx::query_scalar(&q("SELECT vnfd_id FROM vnf_instances WHERE active_op_occ_id = ?"))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 sqlx::query(&q(
                     "UPDATE vnf_instances SET instantiation_state = ?, vim_id = ?, vnf_instance_name = ?, \
                      vnf_instance_description = ?, vnfd_id = ?, vnf_pkg_id = ?, vnf_provider = ?, \
@@ -554,6 +559,10 @@ impl Database {
                 .execute(&mut *tx)
                 .await?;
                 refresh_package_usage!(tx, q, &instance.vnfd_id);
+                // A move to another VNFD (MODIFY_INFO, CHANGE_VNFPKG) may free the old package.
+                if let Some(previous) = previous.filter(|p| p != &instance.vnfd_id) {
+                    refresh_package_usage!(tx, q, &previous);
+                }
             }
             if change.release_instance {
                 sqlx::query(&q("UPDATE vnf_instances SET active_op_occ_id = NULL WHERE active_op_occ_id = ?"))
