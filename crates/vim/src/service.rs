@@ -16,6 +16,7 @@ use tacker_policy::Enforcer;
 use crate::attrs::{CreateVim, UpdateVim};
 use crate::auth_cred;
 use crate::list::{ListCache, ListFilter};
+use crate::probe::ClusterProbe;
 use crate::VimError;
 
 /// A list result: whole views, or only the attributes `fields=` asked for.
@@ -36,13 +37,15 @@ pub struct ListQuery {
 }
 
 /// The VIM registry over the shared database and the key folder.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct VimService {
     db: Database,
     vault: KeyVault,
     drivers: Vec<String>,
     policy: Arc<Enforcer>,
     list_cache: Arc<ListCache>,
+    /// Checks Kubernetes VIMs against their cluster (`[k8s_vim] validate_on_register`).
+    probe: Option<Arc<dyn ClusterProbe>>,
 }
 
 impl VimService {
@@ -54,6 +57,23 @@ impl VimService {
             drivers,
             policy,
             list_cache: Arc::default(),
+            probe: None,
+        }
+    }
+
+    /// Validates Kubernetes VIMs against their cluster on register and credential update.
+    pub fn with_probe(mut self, probe: Arc<dyn ClusterProbe>) -> Self {
+        self.probe = Some(probe);
+        self
+    }
+
+    /// The namespaces of the cluster a Kubernetes VIM names (no probe: none checked).
+    async fn regions(&self, auth_url: &str, cred: &Map<String, Value>) -> Result<Vec<String>, VimError> {
+        match &self.probe {
+            Some(probe) => probe.namespaces(auth_url, cred).await.map_err(|why| {
+                VimError::BadRequest(format!("Kubernetes VIM validation failed: {why}"))
+            }),
+            None => Ok(Vec::new()),
         }
     }
 
@@ -88,6 +108,10 @@ impl VimService {
                 (url, cred)
             }
         };
+        let regions = match req.vim_type.as_str() {
+            "kubernetes" => self.regions(&auth_url, &cred).await?,
+            _ => Vec::new(),
+        };
         let keys = self.vault.create(&id)?;
         auth_cred::encrypt(&mut cred, &keys);
         let row = VimRow {
@@ -99,7 +123,7 @@ impl VimService {
             auth_url,
             vim_project: Value::Object(req.vim_project).to_string(),
             auth_cred: Value::Object(cred).to_string(),
-            placement_attr: json!({"regions": []}).to_string(),
+            placement_attr: json!({"regions": regions}).to_string(),
             extra: Value::Object(req.extra).to_string(),
             shared: false,
             is_default: req.is_default,
@@ -170,6 +194,12 @@ impl VimService {
                 auth_cred::encrypt(&mut update, &keys);
                 auth_cred::merge_kubernetes(&mut cred, update);
                 auth_cred::finish_kubernetes(&mut cred, &row.auth_url)?;
+                if self.probe.is_some() {
+                    let mut clear = cred.clone();
+                    auth_cred::decrypt(&mut clear, &keys)?;
+                    let regions = self.regions(&row.auth_url, &clear).await?;
+                    row.placement_attr = json!({"regions": regions}).to_string();
+                }
             } else {
                 let mut update = update;
                 auth_cred::encrypt(&mut update, &keys);
