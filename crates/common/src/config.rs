@@ -82,6 +82,9 @@ pub struct Config {
     pub vnf_package: VnfPackageOptions,
     /// `[v2_vnfm]` and `[conductor]`: lifecycle, notifications, conductor claims.
     pub lcm: LcmOptions,
+    /// `[k8s_vim] validate_on_register` (tacker-rs): check a Kubernetes VIM against its
+    /// cluster (credentials, namespaces) when it is registered or its credentials change.
+    pub k8s_validate_on_register: bool,
     /// `[DEFAULT] debug`
     pub debug: bool,
     /// `[database] connection`, an oslo.db (SQLAlchemy) URL.
@@ -326,6 +329,7 @@ impl Config {
             ssl: ssl_options(files)?,
             vnf_package: VnfPackageOptions::from_ini(files, &state_path)?,
             lcm: LcmOptions::from_ini(files)?,
+            k8s_validate_on_register: parsed(files, "k8s_vim", "validate_on_register", true, parse_bool)?,
             state_path,
             ignored_options: Vec::new(),
         };

@@ -28,7 +28,8 @@ pub fn write_conf(dir: &Path, connection: &str, extra: &str) -> PathBuf {
     let path = dir.join("tacker.conf");
     let conf = format!(
         "[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = 0\nauth_strategy = noauth\nstate_path = {}\n\
-         api_paste_config = {}\n[database]\nconnection = {connection}\n[vim_keys]\nopenstack = $state_path/keys\n{extra}\n",
+         api_paste_config = {}\n[database]\nconnection = {connection}\n[vim_keys]\nopenstack = $state_path/keys\n\
+         [k8s_vim]\nvalidate_on_register = false\n{extra}\n",
         dir.display(),
         repo_api_paste().display(),
     );
