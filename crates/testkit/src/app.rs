@@ -186,6 +186,17 @@ impl TestApp {
                 driver.clone() as Arc<dyn tacker_conductor::InfraDriver>,
             );
         }
+        self.spawn_conductor_with(lease, drivers, driver)
+    }
+
+    /// A conductor with the given infra drivers (the real Kubernetes driver, say);
+    /// `driver` is the test driver the handle exposes.
+    pub fn spawn_conductor_with(
+        &self,
+        lease: Duration,
+        drivers: Drivers,
+        driver: Arc<TestDriver>,
+    ) -> ConductorHandle {
         let mut config = self.config.clone();
         config.lcm.lease = lease;
         config.lcm.poll_interval = Duration::from_millis(200);
@@ -218,11 +229,6 @@ pub struct ConductorHandle {
     pub driver: Arc<TestDriver>,
     /// The name it claims work under.
     pub holder: String,
-}
-
-impl ConductorHandle {
-    /// Kills the conductor at once, mid-operation if need be.
-    pub fn kill(self) {}
 }
 
 impl Drop for ConductorHandle {
