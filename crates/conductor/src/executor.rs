@@ -22,6 +22,9 @@ use crate::plan::{self, bad, internal, Current};
 /// Drivers by vimType (`ETSINFV.KUBERNETES.V_1`, `kubernetes`, ...).
 pub type Drivers = HashMap<String, Arc<dyn InfraDriver>>;
 
+/// An INSTANTIATE's plan, its driver, and the stored (encrypted) vimConnectionInfo.
+type InstantiatePlan = (crate::driver::Plan, Arc<dyn InfraDriver>, Map<String, Value>);
+
 /// What a successful operation changes.
 struct Outcome {
     instance: Option<InstanceChange>,
@@ -257,7 +260,7 @@ impl Executor {
         params: &Map<String, Value>,
         package_dir: PathBuf,
         workloads: Vec<crate::driver::Workload>,
-    ) -> Result<(crate::driver::Plan, Arc<dyn InfraDriver>, Map<String, Value>), DriverError> {
+    ) -> Result<InstantiatePlan, DriverError> {
         let stored = params
             .get("vimConnectionInfo")
             .and_then(Value::as_object)
@@ -429,7 +432,7 @@ impl Executor {
         let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, new_vnfd_id).await?;
         let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
         let connection_id = vim.id.clone();
-        let plan = plan::plan_for(
+        let mut plan = plan::plan_for(
             instance,
             &current,
             vim,
@@ -437,6 +440,18 @@ impl Executor {
             params,
             plan::workloads(flavour, &current.levels),
         );
+        // The new package may name other manifests; later operations use these.
+        if let Some(files) = plan
+            .additional_params
+            .get("lcm-kubernetes-def-files")
+            .and_then(Value::as_array)
+        {
+            plan.manifests = files
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+        }
         let vnfcs = driver.change_vnfpkg(&plan, &current.vnfcs).await?;
         let mut outcome = self.updated(
             instance,
@@ -449,6 +464,14 @@ impl Executor {
         if let Some(change) = outcome.instance.as_mut() {
             let package = self.db.package_by_vnfd_id(new_vnfd_id).await.ok().flatten();
             adopt_vnfd(change, &vnfd, package.map(|p| p.id));
+            if let Some(mut info) = change
+                .instantiated_vnf_info
+                .as_deref()
+                .and_then(|i| serde_json::from_str::<Value>(i).ok())
+            {
+                info["metadata"]["lcm-kubernetes-def-files"] = json!(plan.manifests);
+                change.instantiated_vnf_info = Some(info.to_string());
+            }
         }
         outcome.changed_info = Some(json!({"vnfdId": vnfd.vnfd_id}));
         Ok(outcome)
@@ -490,7 +513,27 @@ impl Executor {
             }
             // The instance row still describes the state before the failed step: put the
             // workloads back to it.
-            Operation::Scale | Operation::ScaleToLevel | Operation::ChangeVnfpkg => {
+            // The failed step may have replaced pods with the new package's: go back to
+            // the old package's manifests, which the instance row still names.
+            Operation::ChangeVnfpkg => {
+                let (current, vim, driver, vnfd, package_dir) = self.context(&instance).await?;
+                let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
+                let plan = plan::plan_for(
+                    &instance,
+                    &current,
+                    vim,
+                    package_dir,
+                    &Map::new(),
+                    plan::workloads(flavour, &current.levels),
+                );
+                driver.change_vnfpkg(&plan, &current.vnfcs).await?;
+                Ok(Outcome {
+                    instance: None,
+                    resource_changes: None,
+                    changed_info: None,
+                })
+            }
+            Operation::Scale | Operation::ScaleToLevel => {
                 let (current, vim, driver, vnfd, package_dir) = self.context(&instance).await?;
                 let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
                 let plan = plan::plan_for(

@@ -1,0 +1,23 @@
+//! The Kubernetes infra driver ([`KubernetesDriver`]) the conductor runs LCM operations
+//! of Kubernetes VIMs through. Each operation builds its own client from the instance's
+//! vimConnectionInfo (`client`); for OIDC VIMs it first obtains a fresh id_token
+//! ([`oidc`]) and uses it as the bearer for every Kubernetes call it makes. The package's
+//! manifests are put into one namespace, labelled with the instance id and ordered
+//! (`manifests`); the driver creates, scales, heals, replaces and deletes them and
+//! polls until the cluster is ready by Tacker's rules (`readiness`).
+
+mod client;
+mod driver;
+mod error;
+mod manifests;
+pub mod oidc;
+mod operation;
+mod pods;
+mod readiness;
+mod remove;
+mod resources;
+
+pub use driver::{KubernetesDriver, KubernetesSettings, VIM_TYPES, WAIT_TIMEOUT_PARAM};
+pub use error::{Error, Result};
+pub use manifests::INSTANCE_LABEL;
+pub use oidc::{IdToken, OidcCredentials, OidcError};
