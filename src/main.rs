@@ -3,7 +3,7 @@
 //! its notification delivery) in the same process.
 
 use clap::Parser;
-use tacker_conductor::{ConductorProcess, Drivers, Wake};
+use tacker_conductor::{ConductorProcess, Wake};
 use tacker_server::app::shutdown_signal;
 use tacker_server::cli::DaemonArgs;
 use tacker_server::lcm_wiring::notification_settings;
@@ -18,11 +18,10 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.state_path)?;
     let app = Application::build(config.clone(), BuildOptions { migrate: true }).await?;
     let wake = Wake::from_notify(app.state().work_queued.clone());
-    // No infra driver is built in yet: operations on a VIM fail with a clear 501.
     let conductor = ConductorProcess::build(
         &config,
         app.state().db.clone(),
-        Drivers::new(),
+        tacker_k8s::drivers(tacker_k8s::KubernetesSettings::default()),
         notification_settings(&config.lcm)?,
         wake,
     )?;

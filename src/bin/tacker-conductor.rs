@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use tacker_conductor::{ConductorProcess, Drivers, Wake};
+use tacker_conductor::{ConductorProcess, Wake};
 use tacker_db::{url::redact, Database, PoolSettings};
 use tacker_server::app::shutdown_signal;
 use tacker_server::cli::DaemonArgs;
@@ -24,11 +24,10 @@ async fn main() -> anyhow::Result<()> {
             )
         })?;
     db.ensure_migrated().await?;
-    // No infra driver is built in yet: operations on a VIM fail with a clear 501.
     let conductor = ConductorProcess::build(
         &config,
         db.clone(),
-        Drivers::new(),
+        tacker_k8s::drivers(tacker_k8s::KubernetesSettings::default()),
         notification_settings(&config.lcm)?,
         Wake::default(),
     )?;

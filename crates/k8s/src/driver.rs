@@ -315,3 +315,13 @@ impl InfraDriver for KubernetesDriver {
         Ok(self.remove(plan, None).await?)
     }
 }
+
+/// The conductor's driver table with this driver serving every Kubernetes VIM type.
+pub fn drivers(settings: KubernetesSettings) -> tacker_conductor::Drivers {
+    let driver: std::sync::Arc<dyn tacker_conductor::InfraDriver> =
+        std::sync::Arc::new(KubernetesDriver::new(settings));
+    VIM_TYPES
+        .iter()
+        .map(|t| ((*t).to_owned(), driver.clone()))
+        .collect()
+}

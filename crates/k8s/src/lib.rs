@@ -13,11 +13,12 @@ mod manifests;
 pub mod oidc;
 mod operation;
 mod pods;
+pub mod probe;
 mod readiness;
 mod remove;
 mod resources;
 
-pub use driver::{KubernetesDriver, KubernetesSettings, VIM_TYPES, WAIT_TIMEOUT_PARAM};
+pub use driver::{drivers, KubernetesDriver, KubernetesSettings, VIM_TYPES, WAIT_TIMEOUT_PARAM};
 pub use error::{Error, Result};
 pub use manifests::INSTANCE_LABEL;
 pub use oidc::{IdToken, OidcCredentials, OidcError};

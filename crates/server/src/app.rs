@@ -63,12 +63,15 @@ impl Application {
         let deploy = PasteDeploy::load(&config.api_paste_config, "tacker", config.auth_strategy)?;
         let policy = Arc::new(Enforcer::load(&config.policy_file)?);
         let packages = package_service(&config, &db, &policy).await?;
-        let vims = VimService::new(
+        let mut vims = VimService::new(
             db.clone(),
             vault.clone(),
             config.vim_drivers.clone(),
             policy.clone(),
         );
+        if config.k8s_validate_on_register {
+            vims = vims.with_probe(Arc::new(crate::lcm_wiring::KubernetesProbe));
+        }
         let work_queued = Arc::new(tokio::sync::Notify::new());
         let notifications = crate::lcm_wiring::notification_settings(&config.lcm)?;
         let tester = crate::lcm_wiring::callback_tester(config.lcm.test_callback_uri, &notifications)?;
