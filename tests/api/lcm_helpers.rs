@@ -21,6 +21,16 @@ pub fn v1(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
     app.request_as(PROJECT, "member,reader", method, &format!("/vnflcm/v1{path}"))
 }
 
+/// Onboards the sample package as a member of [`PROJECT`].
+pub async fn onboard_as_project(app: &TestApp) -> String {
+    let package = create_and_upload_as(app, Some(PROJECT), sample_package()).await;
+    assert_eq!(
+        wait_onboarding(app, &package).await["onboardingState"],
+        "ONBOARDED"
+    );
+    package
+}
+
 /// Registers the project's default Kubernetes VIM and onboards the sample package.
 pub async fn project_with_vim_and_package(app: &TestApp) -> String {
     let body = json!({"vim": {

@@ -3,8 +3,10 @@
 
 mod contract_vnflcm;
 mod contract_vnfpkgm;
+mod devstack;
 mod health;
 mod helpers;
+mod k8s_e2e;
 mod lcm_conductors;
 mod lcm_errors;
 mod lcm_helpers;

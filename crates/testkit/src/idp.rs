@@ -107,7 +107,9 @@ fn start() -> Idp {
         json!({"client_id": "mtls-user", "token_endpoint_auth_method": "tls_client_auth",
                "tls_client_auth_subject_dn": "CN=mtls-user", "tls_client_certificate_bound_access_tokens": true,
                "x_claims": claims("mtls-user", "project-a", json!("member"))}),
+        // carol may also use the password grant: the Kubernetes VIM's OIDC client.
         json!({"client_id": "carol", "client_secret": CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_post",
+               "grant_types": ["client_credentials", "password"],
                "x_claims": claims("carol", "project-a", json!(["member", "reader"]))}),
         json!({"client_id": "noroles", "client_secret": CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_post",
                "x_claims": {"project": {"id": "project-a"}, "user": {"id": "x", "name": "x"}}}),

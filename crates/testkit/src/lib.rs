@@ -10,7 +10,7 @@ pub mod idp;
 pub mod pki;
 pub mod raw;
 
-pub use app::{repo_api_paste, write_conf, TestApp, TestAppBuilder};
+pub use app::{repo_api_paste, write_conf, ConductorHandle, TestApp, TestAppBuilder};
 pub use database::{TestBackend, TestDatabase};
 
 /// Generates one `#[tokio::test]` per backend that runs `$body(app)` on a fresh app:
