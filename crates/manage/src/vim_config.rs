@@ -21,20 +21,22 @@ pub struct VimConfigArgs {
     /// The Kubernetes API endpoint (overrides the kubeconfig's).
     #[arg(long)]
     pub endpoint: Option<String>,
-    /// A bearer token.
-    #[arg(long)]
+    /// A bearer token (or TACKER_VIM_TOKEN: the environment keeps it out of `ps`).
+    #[arg(long, env = "TACKER_VIM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Basic-auth user, or the OIDC user with --oidc-token-url.
     #[arg(long)]
     pub username: Option<String>,
-    #[arg(long)]
+    /// Or TACKER_VIM_PASSWORD.
+    #[arg(long, env = "TACKER_VIM_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
     /// The IdP's token endpoint: the VIM authenticates with OIDC id_tokens.
     #[arg(long)]
     pub oidc_token_url: Option<String>,
     #[arg(long)]
     pub client_id: Option<String>,
-    #[arg(long)]
+    /// Or TACKER_VIM_CLIENT_SECRET.
+    #[arg(long, env = "TACKER_VIM_CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,
     /// A PEM CA file (repeatable: the cluster's CA and the IdP's are concatenated).
     #[arg(long = "ca-file")]
