@@ -60,10 +60,10 @@ async fn version_discovery() {
 async fn apis_not_served_yet_say_so_with_501() {
     let app = app().await;
     for path in [
-        "/vnfpkgm/v1/vnf_packages",
-        "/vnflcm/v1/vnf_instances",
-        "/vnflcm/v2/vnf_instances",
-        "/vnflcm/api_versions",
+        "/vnffm/v1/alarms",
+        "/vnfpm/v2/pm_jobs",
+        "/alert/auto_scaling",
+        "/server_notification/vnf_instances/x/servers/y/notify",
     ] {
         let response = app.request(Method::GET, path).send().await.unwrap();
         assert_eq!(response.status(), 501, "{path}");

@@ -50,7 +50,7 @@ impl Notifier {
                 }
                 if sub.verbosity != "SHORT" && status == "RESULT" {
                     if let Some(changed) = parse(op.changed_info.as_deref()) {
-                        payload.insert("changedInfo".into(), changed);
+                        payload.insert("changedInfo".into(), crate::views::without_secrets(changed));
                     }
                     if let Some(changes) = parse(op.resource_changes.as_deref()) {
                         if let Some(vnfcs) = changes.get("affectedVnfcs") {

@@ -28,6 +28,7 @@ impl LcmService {
         self.page(
             views,
             query,
+            &views::mandatory(views::Resource::OpOcc, api),
             &[
                 "operationParams",
                 "error",

@@ -65,8 +65,10 @@ impl LcmService {
             .vault
             .open(id)
             .map_err(|e| LcmError::Internal(format!("instance key: {e}")))?;
-        if let Some(Value::Object(info)) = params.get_mut("vimConnectionInfo") {
-            vim_conn::encrypt(info, &keys);
+        match params.get_mut("vimConnectionInfo") {
+            Some(Value::Object(info)) => vim_conn::encrypt(info, &keys),
+            Some(Value::Array(items)) => vim_conn::encrypt_entries(items, &keys),
+            _ => {}
         }
         let now = Utc::now();
         let op = OpOccRow {
@@ -143,6 +145,9 @@ impl LcmService {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
+        if !vim_conn::is_known(&vim_type) {
+            return Err(LcmError::BadRequest(unknown_vim_type(&vim_type)));
+        }
         check_supported(Operation::Instantiate, &vim_type)?;
         if is_kubernetes(&vim_type) {
             let files = kubernetes_def_files(&additional)?;
@@ -266,13 +271,27 @@ impl LcmService {
         Ok(())
     }
 
+    /// VnfInfoModificationRequest, typed as Tacker's schema types it (no `null`s): the
+    /// request becomes the occurrence's changedInfo (VnfInfoModifications), shown as sent.
     async fn check_modify(&self, ctx: &RequestContext, api: ApiVersion, body: &Body<'_>) -> Result<()> {
-        body.optional_str("vnfInstanceName", 255)?;
-        body.optional_str("vnfInstanceDescription", 1024)?;
-        body.optional_object("metadata")?;
-        body.optional_object("extensions")?;
-        body.optional_object("vnfConfigurableProperties")?;
-        if let Some(vnfd_id) = body.optional_str("vnfdId", 255)? {
+        body.non_null_str("vnfInstanceName", 255)?;
+        body.non_null_str("vnfInstanceDescription", 1024)?;
+        for field in [
+            "vnfPkgId",
+            "vnfProvider",
+            "vnfProductName",
+            "vnfSoftwareVersion",
+            "vnfdVersion",
+        ] {
+            body.non_null_str(field, 255)?;
+        }
+        body.non_null_object("metadata")?;
+        body.non_null_object("extensions")?;
+        body.non_null_object("vnfConfigurableProperties")?;
+        if let Some(connections) = body.0.get("vimConnectionInfo") {
+            vim_conn::check_shape(api, connections)?;
+        }
+        if let Some(vnfd_id) = body.non_null_str("vnfdId", 255)? {
             self.usable_package(ctx, api, vnfd_id).await?;
         }
         Ok(())
@@ -360,8 +379,10 @@ pub(crate) fn instance_vim_type(row: &InstanceRow) -> String {
         .unwrap_or_default()
 }
 
-/// 422 for an operation the VIM type's driver cannot do, 501 for a VIM type tacker-rs
-/// has no driver for.
+/// 422 for an operation the VIM type's driver cannot do, 501 for a VIM type Tacker drives
+/// and tacker-rs has no driver for (OpenStack, Helm). A type no Tacker knows is the
+/// client's error, not a missing feature: 422 here (an instance's stored type), 400 when an
+/// instantiation names it.
 fn check_supported(operation: Operation, vim_type: &str) -> Result<()> {
     if is_kubernetes(vim_type) {
         if KUBERNETES_OPERATIONS.contains(&operation) {
@@ -371,10 +392,19 @@ fn check_supported(operation: Operation, vim_type: &str) -> Result<()> {
             "{operation} is not supported for {vim_type} VIMs."
         )));
     }
+    if !vim_conn::is_known(vim_type) {
+        return Err(LcmError::Unprocessable(unknown_vim_type(vim_type)));
+    }
     Err(LcmError::NotImplemented(format!(
-        "tacker-rs has no infra driver for {} VIMs; only Kubernetes VIMs are supported.",
-        if vim_type.is_empty() { "these" } else { vim_type }
+        "tacker-rs has no infra driver for {vim_type} VIMs; only Kubernetes VIMs are supported."
     )))
+}
+
+fn unknown_vim_type(vim_type: &str) -> String {
+    format!(
+        "vimType '{vim_type}' is not a VIM type: use {} (or kubernetes).",
+        vim_conn::KUBERNETES_V2
+    )
 }
 
 /// The (v1, v2) policy rule names of an operation.
@@ -389,5 +419,37 @@ fn policy_names(operation: Operation) -> (&'static str, &'static str) {
         Operation::ModifyInfo => ("update_vnf", "update"),
         Operation::ChangeFlavour => ("change_flavour", "change_flavour"),
         Operation::Operate => ("operate", "operate"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_vim_types_tacker_knows_are_not_implemented() {
+        check_supported(Operation::Scale, "ETSINFV.KUBERNETES.V_1").unwrap();
+        check_supported(Operation::Instantiate, "kubernetes").unwrap();
+        assert!(matches!(
+            check_supported(Operation::Operate, "kubernetes"),
+            Err(LcmError::Unprocessable(_))
+        ));
+        for known in ["ETSINFV.OPENSTACK_KEYSTONE.V_3", "openstack", "ETSINFV.HELM.V_3"] {
+            assert!(
+                matches!(
+                    check_supported(Operation::Instantiate, known),
+                    Err(LcmError::NotImplemented(_))
+                ),
+                "{known}"
+            );
+        }
+        // What schemathesis sent: a 5xx said the server was at fault.
+        for unknown in ["I\u{1d}Àç", ""] {
+            let error = check_supported(Operation::Heal, unknown).unwrap_err();
+            assert!(
+                matches!(&error, LcmError::Unprocessable(m) if m.contains("is not a VIM type")),
+                "{error}"
+            );
+        }
     }
 }

@@ -47,6 +47,27 @@ impl<'a> Body<'a> {
         }
     }
 
+    /// Like [`Body::optional_str`], but `null` is refused: for attributes that are shown
+    /// again as sent (MODIFY_INFO's changedInfo), where SOL003 types them as strings.
+    pub fn non_null_str(&self, field: &str, max_len: usize) -> Result<Option<&'a str>> {
+        match self.0.get(field) {
+            Some(Value::Null) => Err(invalid(
+                field,
+                &Value::Null,
+                &format!("A string of at most {max_len} characters is required."),
+            )),
+            _ => self.optional_str(field, max_len),
+        }
+    }
+
+    /// Like [`Body::optional_object`], but `null` is refused (see [`Body::non_null_str`]).
+    pub fn non_null_object(&self, field: &str) -> Result<Option<&'a Map<String, Value>>> {
+        match self.0.get(field) {
+            Some(Value::Null) => Err(invalid(field, &Value::Null, "An object is required.")),
+            _ => self.optional_object(field),
+        }
+    }
+
     pub fn optional_object(&self, field: &str) -> Result<Option<&'a Map<String, Value>>> {
         match self.0.get(field) {
             None | Some(Value::Null) => Ok(None),

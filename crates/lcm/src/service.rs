@@ -139,6 +139,7 @@ impl LcmService {
         self.page(
             views,
             query,
+            &views::mandatory(views::Resource::Instance, api),
             &[
                 "vnfConfigurableProperties",
                 "vimConnectionInfo",
@@ -149,19 +150,26 @@ impl LcmService {
         )
     }
 
-    /// Filters, trims and pages rendered views.
+    /// Filters, trims and pages rendered views; the selection keeps the `mandatory`
+    /// attributes ([`views::mandatory`]).
     pub(crate) fn page(
         &self,
         views: Vec<(String, Value)>,
         query: &ListQuery,
+        mandatory: &[&str],
         default_excluded: &[&str],
     ) -> Result<Page> {
         let mut matching: Vec<(String, Value)> = views
             .into_iter()
             .filter(|(_, v)| query.filter.as_ref().is_none_or(|f| f.matches(v)))
             .collect();
+        let mandatory: Vec<Vec<&str>> = mandatory.iter().map(|p| p.split('/').collect()).collect();
         for (_, view) in &mut matching {
+            let original = view.clone();
             query.selection.apply(view, default_excluded);
+            for path in &mandatory {
+                views::restore(&original, view, path);
+            }
         }
         let page = Paging::new(self.inner.page_size)
             .page(matching, query.nextpage_opaque_marker.as_deref(), |(id, _)| {

@@ -59,7 +59,7 @@ impl LcmService {
             .ok_or_else(|| LcmError::BadRequest(format!("callbackUri '{callback}' is not an http(s) URI")))?;
         let filter = body.optional_object("filter")?.cloned();
         if let Some(filter) = &filter {
-            check_filter(filter)?;
+            check_filter(filter, api)?;
         }
         let verbosity = body
             .one_of("verbosity", &["FULL", "SHORT"], false)?
@@ -110,7 +110,12 @@ impl LcmService {
         self.authorize(ctx, api, ("subscription_list", "subscription_list"), &own)?;
         let tenant = (!ctx.is_admin).then_some(own.as_str());
         let rows = self.inner.db.list_subscriptions(api.db(), tenant).await?;
-        self.page(rows.iter().map(|r| (r.id.clone(), view(r))).collect(), query, &[])
+        self.page(
+            rows.iter().map(|r| (r.id.clone(), view(r))).collect(),
+            query,
+            &crate::views::mandatory(crate::views::Resource::Subscription, api),
+            &[],
+        )
     }
 
     pub async fn show_subscription(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<Value> {
@@ -145,7 +150,9 @@ impl LcmService {
     }
 }
 
-fn check_filter(filter: &Map<String, Value>) -> Result<()> {
+/// The filter as SOL003's LifecycleChangeNotificationsFilter types it (Tacker's JSON
+/// schema): it is stored and shown as given, so what does not fit is refused.
+fn check_filter(filter: &Map<String, Value>, api: ApiVersion) -> Result<()> {
     let strings = |key: &str, allowed: &[&str]| -> Result<()> {
         let Some(value) = filter.get(key) else {
             return Ok(());
@@ -165,18 +172,78 @@ fn check_filter(filter: &Map<String, Value>) -> Result<()> {
         Ok(())
     };
     strings("notificationTypes", NOTIFICATION_TYPES)?;
-    let operations: Vec<&str> = Operation::ALL.iter().map(|o| o.as_str()).collect();
+    // CHANGE_VNFPKG is an operation of v2 (SOL003 3.x) only.
+    let operations: Vec<&str> = Operation::ALL
+        .iter()
+        .filter(|o| api == ApiVersion::V2 || **o != Operation::ChangeVnfpkg)
+        .map(|o| o.as_str())
+        .collect();
     strings("operationTypes", &operations)?;
     let states: Vec<&str> = OpState::ALL.iter().map(|s| s.as_str()).collect();
     strings("operationStates", &states)?;
     if let Some(instances) = filter.get("vnfInstanceSubscriptionFilter") {
-        if !instances.is_object() {
-            return Err(LcmError::BadRequest(
-                "filter.vnfInstanceSubscriptionFilter must be an object".into(),
-            ));
+        let instances = instances.as_object().ok_or_else(|| {
+            LcmError::BadRequest("filter.vnfInstanceSubscriptionFilter must be an object".into())
+        })?;
+        let at = "filter.vnfInstanceSubscriptionFilter";
+        for key in ["vnfdIds", "vnfInstanceIds", "vnfInstanceNames"] {
+            string_array(instances, at, key)?;
+        }
+        for provider in object_array(instances, at, "vnfProductsFromProviders")? {
+            let at = format!("{at}.vnfProductsFromProviders[]");
+            required_string(provider, &at, "vnfProvider")?;
+            for product in object_array(provider, &at, "vnfProducts")? {
+                let at = format!("{at}.vnfProducts[]");
+                required_string(product, &at, "vnfProductName")?;
+                for version in object_array(product, &at, "versions")? {
+                    let at = format!("{at}.versions[]");
+                    required_string(version, &at, "vnfSoftwareVersion")?;
+                    string_array(version, &at, "vnfdVersions")?;
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// `object[key]`, if present, must be an array of strings.
+fn string_array(object: &Map<String, Value>, at: &str, key: &str) -> Result<()> {
+    match object.get(key) {
+        None => Ok(()),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(()),
+        Some(_) => Err(LcmError::BadRequest(format!(
+            "{at}.{key} must be an array of strings"
+        ))),
+    }
+}
+
+/// `object[key]`, if present, must be an array of objects: returns them.
+fn object_array<'a>(
+    object: &'a Map<String, Value>,
+    at: &str,
+    key: &str,
+) -> Result<Vec<&'a Map<String, Value>>> {
+    match object.get(key) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_object()
+                    .ok_or_else(|| LcmError::BadRequest(format!("{at}.{key} must be an array of objects")))
+            })
+            .collect(),
+        Some(_) => Err(LcmError::BadRequest(format!(
+            "{at}.{key} must be an array of objects"
+        ))),
+    }
+}
+
+fn required_string(object: &Map<String, Value>, at: &str, key: &str) -> Result<()> {
+    match object.get(key) {
+        Some(Value::String(_)) => Ok(()),
+        Some(_) => Err(LcmError::BadRequest(format!("{at}.{key} must be a string"))),
+        None => Err(LcmError::BadRequest(format!("{at}.{key} is required"))),
+    }
 }
 
 /// LccnSubscription as shown: authentication never is.
@@ -200,4 +267,51 @@ pub fn view(row: &SubscriptionRow) -> Value {
         json!({"self": {"href": format!("{}/subscriptions/{}", api.prefix(), row.id)}}),
     );
     Value::Object(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(filter: Value, api: ApiVersion) -> Result<()> {
+        check_filter(filter.as_object().unwrap(), api)
+    }
+
+    #[test]
+    fn instance_filters_are_typed_as_sol003_types_them() {
+        let good = json!({"vnfInstanceSubscriptionFilter": {
+            "vnfdIds": ["d"], "vnfInstanceIds": ["i"], "vnfInstanceNames": ["n"],
+            "vnfProductsFromProviders": [{"vnfProvider": "p", "vnfProducts": [
+                {"vnfProductName": "x", "versions": [{"vnfSoftwareVersion": "1", "vnfdVersions": ["1"]}]},
+            ]}],
+        }});
+        check(good, ApiVersion::V2).unwrap();
+        for (bad, message) in [
+            // What schemathesis sent: a single id where an array belongs (stored and shown
+            // as given, the response no longer fitted LccnSubscription).
+            (json!({"vnfInstanceIds": "i"}), "filter.vnfInstanceSubscriptionFilter.vnfInstanceIds must be an array of strings"),
+            (json!({"vnfdIds": [1]}), "filter.vnfInstanceSubscriptionFilter.vnfdIds must be an array of strings"),
+            (json!({"vnfInstanceNames": null}), "filter.vnfInstanceSubscriptionFilter.vnfInstanceNames must be an array of strings"),
+            (json!({"vnfProductsFromProviders": {}}), "filter.vnfInstanceSubscriptionFilter.vnfProductsFromProviders must be an array of objects"),
+            (json!({"vnfProductsFromProviders": [{}]}), "filter.vnfInstanceSubscriptionFilter.vnfProductsFromProviders[].vnfProvider is required"),
+            (
+                json!({"vnfProductsFromProviders": [{"vnfProvider": "p", "vnfProducts": [{"vnfProductName": "x", "versions": [{}]}]}]}),
+                "filter.vnfInstanceSubscriptionFilter.vnfProductsFromProviders[].vnfProducts[].versions[].vnfSoftwareVersion is required",
+            ),
+        ] {
+            let error = check(json!({"vnfInstanceSubscriptionFilter": bad}), ApiVersion::V1).unwrap_err();
+            assert!(matches!(&error, LcmError::BadRequest(m) if m == message), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn change_vnfpkg_is_an_operation_type_of_v2_only() {
+        let filter = json!({"operationTypes": ["INSTANTIATE", "CHANGE_VNFPKG"]});
+        check(filter.clone(), ApiVersion::V2).unwrap();
+        let error = check(filter, ApiVersion::V1).unwrap_err();
+        assert!(
+            error.to_string().contains("'\"CHANGE_VNFPKG\"' is not one of"),
+            "{error}"
+        );
+    }
 }

@@ -6,6 +6,121 @@ use tacker_db::instances::{InstanceRow, OpOccRow};
 use crate::model::{ApiVersion, INSTANTIATED};
 use crate::vim_conn;
 
+/// What attribute selectors (`fields`, `exclude_fields`) may not remove from a listed
+/// resource: its attributes whose lower cardinality bound is 1, top-level and within the
+/// parts tacker-rs renders (SOL013 clause 5.3.2.1; Tacker's AttributeSelector leaves them
+/// too). Paths enter arrays element-wise; `*` stands for every key of a map.
+pub fn mandatory(resource: Resource, api: ApiVersion) -> Vec<&'static str> {
+    let (common, v1, v2): (&[&str], &[&str], &[&str]) = match resource {
+        Resource::Instance => (
+            &[
+                "id",
+                "vnfdId",
+                "vnfProvider",
+                "vnfProductName",
+                "vnfSoftwareVersion",
+                "vnfdVersion",
+                "instantiationState",
+                "_links/self",
+                "instantiatedVnfInfo/flavourId",
+                "instantiatedVnfInfo/vnfState",
+                "instantiatedVnfInfo/scaleStatus/aspectId",
+                "instantiatedVnfInfo/scaleStatus/scaleLevel",
+                "instantiatedVnfInfo/maxScaleLevels/aspectId",
+                "instantiatedVnfInfo/maxScaleLevels/scaleLevel",
+                "instantiatedVnfInfo/vnfcResourceInfo/id",
+                "instantiatedVnfInfo/vnfcResourceInfo/vduId",
+                "instantiatedVnfInfo/vnfcResourceInfo/computeResource/resourceId",
+                "instantiatedVnfInfo/vnfcInfo/id",
+                "instantiatedVnfInfo/vnfcInfo/vduId",
+                "instantiatedVnfInfo/vnfcInfo/vnfcState",
+            ],
+            &["vnfPkgId", "vimConnectionInfo/id", "vimConnectionInfo/vimType"],
+            &["vimConnectionInfo/*/vimType"],
+        ),
+        Resource::OpOcc => (
+            &[
+                "id",
+                "operationState",
+                "stateEnteredTime",
+                "startTime",
+                "vnfInstanceId",
+                "operation",
+                "isAutomaticInvocation",
+                "isCancelPending",
+                "_links/self",
+                "_links/vnfInstance",
+                "error/status",
+                "error/detail",
+                "resourceChanges/affectedVnfcs/id",
+                "resourceChanges/affectedVnfcs/vduId",
+                "resourceChanges/affectedVnfcs/changeType",
+                "resourceChanges/affectedVnfcs/computeResource/resourceId",
+            ],
+            &[],
+            &["changedInfo/vimConnectionInfo/*/vimType"],
+        ),
+        Resource::Subscription => (
+            &[
+                "id",
+                "callbackUri",
+                "_links/self",
+                "filter/vnfInstanceSubscriptionFilter/vnfProductsFromProviders/vnfProvider",
+                "filter/vnfInstanceSubscriptionFilter/vnfProductsFromProviders/vnfProducts/vnfProductName",
+                "filter/vnfInstanceSubscriptionFilter/vnfProductsFromProviders/vnfProducts/versions/vnfSoftwareVersion",
+            ],
+            &[],
+            &["verbosity"],
+        ),
+    };
+    let own = match api {
+        ApiVersion::V1 => v1,
+        ApiVersion::V2 => v2,
+    };
+    common.iter().chain(own).copied().collect()
+}
+
+/// The listed resources.
+#[derive(Debug, Clone, Copy)]
+pub enum Resource {
+    Instance,
+    OpOcc,
+    Subscription,
+}
+
+/// Puts back into `trimmed` (a view after attribute selection) what `original` has at
+/// `path`, where the selection removed it but kept its parent.
+pub fn restore(original: &Value, trimmed: &mut Value, path: &[&str]) {
+    match (original, trimmed) {
+        (Value::Array(before), Value::Array(after)) => {
+            for (original, trimmed) in before.iter().zip(after.iter_mut()) {
+                restore(original, trimmed, path);
+            }
+        }
+        (Value::Object(before), Value::Object(after)) => match path {
+            [] => {}
+            ["*", rest @ ..] => {
+                for (key, trimmed) in after.iter_mut() {
+                    if let Some(original) = before.get(key) {
+                        restore(original, trimmed, rest);
+                    }
+                }
+            }
+            [last] => {
+                if let (Some(value), false) = (before.get(*last), after.contains_key(*last)) {
+                    after.insert((*last).to_owned(), value.clone());
+                }
+            }
+            [first, rest @ ..] => {
+                if let (Some(original), Some(trimmed)) = (before.get(*first), after.get_mut(*first)) {
+                    restore(original, trimmed, rest);
+                }
+            }
+        },
+        _ => {}
+    }
+}
+
 pub fn parse(text: Option<&str>) -> Option<Value> {
     text.and_then(|t| serde_json::from_str(t).ok())
 }
@@ -113,7 +228,7 @@ pub fn op_occ(row: &OpOccRow) -> Value {
     view.insert("operation".into(), json!(row.operation));
     view.insert("isAutomaticInvocation".into(), json!(row.is_automatic_invocation));
     if let Some(params) = parse(Some(&row.operation_params)) {
-        view.insert("operationParams".into(), shown_params(params));
+        view.insert("operationParams".into(), without_secrets(params));
     }
     view.insert("isCancelPending".into(), json!(row.is_cancel_pending));
     if let Some(mode) = &row.cancel_mode {
@@ -126,7 +241,8 @@ pub fn op_occ(row: &OpOccRow) -> Value {
         ("changedExtConnectivity", &row.changed_ext_connectivity),
     ] {
         if let Some(value) = parse(column.as_deref()) {
-            view.insert(key.into(), value);
+            // changedInfo of MODIFY_INFO holds the request's vimConnectionInfo.
+            view.insert(key.into(), without_secrets(value));
         }
     }
     let link = |path: &str| json!({"href": format!("{base}{path}")});
@@ -151,8 +267,9 @@ pub fn op_occ(row: &OpOccRow) -> Value {
     Value::Object(view)
 }
 
-/// Operation parameters as shown: credentials the request carried are left out.
-fn shown_params(mut params: Value) -> Value {
+/// Operation parameters and changed info as shown: credentials the request carried are
+/// left out (encrypted or not).
+pub fn without_secrets(mut params: Value) -> Value {
     if let Some(connections) = params.get_mut("vimConnectionInfo") {
         match connections {
             Value::Object(map) => *map = vim_conn::shown(map),
@@ -167,4 +284,77 @@ fn shown_params(mut params: Value) -> Value {
         }
     }
     params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn restored(original: Value, mut trimmed: Value, resource: Resource, api: ApiVersion) -> Value {
+        for path in mandatory(resource, api) {
+            restore(&original, &mut trimmed, &path.split('/').collect::<Vec<_>>());
+        }
+        trimmed
+    }
+
+    #[test]
+    fn selections_keep_mandatory_attributes() {
+        // What schemathesis sent: `exclude_fields=operationState` answered occurrences
+        // without their operationState.
+        let op = json!({"id": "o", "operationState": "COMPLETED", "operation": "HEAL",
+            "error": {"status": 500, "detail": "d", "title": "t"}, "_links": {"self": {"href": "x"}}});
+        let trimmed = json!({"id": "o", "operation": "HEAL", "error": {"title": "t"}, "_links": {"self": {"href": "x"}}});
+        assert_eq!(
+            restored(op.clone(), trimmed, Resource::OpOcc, ApiVersion::V2),
+            json!({"id": "o", "operation": "HEAL", "error": {"title": "t", "status": 500, "detail": "d"},
+                "_links": {"self": {"href": "x"}}, "operationState": "COMPLETED"})
+        );
+        // An optional attribute removed whole stays removed.
+        let trimmed = json!({"id": "o", "operationState": "COMPLETED", "operation": "HEAL", "_links": {"self": {"href": "x"}}});
+        assert_eq!(
+            restored(op, trimmed.clone(), Resource::OpOcc, ApiVersion::V2),
+            trimmed
+        );
+    }
+
+    #[test]
+    fn mandatory_parts_are_found_in_arrays_and_maps() {
+        let instance = json!({"vimConnectionInfo": {"vim1": {"vimType": "k", "vimId": "v"}},
+            "instantiatedVnfInfo": {"flavourId": "f", "vnfState": "STARTED",
+                "scaleStatus": [{"aspectId": "a", "scaleLevel": 1}, {"aspectId": "b", "scaleLevel": 0}]}});
+        let trimmed = json!({"vimConnectionInfo": {"vim1": {"vimId": "v"}},
+            "instantiatedVnfInfo": {"scaleStatus": [{"scaleLevel": 1}, {"scaleLevel": 0}]}});
+        let back = restored(instance.clone(), trimmed, Resource::Instance, ApiVersion::V2);
+        assert_eq!(back["vimConnectionInfo"]["vim1"]["vimType"], "k");
+        assert_eq!(back["instantiatedVnfInfo"]["flavourId"], "f");
+        assert_eq!(back["instantiatedVnfInfo"]["scaleStatus"][1]["aspectId"], "b");
+        // v1 shows vimConnectionInfo as an array.
+        let v1 = json!({"vimConnectionInfo": [{"id": "vim1", "vimType": "kubernetes"}]});
+        let back = restored(
+            v1,
+            json!({"vimConnectionInfo": [{}]}),
+            Resource::Instance,
+            ApiVersion::V1,
+        );
+        assert_eq!(
+            back["vimConnectionInfo"],
+            json!([{"id": "vim1", "vimType": "kubernetes"}])
+        );
+    }
+
+    #[test]
+    fn changed_info_shows_no_credentials() {
+        let changed = json!({"vnfInstanceName": "x", "vimConnectionInfo": {"vim1": {"vimType": "kubernetes",
+            "accessInfo": {"username": "u", "password": "p", "bearer_token": "t", "client_secret": "c"}}}});
+        let shown = without_secrets(changed);
+        assert_eq!(
+            shown["vimConnectionInfo"]["vim1"]["accessInfo"],
+            json!({"username": "u"})
+        );
+        let v1 = json!({"vimConnectionInfo": [{"id": "vim1", "vimType": "kubernetes", "accessInfo": {"password": "p"}}]});
+        assert_eq!(
+            without_secrets(v1)["vimConnectionInfo"][0]["accessInfo"],
+            json!({})
+        );
+    }
 }

@@ -13,6 +13,7 @@ use crate::model::ApiVersion;
 
 pub const KUBERNETES_V2: &str = "ETSINFV.KUBERNETES.V_1";
 pub const OPENSTACK_V2: &str = "ETSINFV.OPENSTACK_KEYSTONE.V_3";
+pub const HELM_V2: &str = "ETSINFV.HELM.V_3";
 
 /// The connection info chosen for an operation, secrets in clear (encrypt before storing).
 #[derive(Debug, Clone, Default)]
@@ -99,6 +100,42 @@ pub async fn resolve(
     Ok(resolved)
 }
 
+/// The shape SOL003 gives `vimConnectionInfo` (v1: an array of entries with `id`, v2: a
+/// map), each entry with a `vimType` and object-valued interfaceInfo, accessInfo, extra.
+/// For requests whose vimConnectionInfo is shown again as sent (MODIFY_INFO).
+pub fn check_shape(api: ApiVersion, value: &Value) -> Result<()> {
+    let entries: Vec<&Value> = match (api, value) {
+        (ApiVersion::V1, Value::Array(items)) => items.iter().collect(),
+        (ApiVersion::V2, Value::Object(map)) => map.values().collect(),
+        (ApiVersion::V1, _) => return Err(bad("vimConnectionInfo must be an array")),
+        (ApiVersion::V2, _) => return Err(bad("vimConnectionInfo must be an object")),
+    };
+    for entry in entries {
+        let entry = entry
+            .as_object()
+            .ok_or_else(|| bad("vimConnectionInfo entries must be objects"))?;
+        let mut strings = vec![("vimType", true), ("vimId", false)];
+        if api == ApiVersion::V1 {
+            strings.push(("id", true));
+        }
+        for (key, required) in strings {
+            match entry.get(key) {
+                Some(Value::String(_)) => {}
+                None if !required => {}
+                _ => return Err(bad(format!("vimConnectionInfo entries need a string '{key}'"))),
+            }
+        }
+        for key in ["interfaceInfo", "accessInfo", "extra"] {
+            if entry.get(key).is_some_and(|v| !v.is_object()) {
+                return Err(bad(format!(
+                    "vimConnectionInfo entries' '{key}' must be an object"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn registered(
     vims: &VimService,
     ctx: &RequestContext,
@@ -160,6 +197,16 @@ fn check_given(entry: &Map<String, Value>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A VIM type Tacker knows (SOL003's registered values and Tacker's legacy names), whether
+/// or not tacker-rs has its infra driver.
+pub fn is_known(vim_type: &str) -> bool {
+    is_kubernetes(vim_type)
+        || vim_type.eq_ignore_ascii_case("openstack")
+        || vim_type.eq_ignore_ascii_case("ETSINFV.OPENSTACK_KEYSTONE.V_2")
+        || vim_type.eq_ignore_ascii_case(OPENSTACK_V2)
+        || vim_type == HELM_V2
 }
 
 pub fn is_kubernetes(vim_type: &str) -> bool {
@@ -271,6 +318,16 @@ fn each_secret(info: &mut Map<String, Value>, mut f: impl FnMut(&mut String) -> 
     Ok(())
 }
 
+/// Encrypts the secrets of v1's array form (entries with their `id`) before it is stored.
+pub fn encrypt_entries(items: &mut [Value], keys: &VimKeys) {
+    for item in items {
+        let mut one = Map::new();
+        one.insert(String::new(), std::mem::take(item));
+        encrypt(&mut one, keys);
+        *item = one.remove("").unwrap_or(Value::Null);
+    }
+}
+
 /// Encrypts the secrets before the info is stored.
 pub fn encrypt(info: &mut Map<String, Value>, keys: &VimKeys) {
     let _ = each_secret(info, |text| {
@@ -334,5 +391,36 @@ mod tests {
         let info = from_registered(&vim, ApiVersion::V1);
         assert_eq!(info["accessInfo"], json!({"username": "u", "password": "p"}));
         assert_eq!(info["vimType"], "kubernetes");
+    }
+
+    #[test]
+    fn modify_requests_give_vim_connections_their_sol003_shape() {
+        check_shape(
+            ApiVersion::V2,
+            &json!({"vim1": {"vimType": "kubernetes", "accessInfo": {}}}),
+        )
+        .unwrap();
+        check_shape(ApiVersion::V1, &json!([{"id": "vim1", "vimType": "kubernetes"}])).unwrap();
+        // What schemathesis sent (shown again as the occurrence's changedInfo).
+        for (api, bad) in [
+            (ApiVersion::V2, json!({"vim1": 0})),
+            (ApiVersion::V2, json!({"vim1": {"vimType": {}}})),
+            (
+                ApiVersion::V2,
+                json!({"vim1": {"vimType": "k", "interfaceInfo": [null, null]}}),
+            ),
+            (ApiVersion::V2, json!([])),
+            (ApiVersion::V1, json!([{"vimType": "k", "interfaceInfo": 0}])),
+            (
+                ApiVersion::V1,
+                json!([{"id": "x", "vimType": "k", "interfaceInfo": 0}]),
+            ),
+            (ApiVersion::V1, json!({})),
+        ] {
+            assert!(
+                matches!(check_shape(api, &bad), Err(LcmError::BadRequest(_))),
+                "{bad}"
+            );
+        }
     }
 }

@@ -70,9 +70,10 @@ impl VimService {
     /// The namespaces of the cluster a Kubernetes VIM names (no probe: none checked).
     async fn regions(&self, auth_url: &str, cred: &Map<String, Value>) -> Result<Vec<String>, VimError> {
         match &self.probe {
-            Some(probe) => probe.namespaces(auth_url, cred).await.map_err(|why| {
-                VimError::BadRequest(format!("Kubernetes VIM validation failed: {why}"))
-            }),
+            Some(probe) => probe
+                .namespaces(auth_url, cred)
+                .await
+                .map_err(|why| VimError::BadRequest(format!("Kubernetes VIM validation failed: {why}"))),
             None => Ok(Vec::new()),
         }
     }
