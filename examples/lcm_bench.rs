@@ -19,7 +19,10 @@ use tacker_testkit::{TestApp, TestBackend};
 const PROJECT: &str = "bench";
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main]
@@ -33,17 +36,30 @@ async fn main() {
         Ok("mysql") => TestBackend::MySql,
         _ => TestBackend::Postgres,
     };
-    let app = TestApp::builder(backend).spawn().await.expect("the database backend is configured");
+    let app = TestApp::builder(backend)
+        .spawn()
+        .await
+        .expect("the database backend is configured");
     let kube = match kubernetes {
-        true => Some(FakeKube::start(FakeKubeConfig::default()).await.expect("fake apiserver")),
+        true => Some(
+            FakeKube::start(FakeKubeConfig::default())
+                .await
+                .expect("fake apiserver"),
+        ),
         false => None,
     };
     let _conductors: Vec<_> = (0..conductors)
         .map(|_| match &kube {
             Some(_) => {
-                let settings =
-                    tacker_k8s::KubernetesSettings { poll_interval: Duration::from_millis(50), ..Default::default() };
-                app.spawn_conductor_with(Duration::from_secs(30), tacker_k8s::drivers(settings), Arc::new(TestDriver::new()))
+                let settings = tacker_k8s::KubernetesSettings {
+                    poll_interval: Duration::from_millis(50),
+                    ..Default::default()
+                };
+                app.spawn_conductor_with(
+                    Duration::from_secs(30),
+                    tacker_k8s::drivers(settings),
+                    Arc::new(TestDriver::new()),
+                )
             }
             None => app.spawn_conductor(Duration::from_secs(30)),
         })
@@ -53,26 +69,38 @@ async fn main() {
             for client in 0..clients {
                 namespace(kube, &format!("bench-{client}")).await;
             }
-            (kube.url().to_owned(), json!({"bearer_token": kube.admin_token(), "ssl_ca_cert": kube.ca_pem()}))
+            (
+                kube.url().to_owned(),
+                json!({"bearer_token": kube.admin_token(), "ssl_ca_cert": kube.ca_pem()}),
+            )
         }
         None => ("https://10.0.0.10:6443".to_owned(), json!({"bearer_token": "t"})),
     };
     let vim = json!({"vim": {"type": "kubernetes", "name": "cluster", "tenant_id": PROJECT, "is_default": true,
         "auth_url": auth_url, "auth_cred": cred, "vim_project": {"name": "default"}}});
-    let (status, body) = app.send(app.request(Method::POST, "/v1.0/vims.json").json(&vim)).await;
+    let (status, body) = app
+        .send(app.request(Method::POST, "/v1.0/vims.json").json(&vim))
+        .await;
     assert_eq!(status, 201, "{body}");
     let package = create_and_upload_as(&app, Some(PROJECT), sample_package()).await;
     wait_onboarding(&app, &package).await;
 
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let workers: Vec<_> = (0..clients).map(|client| cycles(&app, deadline, format!("bench-{client}"))).collect();
+    let workers: Vec<_> = (0..clients)
+        .map(|client| cycles(&app, deadline, format!("bench-{client}")))
+        .collect();
     let results = futures::future::join_all(workers).await;
     let elapsed = started.elapsed().as_secs_f64();
     let cycles: usize = results.iter().map(|(n, _)| n).sum();
     let mut latencies: Vec<f64> = results.into_iter().flat_map(|(_, l)| l).collect();
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
     println!(
         "driver={} conductors={conductors} clients={clients} backend={backend:?} cycles={cycles} in {elapsed:.1}s: \
          {:.1} cycles/s, {:.1} LCM API calls/s, {:.1} conductor operations/s ({:.0}/min); \
@@ -92,16 +120,34 @@ async fn cycles(app: &TestApp, deadline: Instant, namespace: String) -> (usize, 
     let mut done = 0;
     let mut latencies = Vec::new();
     while Instant::now() < deadline {
-        let created = call(app, Method::POST, "/vnf_instances", Some(json!({"vnfdId": SAMPLE_VNFD_ID}))).await;
+        let created = call(
+            app,
+            Method::POST,
+            "/vnf_instances",
+            Some(json!({"vnfdId": SAMPLE_VNFD_ID})),
+        )
+        .await;
         let id = created.1["id"].as_str().expect("created").to_owned();
         let begin = Instant::now();
         let body = json!({"flavourId": "simple", "additionalParams": {"namespace": namespace,
             "lcm-kubernetes-def-files": ["Files/kubernetes/deployment.yaml", "Files/kubernetes/statefulset.yaml"]}});
-        let (location, _) = call(app, Method::POST, &format!("/vnf_instances/{id}/instantiate"), Some(body)).await;
+        let (location, _) = call(
+            app,
+            Method::POST,
+            &format!("/vnf_instances/{id}/instantiate"),
+            Some(body),
+        )
+        .await;
         finish(app, &location.expect("Location")).await;
         latencies.push(begin.elapsed().as_secs_f64() * 1000.0);
         let terminate = json!({"terminationType": "FORCEFUL"});
-        let (location, _) = call(app, Method::POST, &format!("/vnf_instances/{id}/terminate"), Some(terminate)).await;
+        let (location, _) = call(
+            app,
+            Method::POST,
+            &format!("/vnf_instances/{id}/terminate"),
+            Some(terminate),
+        )
+        .await;
         finish(app, &location.expect("Location")).await;
         call(app, Method::DELETE, &format!("/vnf_instances/{id}"), None).await;
         done += 1;
@@ -110,14 +156,19 @@ async fn cycles(app: &TestApp, deadline: Instant, namespace: String) -> (usize, 
 }
 
 async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (Option<String>, Value) {
-    let mut request =
-        app.request_as(PROJECT, "member,reader", method, &format!("/vnflcm/v2{path}")).header("Version", "2.0.0");
+    let mut request = app
+        .request_as(PROJECT, "member,reader", method, &format!("/vnflcm/v2{path}"))
+        .header("Version", "2.0.0");
     if let Some(body) = body {
         request = request.json(&body);
     }
     let response = request.send().await.expect("request");
     assert!(response.status().is_success(), "{path}: {}", response.status());
-    let location = response.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
     (location, response.json().await.unwrap_or(Value::Null))
 }
 
@@ -136,7 +187,10 @@ async fn finish(app: &TestApp, location: &str) {
 /// Creates a namespace on the fake apiserver as its admin.
 async fn namespace(kube: &FakeKube, name: &str) {
     let ca = reqwest::Certificate::from_pem(kube.ca_pem().as_bytes()).expect("CA");
-    let client = reqwest::Client::builder().add_root_certificate(ca).build().expect("client");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .expect("client");
     let response = client
         .post(format!("{}/api/v1/namespaces", kube.url()))
         .bearer_auth(kube.admin_token())
