@@ -229,12 +229,14 @@ impl Database {
     /// notifications; refreshes its package's usage state.
     pub async fn delete_instance(&self, id: &str, notifications: &[NotificationRow]) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            // Read before the transaction: on SQLite a transaction that reads and then
+            // writes fails ("database is locked") when another writer committed between.
             let vnfd_id: Option<String> = sqlx::query_scalar(&q("SELECT vnfd_id FROM vnf_instances WHERE id = ?"))
                 .bind(id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(pool)
                 .await?;
             let Some(vnfd_id) = vnfd_id else { return Err(DbError::NotFound) };
+            let mut tx = pool.begin().await?;
             let deleted = sqlx::query(&q(
                 "DELETE FROM vnf_instances WHERE id = ? AND instantiation_state = 'NOT_INSTANTIATED' \
                  AND active_op_occ_id IS NULL",

@@ -43,17 +43,18 @@ const NOTIFICATION_COLUMNS: &str =
     "id, subscription_id, notification_type, payload, attempts, next_attempt_at, \
     claimed_by, lease_until, last_error, created_at";
 
-/// Inserts outbox rows inside a `with_pool!` transaction.
+/// Inserts outbox rows inside a `with_pool!` transaction. A row whose subscription was
+/// deleted meanwhile is skipped (selected from the subscription itself), so a concurrent
+/// unsubscribe never fails the change the notification reports.
 macro_rules! insert_notifications {
     ($tx:ident, $q:ident, $rows:expr) => {
         for row in $rows {
             sqlx::query(&$q(
                 "INSERT INTO lcm_notifications (id, subscription_id, notification_type, payload, attempts, \
                  next_attempt_at, claimed_by, lease_until, last_error, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ? FROM lcm_subscriptions WHERE id = ?",
             ))
             .bind(&row.id)
-            .bind(&row.subscription_id)
             .bind(&row.notification_type)
             .bind(&row.payload)
             .bind(row.attempts)
@@ -62,6 +63,7 @@ macro_rules! insert_notifications {
             .bind(row.lease_until)
             .bind(&row.last_error)
             .bind(row.created_at)
+            .bind(&row.subscription_id)
             .execute(&mut *$tx)
             .await?;
         }
