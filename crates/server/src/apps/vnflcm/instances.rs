@@ -1,14 +1,14 @@
 //! VNF instances and the operations on them.
 
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::Value;
 use tacker_lcm::{ApiVersion, Operation};
-use tacker_sol013::ListQuery;
 
-use super::super::base_url;
+use crate::apps::base_url;
+use crate::apps::etsi::{paged, parse_query, with_location};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -43,7 +43,13 @@ pub async fn list(
 ) -> Result<Response, EtsiError> {
     let query = parse_query(&uri)?;
     let page = state.lcm.list(&ctx, api, &query).await?;
-    Ok(paged(page, &headers, &uri, state.config.ssl.is_some()))
+    Ok(paged(
+        page.items,
+        page.next_marker,
+        &headers,
+        &uri,
+        state.config.ssl.is_some(),
+    ))
 }
 
 pub async fn show(
@@ -126,30 +132,4 @@ fn accepted(
         api.prefix()
     );
     with_location(StatusCode::ACCEPTED.into_response(), &location)
-}
-
-pub fn with_location(mut response: Response, location: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
-}
-
-pub fn parse_query(uri: &axum::http::Uri) -> Result<ListQuery, EtsiError> {
-    ListQuery::from_query_string(uri.query())
-        .map_err(|e| EtsiError::new(StatusCode::BAD_REQUEST, e.to_string()))
-}
-
-/// A list page with its `Link` to the next page.
-pub fn paged(page: tacker_lcm::Page, headers: &HeaderMap, uri: &axum::http::Uri, https: bool) -> Response {
-    let mut response = Json(page.items).into_response();
-    if let Some(marker) = page.next_marker {
-        let base = base_url(headers, uri, https);
-        let link =
-            url::Url::parse(&format!("{base}{uri}")).map(|url| tacker_sol013::next_page_link(&url, &marker));
-        if let Some(value) = link.ok().and_then(|l| HeaderValue::from_str(&l).ok()) {
-            response.headers_mut().insert(header::LINK, value);
-        }
-    }
-    response
 }

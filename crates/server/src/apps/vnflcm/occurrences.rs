@@ -7,7 +7,7 @@ use axum::{Extension, Json};
 use serde_json::Value;
 use tacker_lcm::ApiVersion;
 
-use super::instances::{paged, parse_query};
+use crate::apps::etsi::{paged, parse_query};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -21,7 +21,13 @@ pub async fn list(
 ) -> Result<Response, EtsiError> {
     let query = parse_query(&uri)?;
     let page = state.lcm.list_op_occs(&ctx, api, &query).await?;
-    Ok(paged(page, &headers, &uri, state.config.ssl.is_some()))
+    Ok(paged(
+        page.items,
+        page.next_marker,
+        &headers,
+        &uri,
+        state.config.ssl.is_some(),
+    ))
 }
 
 pub async fn show(

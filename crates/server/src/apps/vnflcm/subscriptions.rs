@@ -8,7 +8,7 @@ use serde_json::Value;
 use tacker_lcm::ApiVersion;
 
 use super::super::base_url;
-use super::instances::{paged, parse_query, with_location};
+use crate::apps::etsi::{paged, parse_query, with_location};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -46,7 +46,13 @@ pub async fn list(
 ) -> Result<Response, EtsiError> {
     let query = parse_query(&uri)?;
     let page = state.lcm.list_subscriptions(&ctx, api, &query).await?;
-    Ok(paged(page, &headers, &uri, state.config.ssl.is_some()))
+    Ok(paged(
+        page.items,
+        page.next_marker,
+        &headers,
+        &uri,
+        state.config.ssl.is_some(),
+    ))
 }
 
 pub async fn show(

@@ -1,13 +1,12 @@
 //! The package resource: create, list, show, modify, delete.
 
 use axum::extract::{OriginalUri, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use tacker_sol013::{next_page_link, ListQuery};
 
 use super::PkgPath;
-use crate::apps::base_url;
+use crate::apps::etsi::{paged, parse_query, with_location};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -22,11 +21,10 @@ pub async fn create(
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let mut response = (StatusCode::CREATED, Json(info)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(with_location(
+        (StatusCode::CREATED, Json(info)).into_response(),
+        &location,
+    ))
 }
 
 pub async fn list(
@@ -35,18 +33,14 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, EtsiError> {
-    let query = ListQuery::from_query_string(uri.query())
-        .map_err(|e| EtsiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    let page = state.packages.list(&ctx, &query).await?;
-    let mut response = Json(page.items).into_response();
-    if let Some(marker) = page.next_marker {
-        let base = base_url(&headers, &uri, state.config.ssl.is_some());
-        let link = url::Url::parse(&format!("{base}{uri}")).map(|url| next_page_link(&url, &marker));
-        if let Some(value) = link.ok().and_then(|l| HeaderValue::from_str(&l).ok()) {
-            response.headers_mut().insert(header::LINK, value);
-        }
-    }
-    Ok(response)
+    let page = state.packages.list(&ctx, &parse_query(&uri)?).await?;
+    Ok(paged(
+        page.items,
+        page.next_marker,
+        &headers,
+        &uri,
+        state.config.ssl.is_some(),
+    ))
 }
 
 pub async fn show(
