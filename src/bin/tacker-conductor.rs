@@ -14,15 +14,18 @@ use tacker_server::telemetry;
 async fn main() -> anyhow::Result<()> {
     let args = DaemonArgs::parse();
     let config = args.load_config()?;
-    telemetry::init(config.debug);
-    let db = Database::connect(&config.database_connection, &PoolSettings::default())
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open [database] connection {}",
-                redact(&config.database_connection)
-            )
-        })?;
+    telemetry::init(telemetry::LogOptions::from_config(&config));
+    let db = Database::connect(
+        &config.database_connection,
+        &PoolSettings::from_options(&config.database),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open [database] connection {}",
+            redact(&config.database_connection)
+        )
+    })?;
     db.ensure_migrated().await?;
     let conductor = ConductorProcess::build(
         &config,

@@ -1,8 +1,12 @@
 //! Whole-system tests of the API server over HTTP, on every database backend.
 #![allow(clippy::unwrap_used)]
 
+mod all_in_one;
+mod concurrent_writes;
+mod conductor_faults;
 mod contract_vnflcm;
 mod contract_vnfpkgm;
+mod db_faults;
 mod devstack;
 mod health;
 mod helpers;
@@ -13,6 +17,7 @@ mod lcm_helpers;
 mod lcm_lifecycle;
 mod lcm_notifications;
 mod lcm_tackerclient;
+mod log_format;
 mod manage_vim;
 mod oauth2;
 mod packages_errors;
@@ -22,8 +27,10 @@ mod packages_list;
 mod packages_tackerclient;
 mod pipeline;
 mod secrets_at_rest;
+mod slow_clients;
 mod startup;
 mod systemd;
+mod tacker_process;
 mod tackerclient;
 mod tls;
 mod vims_crud;

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::connection_options::ConnectionOptions;
+use crate::database_options::DatabaseOptions;
 use crate::ini::IniFiles;
 use crate::lcm_options::LcmOptions;
 use crate::package_options::VnfPackageOptions;
@@ -87,8 +89,14 @@ pub struct Config {
     pub k8s_validate_on_register: bool,
     /// `[DEFAULT] debug`
     pub debug: bool,
+    /// `[DEFAULT] use_json` (oslo.log): log one JSON object per line.
+    pub use_json: bool,
+    /// `[DEFAULT]` timeouts and limits of client connections.
+    pub connections: ConnectionOptions,
     /// `[database] connection`, an oslo.db (SQLAlchemy) URL.
     pub database_connection: String,
+    /// `[database]`: the connection and the pool's size and wait.
+    pub database: DatabaseOptions,
     /// `[vim_keys] openstack`: the folder of per-VIM fernet key files.
     pub vim_key_dir: PathBuf,
     /// `[vim_keys] default_secret_key`: a shared key file name used instead of per-VIM files.
@@ -253,10 +261,8 @@ impl Config {
     /// Builds the configuration from already-read INI content.
     pub fn from_ini(files: &IniFiles) -> Result<Self, ConfigError> {
         let state_path = PathBuf::from(string(files, "DEFAULT", "state_path", "/var/lib/tacker")?);
-        let database_connection = match files.get("database", "connection")? {
-            Some(url) if !url.is_empty() => url,
-            _ => format!("sqlite:///{}", state_path.join("tacker.sqlite").display()),
-        };
+        let database = DatabaseOptions::from_ini(files, &state_path)?;
+        let database_connection = database.connection.clone();
         // Barbican is not available to tacker-rs; an operator who asks for it must be told.
         if parsed::<bool>(files, "vim_keys", "use_barbican", false, parse_bool)? {
             return Err(ConfigError::invalid(
@@ -304,7 +310,10 @@ impl Config {
                 str::parse,
             )?,
             debug: parsed(files, "DEFAULT", "debug", false, parse_bool)?,
+            use_json: parsed(files, "DEFAULT", "use_json", false, parse_bool)?,
+            connections: ConnectionOptions::from_ini(files)?,
             database_connection,
+            database,
             vim_key_dir: PathBuf::from(string(
                 files,
                 "vim_keys",

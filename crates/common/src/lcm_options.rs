@@ -37,6 +37,9 @@ pub struct LcmOptions {
     pub poll_interval: Duration,
     /// `[conductor] max_concurrent_operations`.
     pub max_concurrent_operations: usize,
+    /// `[DEFAULT] graceful_shutdown_timeout` (oslo.service): on SIGTERM, how long running
+    /// operations may go on; those still running then end FAILED_TEMP, to be retried.
+    pub graceful_shutdown_timeout: Duration,
 }
 
 impl LcmOptions {
@@ -87,6 +90,7 @@ impl LcmOptions {
             lease: seconds(CONDUCTOR, "lease_seconds", 30.0)?,
             poll_interval: seconds(CONDUCTOR, "poll_interval", 1.0)?,
             max_concurrent_operations: count(CONDUCTOR, "max_concurrent_operations", 16)?.max(1),
+            graceful_shutdown_timeout: seconds("DEFAULT", "graceful_shutdown_timeout", 60.0)?,
         })
     }
 }

@@ -2,7 +2,10 @@
 //! the per-request context, and small value helpers used by every other crate.
 
 pub mod config;
+pub mod connection_options;
 pub mod context;
+pub mod database_options;
+pub mod detach;
 pub mod ini;
 pub mod lcm_options;
 pub mod package_options;
@@ -10,6 +13,8 @@ pub mod paste;
 pub mod time;
 
 pub use config::{Config, ConfigError, ExtOAuth2Options, SslOptions};
+pub use connection_options::ConnectionOptions;
 pub use context::{PeerCertificate, RequestContext};
+pub use database_options::DatabaseOptions;
 pub use lcm_options::LcmOptions;
 pub use package_options::VnfPackageOptions;

@@ -47,6 +47,8 @@ pub struct Plan {
     pub manifests: Vec<String>,
     pub additional_params: Map<String, Value>,
     pub workloads: Vec<Workload>,
+    /// Wait on it before every change of the VIM: the execution may have lost its claim.
+    pub fence: crate::fence::Fence,
 }
 
 /// A running VNFC (for Kubernetes, a pod).

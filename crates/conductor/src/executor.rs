@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
 use chrono::Utc;
 use serde_json::{json, Map, Value};
 use tacker_crypto::KeyVault;
@@ -17,6 +20,7 @@ use tacker_lcm::views::parse;
 use tacker_lcm::{scaling, ApiVersion, OpState, Operation, PendingAction};
 
 use crate::driver::{DriverError, InfraDriver, Vnfc};
+use crate::fence::{ClaimState, Fence, FenceControl};
 use crate::plan::{self, bad, internal, Current};
 
 /// Drivers by vimType (`ETSINFV.KUBERNETES.V_1`, `kubernetes`, ...).
@@ -43,42 +47,91 @@ pub struct Executor {
 }
 
 const INTERRUPTED: &str = "Failure due to conductor processing error.";
+const STOPPED: &str =
+    "The conductor was stopped before the operation finished; retry or roll back the operation.";
 
 impl Executor {
-    /// Runs `op` while renewing the claim; stops if the claim is lost.
-    pub async fn run(&self, op: OpOccRow) {
-        let renew = async {
-            loop {
-                tokio::time::sleep(self.lease / 3).await;
-                let until = Utc::now() + chrono::Duration::from_std(self.lease).unwrap_or_default();
-                match self.db.renew_op_claim(&op.id, &self.holder, until).await {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(e) => tracing::warn!(op_occ = %op.id, error = %e, "renewing the claim failed"),
-                }
-            }
+    /// Runs `op` under its claim (`op.claimed_by`), renewing the lease, until the work
+    /// ends or the claim is lost. When `stop` fires first, the work is dropped where it
+    /// is: an operation that had started ends FAILED_TEMP (retry or roll back), one that
+    /// had not is handed back for another conductor to start.
+    pub async fn run(&self, op: OpOccRow, stop: CancellationToken) {
+        let Some(claim) = op.claimed_by.clone() else {
+            return;
         };
+        let (control, fence) = Fence::new();
         tokio::select! {
-            _ = self.execute(&op) => {}
-            _ = renew => tracing::warn!(op_occ = %op.id, "claim lost to another conductor; stopped"),
+            _ = self.execute(&op, &claim, &fence) => {}
+            _ = self.keep_claim(&op.id, &claim, &control) => {
+                tracing::warn!(op_occ = %op.id, "claim lost to another conductor; stopped")
+            }
+            _ = stop.cancelled() => {
+                control.set(ClaimState::Lost);
+                self.stopped(&op, &claim).await;
+            }
         }
     }
 
-    async fn execute(&self, op: &OpOccRow) {
-        let state: OpState = op.operation_state.parse().unwrap_or(OpState::Failed);
+    /// Renews the claim every lease/3; returns when it is lost. While renewals fail for
+    /// so long that the lease may have run out (the database stalls), the fence holds the
+    /// driver back before its next call to the VIM; a renewal that succeeds releases it.
+    async fn keep_claim(&self, id: &str, claim: &str, control: &FenceControl) {
+        // The lease was written at or after this moment, by the database's clock.
+        let mut renewed_at = Instant::now();
+        loop {
+            tokio::time::sleep(self.lease / 3).await;
+            let attempt = Instant::now();
+            match tokio::time::timeout(self.lease / 3, self.db.renew_op_claim(id, claim, self.lease)).await {
+                Ok(Ok(true)) => {
+                    renewed_at = attempt;
+                    control.set(ClaimState::Held);
+                }
+                Ok(Ok(false)) => {
+                    control.set(ClaimState::Lost);
+                    return;
+                }
+                Ok(Err(e)) => tracing::warn!(op_occ = %id, error = %e, "renewing the claim failed"),
+                Err(_) => tracing::warn!(op_occ = %id, "renewing the claim timed out"),
+            }
+            if renewed_at.elapsed() >= self.lease * 2 / 3 {
+                control.set(ClaimState::Uncertain);
+            }
+        }
+    }
+
+    /// After a shutdown dropped the work of `op`: records why, fenced by the claim.
+    async fn stopped(&self, op: &OpOccRow, claim: &str) {
+        let current = match self.db.get_op_occ(&op.id).await {
+            Ok(Some(current)) if current.claimed_by.as_deref() == Some(claim) => current,
+            _ => return,
+        };
+        let state: Result<OpState, _> = current.operation_state.parse();
+        if matches!(state, Ok(OpState::Processing | OpState::RollingBack)) {
+            let error = DriverError::new(503, "Service Unavailable", STOPPED);
+            self.finish(&current, claim, Err(error), OpState::Completed).await;
+        } else if let Err(e) = self.db.release_op_claim(&op.id, claim).await {
+            tracing::warn!(op_occ = %op.id, error = %e, "could not hand back an operation at shutdown");
+        }
+    }
+
+    async fn execute(&self, op: &OpOccRow, claim: &str, fence: &Fence) {
+        let Ok(state) = op.operation_state.parse::<OpState>() else {
+            tracing::error!(op_occ = %op.id, state = %op.operation_state, "unknown operation state; left alone");
+            return;
+        };
         let pending = op.pending_action.as_deref().and_then(PendingAction::from_db);
         match (pending, state) {
             (Some(PendingAction::Start), OpState::Starting)
             | (Some(PendingAction::Retry), OpState::FailedTemp) => {
-                if self.enter(op, OpState::Processing).await {
-                    let result = self.perform(op).await;
-                    self.finish(op, result, OpState::Completed).await;
+                if self.enter(op, claim, OpState::Processing).await {
+                    let result = self.perform(op, fence).await;
+                    self.finish(op, claim, result, OpState::Completed).await;
                 }
             }
             (Some(PendingAction::Rollback), OpState::FailedTemp) => {
-                if self.enter(op, OpState::RollingBack).await {
-                    let result = self.roll_back(op).await;
-                    self.finish(op, result, OpState::RolledBack).await;
+                if self.enter(op, claim, OpState::RollingBack).await {
+                    let result = self.roll_back(op, fence).await;
+                    self.finish(op, claim, result, OpState::RolledBack).await;
                 }
             }
             // Claimed mid-work: the conductor that ran it stopped. Its step may be half
@@ -86,24 +139,24 @@ impl Executor {
             (_, OpState::Processing | OpState::RollingBack) => {
                 tracing::warn!(op_occ = %op.id, "taking over an interrupted operation");
                 let error = DriverError::new(500, "Internal Server Error", INTERRUPTED);
-                self.finish(op, Err(error), OpState::Completed).await;
+                self.finish(op, claim, Err(error), OpState::Completed).await;
             }
             _ => {
                 tracing::warn!(op_occ = %op.id, state = %op.operation_state, pending = ?op.pending_action, "nothing to do");
                 let change = transition(state, None, None, false, false, None);
                 let _ = self
                     .db
-                    .transition_op_occ(&op.id, &self.holder, &change, Utc::now(), &[])
+                    .transition_op_occ(&op.id, claim, &change, Utc::now(), &[])
                     .await;
             }
         }
     }
 
     /// Moves to a working state (keeping the claim and the pending action).
-    async fn enter(&self, op: &OpOccRow, state: OpState) -> bool {
+    async fn enter(&self, op: &OpOccRow, claim: &str, state: OpState) -> bool {
         let mut change = transition(state, None, None, true, false, None);
         change.pending_action = op.pending_action.clone();
-        match self.apply(op, &change).await {
+        match self.apply(op, claim, &change).await {
             Ok(()) => true,
             Err(e) => {
                 tracing::warn!(op_occ = %op.id, error = %e, "could not start the operation");
@@ -112,7 +165,13 @@ impl Executor {
         }
     }
 
-    async fn finish(&self, op: &OpOccRow, result: Result<Outcome, DriverError>, success: OpState) {
+    async fn finish(
+        &self,
+        op: &OpOccRow,
+        claim: &str,
+        result: Result<Outcome, DriverError>,
+        success: OpState,
+    ) {
         let change = match result {
             Ok(outcome) => {
                 let mut change = transition(success, None, outcome.instance, false, true, None);
@@ -132,7 +191,7 @@ impl Executor {
                 )
             }
         };
-        match self.apply(op, &change).await {
+        match self.apply(op, claim, &change).await {
             Ok(()) => {
                 tracing::info!(op_occ = %op.id, operation = %op.operation, state = %change.operation_state, "operation step ended")
             }
@@ -140,8 +199,8 @@ impl Executor {
         }
     }
 
-    /// Applies a change with the notifications it causes.
-    async fn apply(&self, op: &OpOccRow, change: &OpTransition) -> Result<(), DbError> {
+    /// Applies a change with the notifications it causes, only while `claim` holds.
+    async fn apply(&self, op: &OpOccRow, claim: &str, change: &OpTransition) -> Result<(), DbError> {
         let now = Utc::now();
         let mut after = op.clone();
         after.operation_state = change.operation_state.clone();
@@ -157,7 +216,7 @@ impl Executor {
             None => Vec::new(),
         };
         self.db
-            .transition_op_occ(&op.id, &self.holder, change, now, &notifications)
+            .transition_op_occ(&op.id, claim, change, now, &notifications)
             .await
     }
 
@@ -177,15 +236,17 @@ impl Executor {
         Ok((instance, params, operation))
     }
 
-    async fn perform(&self, op: &OpOccRow) -> Result<Outcome, DriverError> {
+    async fn perform(&self, op: &OpOccRow, fence: &Fence) -> Result<Outcome, DriverError> {
         let (instance, params, operation) = self.load(op).await?;
         match operation {
-            Operation::Instantiate => self.instantiate(&instance, &params).await,
-            Operation::Terminate => self.terminate(&instance, &params).await,
-            Operation::Scale | Operation::ScaleToLevel => self.scale(&instance, &params, operation).await,
-            Operation::Heal => self.heal(&instance, &params).await,
+            Operation::Instantiate => self.instantiate(&instance, &params, fence).await,
+            Operation::Terminate => self.terminate(&instance, &params, fence).await,
+            Operation::Scale | Operation::ScaleToLevel => {
+                self.scale(&instance, &params, operation, fence).await
+            }
+            Operation::Heal => self.heal(&instance, &params, fence).await,
             Operation::ModifyInfo => self.modify(&instance, &params).await,
-            Operation::ChangeVnfpkg => self.change_vnfpkg(&instance, &params).await,
+            Operation::ChangeVnfpkg => self.change_vnfpkg(&instance, &params, fence).await,
             other => Err(DriverError::new(
                 422,
                 "Unprocessable Entity",
@@ -214,6 +275,7 @@ impl Executor {
         &self,
         instance: &InstanceRow,
         params: &Map<String, Value>,
+        fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
         let flavour_id = params
@@ -223,8 +285,13 @@ impl Executor {
         let flavour = plan::flavour(&vnfd, flavour_id)?;
         let level = params.get("instantiationLevelId").and_then(Value::as_str);
         let levels = scaling::instantiation_levels(flavour, level).map_err(bad)?;
-        let (plan, driver, stored) =
-            self.instantiate_plan(instance, params, package_dir, plan::workloads(flavour, &levels))?;
+        let (plan, driver, stored) = self.instantiate_plan(
+            instance,
+            params,
+            package_dir,
+            plan::workloads(flavour, &levels),
+            fence,
+        )?;
         let (connection_id, manifests) = (plan.vim.id.clone(), plan.manifests.clone());
         let additional = plan.additional_params.clone();
         let vnfcs = driver.instantiate(&plan).await?;
@@ -260,6 +327,7 @@ impl Executor {
         params: &Map<String, Value>,
         package_dir: PathBuf,
         workloads: Vec<crate::driver::Workload>,
+        fence: &Fence,
     ) -> Result<InstantiatePlan, DriverError> {
         let stored = params
             .get("vimConnectionInfo")
@@ -285,6 +353,7 @@ impl Executor {
             manifests,
             additional_params: additional,
             workloads,
+            fence: fence.clone(),
         };
         Ok((plan, driver, stored))
     }
@@ -335,6 +404,7 @@ impl Executor {
         &self,
         instance: &InstanceRow,
         params: &Map<String, Value>,
+        fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let (current, vim, driver, _vnfd, package_dir) = self.context(instance).await?;
         let connection_id = vim.id.clone();
@@ -347,7 +417,7 @@ impl Executor {
                         .unwrap_or(60),
                 )
             });
-        let plan = plan::plan_for(instance, &current, vim, package_dir, params, Vec::new());
+        let plan = plan::plan_for(instance, &current, vim, package_dir, params, Vec::new(), fence);
         driver.terminate(&plan, &current.vnfcs, graceful).await?;
         let mut change = InstanceChange::from(instance);
         change.instantiation_state = "NOT_INSTANTIATED".into();
@@ -365,6 +435,7 @@ impl Executor {
         instance: &InstanceRow,
         params: &Map<String, Value>,
         operation: Operation,
+        fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let (current, vim, driver, vnfd, package_dir) = self.context(instance).await?;
         let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
@@ -377,6 +448,7 @@ impl Executor {
             package_dir,
             params,
             plan::workloads(flavour, &target),
+            fence,
         );
         let vnfcs = driver.scale(&plan, &current.vnfcs).await?;
         Ok(self.updated(instance, flavour, &target, &current, vnfcs, &connection_id))
@@ -386,6 +458,7 @@ impl Executor {
         &self,
         instance: &InstanceRow,
         params: &Map<String, Value>,
+        fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let (current, vim, driver, vnfd, package_dir) = self.context(instance).await?;
         let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
@@ -408,6 +481,7 @@ impl Executor {
             package_dir,
             params,
             plan::workloads(flavour, &current.levels),
+            fence,
         );
         let vnfcs = driver.heal(&plan, &current.vnfcs, &targets).await?;
         Ok(self.updated(
@@ -424,6 +498,7 @@ impl Executor {
         &self,
         instance: &InstanceRow,
         params: &Map<String, Value>,
+        fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let current = Current::of(instance);
         let vim = plan::vim_connection(&current.connections, &self.keys(instance)?)?;
@@ -439,6 +514,7 @@ impl Executor {
             package_dir,
             params,
             plan::workloads(flavour, &current.levels),
+            fence,
         );
         // The new package may name other manifests; later operations use these.
         if let Some(files) = plan
@@ -498,12 +574,13 @@ impl Executor {
     }
 
     /// Undoes a failed operation as far as the driver can.
-    async fn roll_back(&self, op: &OpOccRow) -> Result<Outcome, DriverError> {
+    async fn roll_back(&self, op: &OpOccRow, fence: &Fence) -> Result<Outcome, DriverError> {
         let (instance, params, operation) = self.load(op).await?;
         match operation {
             Operation::Instantiate => {
                 let (_, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
-                let (plan, driver, _) = self.instantiate_plan(&instance, &params, package_dir, Vec::new())?;
+                let (plan, driver, _) =
+                    self.instantiate_plan(&instance, &params, package_dir, Vec::new(), fence)?;
                 driver.rollback_instantiate(&plan).await?;
                 Ok(Outcome {
                     instance: None,
@@ -525,6 +602,7 @@ impl Executor {
                     package_dir,
                     &Map::new(),
                     plan::workloads(flavour, &current.levels),
+                    fence,
                 );
                 driver.change_vnfpkg(&plan, &current.vnfcs).await?;
                 Ok(Outcome {
@@ -543,6 +621,7 @@ impl Executor {
                     package_dir,
                     &Map::new(),
                     plan::workloads(flavour, &current.levels),
+                    fence,
                 );
                 driver.scale(&plan, &current.vnfcs).await?;
                 Ok(Outcome {

@@ -4,6 +4,7 @@
 
 pub mod driver;
 mod executor;
+pub mod fence;
 mod plan;
 mod process;
 pub mod test_driver;
@@ -11,6 +12,7 @@ mod worker;
 
 pub use driver::{DriverError, InfraDriver, Plan, VimConnection, Vnfc, Workload};
 pub use executor::{Drivers, Executor};
+pub use fence::{ClaimState, Fence};
 pub use process::ConductorProcess;
 pub use test_driver::TestDriver;
 pub use worker::{Conductor, ConductorSettings, Wake};

@@ -13,6 +13,7 @@ use tacker_lcm::vim_conn;
 use tacker_pkg::{Flavour, Vnfd};
 
 use crate::driver::{DriverError, Plan, VimConnection, Vnfc, Workload};
+use crate::fence::Fence;
 
 pub fn bad(detail: impl Into<String>) -> DriverError {
     DriverError::new(400, "Bad Request", detail)
@@ -144,6 +145,7 @@ pub fn plan_for(
     package_dir: PathBuf,
     op_params: &Map<String, Value>,
     workloads: Vec<Workload>,
+    fence: &Fence,
 ) -> Plan {
     let metadata = current.metadata();
     let manifests = metadata
@@ -166,6 +168,7 @@ pub fn plan_for(
         manifests,
         additional_params: additional,
         workloads,
+        fence: fence.clone(),
     }
 }
 

@@ -34,6 +34,7 @@ impl ConductorProcess {
             lease: config.lcm.lease,
             poll_interval: config.lcm.poll_interval,
             max_concurrent: config.lcm.max_concurrent_operations,
+            drain: config.lcm.graceful_shutdown_timeout,
         };
         let executor = Executor {
             db: db.clone(),

@@ -16,6 +16,8 @@ use crate::driver::{DriverError, InfraDriver, Plan, Vnfc};
 pub struct TestDriver {
     /// Instance id → its pods.
     pods: Mutex<HashMap<String, Vec<Vnfc>>>,
+    /// (instance id, operation) → how often the "VIM" was changed for it.
+    changes: Mutex<HashMap<(String, String), usize>>,
 }
 
 impl TestDriver {
@@ -31,6 +33,21 @@ impl TestDriver {
             .unwrap_or_default()
     }
 
+    /// How often `operation` changed the "VIM" for an instance: a test of the claim
+    /// fencing expects once per run, never twice.
+    pub fn changes(&self, instance_id: &str, operation: &str) -> usize {
+        self.changes
+            .lock()
+            .map(|c| {
+                c.get(&(instance_id.to_owned(), operation.to_owned()))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0)
+    }
+
+    /// Delays and fails as the plan asks; then, like a real driver before it calls its
+    /// VIM, waits until the execution's claim is held and records the change.
     async fn steer(&self, plan: &Plan, operation: &str) -> Result<(), DriverError> {
         let test = plan.additional_params.get("tacker-rs-test");
         if let Some(ms) = test
@@ -45,6 +62,12 @@ impl TestDriver {
                 "Internal Server Error",
                 format!("test driver: {operation} failed as requested"),
             ));
+        }
+        plan.fence.wait_held().await?;
+        if let Ok(mut changes) = self.changes.lock() {
+            *changes
+                .entry((plan.instance_id.clone(), operation.to_owned()))
+                .or_default() += 1;
         }
         Ok(())
     }

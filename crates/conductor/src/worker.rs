@@ -2,13 +2,14 @@
 //! it can run), run each under a renewed lease, and poll again; an in-process server can
 //! wake it at once.
 
+use std::collections::HashSet;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::executor::Executor;
 
@@ -22,6 +23,8 @@ pub struct ConductorSettings {
     pub poll_interval: Duration,
     /// Operations run at once.
     pub max_concurrent: usize,
+    /// At shutdown, how long running operations may go on before they are stopped.
+    pub drain: Duration,
 }
 
 impl Default for ConductorSettings {
@@ -30,6 +33,7 @@ impl Default for ConductorSettings {
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             max_concurrent: 16,
+            drain: Duration::from_secs(60),
         }
     }
 }
@@ -69,24 +73,37 @@ impl Conductor {
     }
 
     /// Runs until `shutdown` completes; then stops claiming and lets running operations
-    /// finish their current step (their claims would otherwise expire and be taken over).
+    /// go on for the drain period. Those still running then are stopped where they are and
+    /// end FAILED_TEMP with the reason, so that nothing is left claimed by a dead process.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tracing::info!(holder = %self.executor.holder, "tacker-conductor running");
         let permits = Arc::new(Semaphore::new(self.settings.max_concurrent));
+        let stop = CancellationToken::new();
+        // The occurrences this conductor works on: never claimed again while it does.
+        let running_ids: Arc<Mutex<HashSet<String>>> = Arc::default();
         let mut running = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
             let free = permits.available_permits();
             if free > 0 {
-                match self.claim(free).await {
+                let mine = running_ids.lock().map(|ids| ids.clone()).unwrap_or_default();
+                match self.claim(free, &mine).await {
                     Ok(claimed) => {
                         for op in claimed {
                             let Ok(permit) = permits.clone().try_acquire_owned() else {
                                 break;
                             };
                             let executor = self.executor.clone();
+                            let (stop, ids) = (stop.clone(), running_ids.clone());
+                            if let Ok(mut ids) = ids.lock() {
+                                ids.insert(op.id.clone());
+                            }
                             running.spawn(async move {
-                                executor.run(op).await;
+                                let id = op.id.clone();
+                                executor.run(op, stop).await;
+                                if let Ok(mut ids) = ids.lock() {
+                                    ids.remove(&id);
+                                }
                                 drop(permit);
                             });
                         }
@@ -104,17 +121,31 @@ impl Conductor {
         }
         tracing::info!(
             running = running.len(),
-            "tacker-conductor stopping; finishing running operations"
+            drain = ?self.settings.drain,
+            "tacker-conductor stopping; letting running operations finish"
         );
-        while running.join_next().await.is_some() {}
+        let drained = tokio::time::timeout(self.settings.drain, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                running = running.len(),
+                "operations still running at the end of the drain period are stopped (FAILED_TEMP)"
+            );
+            stop.cancel();
+            while running.join_next().await.is_some() {}
+        }
     }
 
-    async fn claim(&self, limit: usize) -> Result<Vec<tacker_db::instances::OpOccRow>, tacker_db::DbError> {
-        let now = Utc::now();
-        let until = now + chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
+    async fn claim(
+        &self,
+        limit: usize,
+        mine: &HashSet<String>,
+    ) -> Result<Vec<tacker_db::instances::OpOccRow>, tacker_db::DbError> {
         self.executor
             .db
-            .claim_op_occs(&self.executor.holder, now, until, limit as i64)
+            .claim_op_occs(&self.executor.holder, self.settings.lease, limit as i64, mine)
             .await
     }
 }

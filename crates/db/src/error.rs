@@ -30,6 +30,17 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// True when the database could not serve the call right now but may a moment later:
+    /// unreachable, a connection lost mid-query, a full pool, a lock held too long, a
+    /// deadlock or serialization conflict, a server shutting down. The API answers these
+    /// with 503 and a `Retry-After`, never a 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Sqlx(err) => is_transient(err),
+            _ => false,
+        }
+    }
+
     /// True for a UNIQUE violation reported by any backend.
     pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
         err.as_database_error().is_some_and(|e| e.is_unique_violation())
@@ -39,5 +50,42 @@ impl DbError {
     pub(crate) fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
         err.as_database_error()
             .is_some_and(|e| e.is_foreign_key_violation())
+    }
+}
+
+fn is_transient(err: &sqlx::Error) -> bool {
+    use sqlx::Error;
+    match err {
+        Error::PoolTimedOut | Error::PoolClosed | Error::Io(_) | Error::Tls(_) | Error::WorkerCrashed => true,
+        // A connection the server dropped mid-message shows up as a protocol error.
+        Error::Protocol(_) => true,
+        Error::Database(db) => {
+            if let Some(sqlite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+                use sqlx::error::DatabaseError;
+                // Extended result codes keep the primary code in the low byte:
+                // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their variants.
+                let code = sqlite.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+                return matches!(code & 0xff, 5 | 6);
+            }
+            if let Some(mysql) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                // Too many connections, server shutdown, lock wait timeout, deadlock,
+                // connection killed (MariaDB), gone away, lost connection.
+                return matches!(
+                    mysql.number(),
+                    1040 | 1053 | 1205 | 1213 | 1927 | 2006 | 2013 | 4031
+                );
+            }
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: connection exceptions (08), insufficient resources (53),
+            // operator intervention such as a shutdown (57P), serialization failure and
+            // deadlock (40001, 40P01), lock not available (55P03).
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || code == "40001"
+                || code == "40P01"
+                || code == "55P03"
+        }
+        _ => false,
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::notifications::{insert_notifications, NotificationRow};
-use crate::pool::with_pool;
+use crate::pool::{with_pool, BeginWrite};
 use crate::{Database, DbError};
 
 /// One row of `vnf_instances`.
@@ -157,7 +157,7 @@ impl Database {
         notifications: &[NotificationRow],
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let sql = format!(
                 "INSERT INTO vnf_instances ({INSTANCE_COLUMNS}) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -236,7 +236,7 @@ impl Database {
                 .fetch_optional(pool)
                 .await?;
             let Some(vnfd_id) = vnfd_id else { return Err(DbError::NotFound) };
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let deleted = sqlx::query(&q(
                 "DELETE FROM vnf_instances WHERE id = ? AND instantiation_state = 'NOT_INSTANTIATED' \
                  AND active_op_occ_id IS NULL",
@@ -265,7 +265,7 @@ impl Database {
         notifications: &[NotificationRow],
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let state_rule = if expected_state.is_some() { " AND instantiation_state = ?" } else { "" };
             let sql = format!(
                 "UPDATE vnf_instances SET active_op_occ_id = ? WHERE id = ? AND active_op_occ_id IS NULL{state_rule}"
@@ -359,18 +359,20 @@ impl Database {
         notifications: &[NotificationRow],
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let changed = sqlx::query(&q(
-                "UPDATE vnf_lcm_op_occs SET operation_state = ?, pending_action = ?, \
-                 error = COALESCE(?, error), \
+                // state_entered_time first: MySQL assigns left to right and would see the
+                // new operation_state.
+                "UPDATE vnf_lcm_op_occs SET \
                  state_entered_time = CASE WHEN operation_state = ? THEN state_entered_time ELSE ? END, \
+                 operation_state = ?, pending_action = ?, error = COALESCE(?, error), \
                  updated_at = ? WHERE id = ? AND operation_state = ? AND pending_action IS NULL",
             ))
             .bind(new_state)
+            .bind(now)
+            .bind(new_state)
             .bind(pending_action)
             .bind(error)
-            .bind(new_state)
-            .bind(now)
             .bind(now)
             .bind(id)
             .bind(expected_state)
@@ -402,7 +404,7 @@ impl Database {
         notifications: &[NotificationRow],
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let changed = sqlx::query(&q(
                 "UPDATE vnf_lcm_op_occs SET operation_state = 'ROLLED_BACK', pending_action = NULL, error = ?, \
                  state_entered_time = ?, updated_at = ? WHERE id = ? AND operation_state = 'STARTING' \
@@ -428,37 +430,47 @@ impl Database {
         .await)
     }
 
-    /// Claims up to `limit` occurrences with work due and no live claim, for `holder`,
-    /// until `lease_until`. Each claim is a conditional UPDATE, so concurrent conductors
-    /// never claim the same occurrence.
+    /// Claims up to `limit` occurrences with a due action whose lease has run out (or that
+    /// nobody holds), skipping those in `running` (this conductor's own: it never takes over
+    /// a claim it still works on). Each won row gets a claim of its own, `claim_prefix`
+    /// plus a random part, which fences every later write of that execution; the lease
+    /// ends `lease` after the moment the database writes it, by the database's clock.
     pub async fn claim_op_occs(
         &self,
-        holder: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        claim_prefix: &str,
+        lease: std::time::Duration,
         limit: i64,
+        running: &std::collections::HashSet<String>,
     ) -> Result<Vec<OpOccRow>, DbError> {
+        let clock = self.clock();
+        let due = format!(
+            "pending_action IS NOT NULL AND (lease_until IS NULL OR lease_until < {})",
+            clock.now
+        );
+        let scan = limit.saturating_add(running.len() as i64);
         let candidates: Vec<String> = with_pool!(self, pool, q => {
-            sqlx::query_scalar(&q(
-                "SELECT id FROM vnf_lcm_op_occs WHERE pending_action IS NOT NULL \
-                 AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT ?",
-            ))
-            .bind(now)
-            .bind(limit)
+            sqlx::query_scalar(&q(&format!(
+                "SELECT id FROM vnf_lcm_op_occs WHERE {due} ORDER BY created_at LIMIT ?"
+            )))
+            .bind(scan)
             .fetch_all(pool)
             .await?
         });
+        let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
         let mut claimed = Vec::new();
-        for id in candidates {
+        for id in candidates.into_iter().filter(|id| !running.contains(id)) {
+            if claimed.len() as i64 >= limit {
+                break;
+            }
+            let claim = new_claim(claim_prefix);
             let won = with_pool!(self, pool, q => {
-                sqlx::query(&q(
-                    "UPDATE vnf_lcm_op_occs SET claimed_by = ?, lease_until = ? WHERE id = ? \
-                     AND pending_action IS NOT NULL AND (lease_until IS NULL OR lease_until < ?)",
-                ))
-                .bind(holder)
-                .bind(lease_until)
+                sqlx::query(&q(&format!(
+                    "UPDATE vnf_lcm_op_occs SET claimed_by = ?, lease_until = {} WHERE id = ? AND {due}",
+                    clock.later
+                )))
+                .bind(&claim)
+                .bind(lease_micros)
                 .bind(&id)
-                .bind(now)
                 .execute(pool)
                 .await?
                 .rows_affected()
@@ -473,21 +485,41 @@ impl Database {
         Ok(claimed)
     }
 
-    /// Extends `holder`'s claim; false when the claim was lost (taken over).
+    /// Gives an occurrence back untouched (its conductor is stopping before it began).
+    pub async fn release_op_claim(&self, id: &str, claim: &str) -> Result<(), DbError> {
+        with_pool!(self, pool, q => {
+            sqlx::query(&q(
+                "UPDATE vnf_lcm_op_occs SET claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+            ))
+            .bind(id)
+            .bind(claim)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Extends the lease of a claim still held: false when the claim is gone (another
+    /// conductor took the occurrence over, or it ended).
     pub async fn renew_op_claim(
         &self,
         id: &str,
-        holder: &str,
-        lease_until: DateTime<Utc>,
+        claim: &str,
+        lease: std::time::Duration,
     ) -> Result<bool, DbError> {
+        let clock = self.clock();
+        let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
         Ok(with_pool!(self, pool, q => {
-            sqlx::query(&q("UPDATE vnf_lcm_op_occs SET lease_until = ? WHERE id = ? AND claimed_by = ?"))
-                .bind(lease_until)
-                .bind(id)
-                .bind(holder)
-                .execute(pool)
-                .await?
-                .rows_affected()
+            sqlx::query(&q(&format!(
+                "UPDATE vnf_lcm_op_occs SET lease_until = {} WHERE id = ? AND claimed_by = ?",
+                clock.later
+            )))
+            .bind(lease_micros)
+            .bind(id)
+            .bind(claim)
+            .execute(pool)
+            .await?
+            .rows_affected()
                 == 1
         }))
     }
@@ -502,24 +534,27 @@ impl Database {
         notifications: &[NotificationRow],
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let claim = if change.keep_claim { "claimed_by" } else { "NULL" };
             let lease = if change.keep_claim { "lease_until" } else { "NULL" };
+            // state_entered_time first: MySQL assigns left to right and would see the new
+            // operation_state.
             let sql = format!(
-                "UPDATE vnf_lcm_op_occs SET operation_state = ?, error = ?, \
+                "UPDATE vnf_lcm_op_occs SET \
+                 state_entered_time = CASE WHEN operation_state = ? THEN state_entered_time ELSE ? END, \
+                 operation_state = ?, error = ?, \
                  resource_changes = COALESCE(?, resource_changes), changed_info = COALESCE(?, changed_info), \
                  pending_action = ?, claimed_by = {claim}, lease_until = {lease}, \
-                 state_entered_time = CASE WHEN operation_state = ? THEN state_entered_time ELSE ? END, \
                  updated_at = ? WHERE id = ? AND claimed_by = ?"
             );
             let updated = sqlx::query(&q(&sql))
+                .bind(&change.operation_state)
+                .bind(now)
                 .bind(&change.operation_state)
                 .bind(&change.error)
                 .bind(&change.resource_changes)
                 .bind(&change.changed_info)
                 .bind(&change.pending_action)
-                .bind(&change.operation_state)
-                .bind(now)
                 .bind(now)
                 .bind(id)
                 .bind(holder)
@@ -578,4 +613,15 @@ impl Database {
         }
         .await)
     }
+}
+
+/// A claim of one row: its holder's name (cut to fit the column) and a random part, so
+/// that a later claim of the same row by the same holder is still a different claim.
+pub fn new_claim(prefix: &str) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let mut prefix = prefix.to_owned();
+    while prefix.len() > 48 {
+        prefix.pop();
+    }
+    format!("{prefix}/{}", &random[..12])
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::pool::with_pool;
+use crate::pool::{with_pool, BeginWrite};
 use crate::{Database, DbError};
 
 /// One row of `lcm_subscriptions`.
@@ -126,7 +126,7 @@ impl Database {
     /// Deletes a subscription and whatever is still queued for it.
     pub async fn delete_subscription(&self, id: &str) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(&q("DELETE FROM lcm_notifications WHERE subscription_id = ?"))
                 .bind(id)
                 .execute(&mut *tx)
@@ -141,36 +141,39 @@ impl Database {
         .await)
     }
 
-    /// Claims up to `limit` due notifications with no live claim, for `holder`.
+    /// Claims up to `limit` notifications due at `now` with no live claim, for `holder`.
+    /// The lease ends `lease` after the moment the database writes it, by its own clock
+    /// (a worker that waited long for a connection still gets a whole lease).
     pub async fn claim_notifications(
         &self,
         holder: &str,
         now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: std::time::Duration,
         limit: i64,
     ) -> Result<Vec<NotificationRow>, DbError> {
+        let clock = self.clock();
+        let free = format!("(lease_until IS NULL OR lease_until < {})", clock.now);
         let candidates: Vec<String> = with_pool!(self, pool, q => {
-            sqlx::query_scalar(&q(
-                "SELECT id FROM lcm_notifications WHERE next_attempt_at <= ? \
-                 AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT ?",
-            ))
-            .bind(now)
+            sqlx::query_scalar(&q(&format!(
+                "SELECT id FROM lcm_notifications WHERE next_attempt_at <= ? AND {free} \
+                 ORDER BY created_at LIMIT ?"
+            )))
             .bind(now)
             .bind(limit)
             .fetch_all(pool)
             .await?
         });
+        let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
         let mut claimed = Vec::new();
         for id in candidates {
             let won = with_pool!(self, pool, q => {
-                sqlx::query(&q(
-                    "UPDATE lcm_notifications SET claimed_by = ?, lease_until = ? WHERE id = ? \
-                     AND (lease_until IS NULL OR lease_until < ?)",
-                ))
+                sqlx::query(&q(&format!(
+                    "UPDATE lcm_notifications SET claimed_by = ?, lease_until = {} WHERE id = ? AND {free}",
+                    clock.later
+                )))
                 .bind(holder)
-                .bind(lease_until)
+                .bind(lease_micros)
                 .bind(&id)
-                .bind(now)
                 .execute(pool)
                 .await?
                 .rows_affected()

@@ -25,18 +25,36 @@ pub enum Backend {
     MySql,
 }
 
-/// Pool sizing, from `[database] max_pool_size` and `pool_timeout`.
+/// Pool sizing and waiting, from `[database]` (oslo.db's options).
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
+    /// `max_pool_size + max_overflow`: the most connections open at once.
     pub max_connections: u32,
+    /// `pool_timeout`: the longest wait for a connection, busy pool or unreachable server.
     pub acquire_timeout: Duration,
+}
+
+/// SQLite writes one transaction at a time: connections beyond this only cost memory.
+const SQLITE_MAX_CONNECTIONS: u32 = 16;
+
+/// How long a SQLite statement waits for another connection's write lock before the
+/// database counts as busy (a 503, never a 500).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl PoolSettings {
+    pub fn from_options(options: &tacker_common::DatabaseOptions) -> Self {
+        PoolSettings {
+            max_connections: options.max_pool_size.saturating_add(options.max_overflow),
+            acquire_timeout: options.pool_timeout,
+        }
+    }
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
         PoolSettings {
             max_connections: 10,
-            acquire_timeout: Duration::from_secs(30),
+            acquire_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -77,6 +95,36 @@ macro_rules! with_pool {
 
 pub(crate) use with_pool;
 
+/// Starts a transaction that is going to write.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    /// Takes SQLite's write lock up front (`BEGIN IMMEDIATE`). A deferred transaction that
+    /// reads first cannot upgrade its lock while another connection writes, and SQLite
+    /// answers that with "database is locked" at once, without waiting for busy_timeout.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
+impl BeginWrite for MySqlPool {
+    type Db = sqlx::MySql;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::MySql>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 /// `?` placeholders as written (SQLite, MySQL).
 pub(crate) fn question_marks(sql: &str) -> Cow<'_, str> {
     Cow::Borrowed(sql)
@@ -98,7 +146,33 @@ pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// SQL for the database's own clock, so that leases written and compared by processes on
+/// different hosts, or computed after a long wait for a connection, all mean the same
+/// moment: "now" and "now plus `?` microseconds" (bind an `i64`).
+pub(crate) struct DbClock {
+    pub now: &'static str,
+    pub later: &'static str,
+}
+
 impl Database {
+    pub(crate) fn clock(&self) -> DbClock {
+        match self.pool {
+            // The text form sqlx writes timestamps in, so that they compare as text.
+            Pool::Sqlite(_) => DbClock {
+                now: "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')",
+                later: "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '+' || (? / 1000000.0) || ' seconds')",
+            },
+            Pool::Postgres(_) => DbClock {
+                now: "clock_timestamp()",
+                later: "(clock_timestamp() + ? * INTERVAL '1 microsecond')",
+            },
+            Pool::MySql(_) => DbClock {
+                now: "UTC_TIMESTAMP(6)",
+                later: "TIMESTAMPADD(MICROSECOND, ?, UTC_TIMESTAMP(6))",
+            },
+        }
+    }
+
     /// Connects to `[database] connection` (an oslo.db URL). SQLite files and their folder
     /// are created when missing.
     pub async fn connect(connection: &str, settings: &PoolSettings) -> Result<Self, DbError> {
@@ -118,10 +192,10 @@ impl Database {
                     }
                     None => SqliteConnectOptions::from_str("sqlite::memory:")?,
                 };
-                let options = options.foreign_keys(true).busy_timeout(Duration::from_secs(10));
+                let options = options.foreign_keys(true).busy_timeout(SQLITE_BUSY_TIMEOUT);
                 // An in-memory database exists once per connection, so it gets exactly one.
                 let max = if path.is_some() {
-                    settings.max_connections
+                    settings.max_connections.clamp(1, SQLITE_MAX_CONNECTIONS)
                 } else {
                     1
                 };
@@ -135,14 +209,14 @@ impl Database {
             }
             DbTarget::Server(crate::Backend::Postgres, url) => Pool::Postgres(
                 PgPoolOptions::new()
-                    .max_connections(settings.max_connections)
+                    .max_connections(settings.max_connections.max(1))
                     .acquire_timeout(settings.acquire_timeout)
                     .connect_with(PgConnectOptions::from_str(&url)?)
                     .await?,
             ),
             DbTarget::Server(_, url) => Pool::MySql(
                 MySqlPoolOptions::new()
-                    .max_connections(settings.max_connections)
+                    .max_connections(settings.max_connections.max(1))
                     .acquire_timeout(settings.acquire_timeout)
                     .connect_with(MySqlConnectOptions::from_str(&url)?)
                     .await?,

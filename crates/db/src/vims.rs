@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::pool::with_pool;
+use crate::pool::{with_pool, BeginWrite};
 use crate::{Backend, Database, DbError};
 
 /// One row of `vims`.
@@ -28,10 +28,12 @@ pub struct VimRow {
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// Bumped by every change; an update applies only to the revision it read.
+    pub revision: i64,
 }
 
 const COLUMNS: &str = "id, tenant_id, type, name, description, auth_url, vim_project, auth_cred, \
-                       placement_attr, extra, shared, is_default, created_at, updated_at";
+                       placement_attr, extra, shared, is_default, created_at, updated_at, revision";
 
 /// Inside a `with_pool!` transaction: fails with `DefaultVimExists` when `row` is to be
 /// its tenant's default and another VIM already is. (The unique index catches races.)
@@ -66,6 +68,22 @@ macro_rules! commit_row_change {
     }};
 }
 
+/// After a compare-and-swap UPDATE of VIM `$id` that changed nothing: `StateChanged` when
+/// the row is still there (another change came first), else `NotFound`.
+macro_rules! stale_or_gone {
+    ($tx:ident, $q:ident, $id:expr) => {{
+        let exists: Option<i64> = sqlx::query_scalar(&$q("SELECT revision FROM vims WHERE id = ?"))
+            .bind($id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        if exists.is_some() {
+            DbError::StateChanged
+        } else {
+            DbError::NotFound
+        }
+    }};
+}
+
 /// Marks a change of the VIM table, inside the changing transaction.
 const BUMP_REVISION: &str = "UPDATE vims_revision SET revision = revision + 1 WHERE id = 1";
 
@@ -73,10 +91,10 @@ impl Database {
     /// Inserts a new VIM, enforcing unique names per tenant and one default per tenant.
     pub async fn insert_vim(&self, row: &VimRow) -> Result<(), DbError> {
         let result: Result<(), DbError> = with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             refuse_second_default!(tx, q, row);
             let sql = format!(
-                "INSERT INTO vims ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO vims ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             );
             sqlx::query(&q(&sql))
                 .bind(&row.id)
@@ -93,6 +111,7 @@ impl Database {
                 .bind(row.is_default)
                 .bind(row.created_at)
                 .bind(row.updated_at)
+                .bind(row.revision)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(BUMP_REVISION).execute(&mut *tx).await?;
@@ -103,14 +122,17 @@ impl Database {
         result.map_err(|e| self.unique_conflict(e, row))
     }
 
-    /// Replaces a VIM's mutable columns, with the same rules as insert.
+    /// Replaces a VIM's mutable columns, with the same rules as insert, if the row is still
+    /// at `row.revision`: `StateChanged` when another change came first (the caller reads
+    /// again and reapplies its request), `NotFound` when the VIM is gone.
     pub async fn update_vim(&self, row: &VimRow) -> Result<(), DbError> {
         let result: Result<(), DbError> = with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             refuse_second_default!(tx, q, row);
             let updated = sqlx::query(&q(
                 "UPDATE vims SET name = ?, description = ?, vim_project = ?, auth_cred = ?, \
-                 placement_attr = ?, extra = ?, is_default = ?, updated_at = ? WHERE id = ?",
+                 placement_attr = ?, extra = ?, is_default = ?, updated_at = ?, revision = revision + 1 \
+                 WHERE id = ? AND revision = ?",
             ))
             .bind(&row.name)
             .bind(&row.description)
@@ -121,23 +143,39 @@ impl Database {
             .bind(row.is_default)
             .bind(row.updated_at)
             .bind(&row.id)
+            .bind(row.revision)
             .execute(&mut *tx)
             .await?;
+            if updated.rows_affected() == 0 {
+                return Err(stale_or_gone!(tx, q, &row.id));
+            }
             commit_row_change!(tx, updated)
         }
         .await);
         result.map_err(|e| self.unique_conflict(e, row))
     }
 
-    /// Replaces only the stored credentials (key rotation).
-    pub async fn update_vim_auth_cred(&self, id: &str, auth_cred: &str) -> Result<(), DbError> {
+    /// Replaces only the stored credentials (key rotation), if the row is still at
+    /// `revision` (`StateChanged` otherwise).
+    pub async fn update_vim_auth_cred(
+        &self,
+        id: &str,
+        revision: i64,
+        auth_cred: &str,
+    ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
-            let updated = sqlx::query(&q("UPDATE vims SET auth_cred = ? WHERE id = ?"))
-                .bind(auth_cred)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let mut tx = pool.begin_write().await?;
+            let updated = sqlx::query(&q(
+                "UPDATE vims SET auth_cred = ?, revision = revision + 1 WHERE id = ? AND revision = ?",
+            ))
+            .bind(auth_cred)
+            .bind(id)
+            .bind(revision)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() == 0 {
+                return Err(stale_or_gone!(tx, q, id));
+            }
             commit_row_change!(tx, updated)
         }
         .await)
@@ -153,7 +191,7 @@ impl Database {
     /// Deletes a VIM unless a VNF instance uses it.
     pub async fn delete_vim(&self, id: &str) -> Result<(), DbError> {
         let result: Result<(), DbError> = with_pool!(self, pool, q => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let users: i64 = sqlx::query_scalar(&q("SELECT COUNT(*) FROM vnf_instances WHERE vim_id = ?"))
                 .bind(id)
                 .fetch_one(&mut *tx)

@@ -11,10 +11,11 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use tacker_conductor::VimConnection;
+use tacker_conductor::{Fence, VimConnection};
 use tacker_tls::client::OutboundTls;
 
 use crate::error::{Error, Result};
+use crate::fenced::FenceLayer;
 use crate::oidc::OidcCredentials;
 
 /// A connected API server for one operation.
@@ -58,8 +59,8 @@ impl Credentials {
 }
 
 /// Connects to the VIM of `vim` for one operation. `request_timeout` bounds connecting
-/// and each request.
-pub async fn connect(vim: &VimConnection, request_timeout: Duration) -> Result<Session> {
+/// and each request; every request first waits on the operation's `fence`.
+pub async fn connect(vim: &VimConnection, request_timeout: Duration, fence: &Fence) -> Result<Session> {
     let interface = object(&vim.info, "interfaceInfo");
     let access = object(&vim.info, "accessInfo");
     let endpoint = text(&interface, "endpoint")
@@ -103,8 +104,10 @@ pub async fn connect(vim: &VimConnection, request_timeout: Duration) -> Result<S
             config.auth_info.password = Some(password.into());
         }
     }
-    let client = kube::Client::try_from(config)
-        .map_err(|e| Error::Connection(format!("cannot build the client for {endpoint}: {e}")))?;
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| Error::Connection(format!("cannot build the client for {endpoint}: {e}")))?
+        .with_layer(&FenceLayer(fence.clone()))
+        .build();
     Ok(Session { client, endpoint })
 }
 

@@ -62,7 +62,7 @@ impl KubernetesDriver {
 
     /// Connects for one operation on the objects of `manifests`.
     async fn begin(&self, plan: &Plan, manifests: &Manifests) -> Result<Operation> {
-        let session = client::connect(&plan.vim, self.settings.request_timeout).await?;
+        let session = client::connect(&plan.vim, self.settings.request_timeout, &plan.fence).await?;
         Ok(Operation {
             session,
             resolver: Resolver::default(),

@@ -9,6 +9,7 @@
 mod client;
 mod driver;
 mod error;
+mod fenced;
 mod manifests;
 pub mod oidc;
 mod operation;

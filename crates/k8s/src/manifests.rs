@@ -262,6 +262,7 @@ mod tests {
                     replicas: *n,
                 })
                 .collect(),
+            fence: Default::default(),
         }
     }
 

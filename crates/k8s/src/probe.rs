@@ -23,7 +23,9 @@ pub async fn namespaces(
         vim_type: "kubernetes".into(),
         info: connection_info(auth_url, auth_cred),
     };
-    let session = connect(&vim, timeout).await.map_err(|e| e.to_string())?;
+    let session = connect(&vim, timeout, &tacker_conductor::Fence::unfenced())
+        .await
+        .map_err(|e| e.to_string())?;
     session
         .client
         .list_core_api_versions()

@@ -193,14 +193,17 @@ fn default_ca_dir(config: &Config) -> PathBuf {
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Database> {
-    Database::connect(&config.database_connection, &PoolSettings::default())
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open [database] connection {}",
-                redact(&config.database_connection)
-            )
-        })
+    Database::connect(
+        &config.database_connection,
+        &PoolSettings::from_options(&config.database),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open [database] connection {}",
+            redact(&config.database_connection)
+        )
+    })
 }
 
 async fn db(config: &Config, action: DbAction) -> anyhow::Result<()> {

@@ -78,14 +78,12 @@ impl DeliveryWorker {
     /// One round: claims the due notifications (at most `batch_size`), delivers them and
     /// records each outcome. Returns how many were claimed.
     pub async fn run_once(&self) -> Result<usize, NotifyError> {
-        let now = Utc::now();
-        let lease_until = now + delta(self.settings.lease);
         let claimed = self
             .db
             .claim_notifications(
                 &self.holder,
-                now,
-                lease_until,
+                Utc::now(),
+                self.settings.lease,
                 i64::from(self.settings.batch_size.max(1)),
             )
             .await?;

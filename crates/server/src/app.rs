@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use axum::Router;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use tacker_common::paste::PasteDeploy;
@@ -18,6 +17,7 @@ use tacker_vim::VimService;
 use tacker_vnfpkgm::{PackageService, PackageSettings};
 use tokio::net::TcpListener;
 
+use crate::serve::{self, ConnectionLimits};
 use crate::{pipeline, AppState};
 
 /// Choices the binaries make differently.
@@ -34,6 +34,7 @@ pub struct Application {
     state: AppState,
     /// The HTTPS configuration, when `use_ssl` is set (loaded at build, so bad files stop start-up).
     tls: Option<RustlsConfig>,
+    limits: ConnectionLimits,
 }
 
 /// How long in-flight requests may take to finish after a shutdown signal.
@@ -44,14 +45,22 @@ impl Application {
         for ignored in &config.ignored_options {
             tracing::warn!(option = %ignored, "unknown configuration option ignored");
         }
-        let db = Database::connect(&config.database_connection, &PoolSettings::default())
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open [database] connection {}",
-                    redact(&config.database_connection)
-                )
-            })?;
+        let limits = ConnectionLimits::new(
+            &config.connections,
+            serve::nofile::connection_budget(),
+            DRAIN_TIMEOUT,
+        );
+        let db = Database::connect(
+            &config.database_connection,
+            &PoolSettings::from_options(&config.database),
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open [database] connection {}",
+                redact(&config.database_connection)
+            )
+        })?;
         if options.migrate {
             db.migrate().await.context("cannot migrate the database")?;
         }
@@ -117,6 +126,7 @@ impl Application {
             router,
             state,
             tls,
+            limits,
         })
     }
 
@@ -141,38 +151,27 @@ impl Application {
             (Some(tls), Some(ssl)) => {
                 tracing::info!(%address, client_ca = ssl.client_ca_file.is_some(), "tacker-server listening (HTTPS)");
                 tacker_tls::watch(ssl.clone(), tls.clone());
-                let handle = axum_server::Handle::new();
-                let draining = handle.clone();
-                tokio::spawn(async move {
-                    shutdown.await;
-                    draining.graceful_shutdown(Some(DRAIN_TIMEOUT));
-                });
                 let acceptor = PeerCertAcceptor::new(RustlsAcceptor::new(tls));
-                axum_server::from_tcp(self.listener.into_std()?)
-                    .acceptor(acceptor)
-                    .handle(handle)
-                    .serve(self.router.into_make_service())
-                    .await?;
+                serve::serve(self.listener, acceptor, self.router, self.limits, shutdown).await?;
             }
             _ => {
                 tracing::info!(%address, "tacker-server listening");
-                let listener = self.listener.tap_io(|tcp| {
-                    // Small responses should not wait for the client's delayed ACK.
-                    let _ = tcp.set_nodelay(true);
-                });
-                axum::serve(listener, self.router)
-                    .with_graceful_shutdown(shutdown)
-                    .await?;
+                let acceptor = axum_server::accept::DefaultAcceptor::new();
+                serve::serve(self.listener, acceptor, self.router, self.limits, shutdown).await?;
             }
         }
         sweeper.abort();
-        self.state.db.close().await;
+        // The pool is not closed here: in the all-in-one process a conductor may still be
+        // finishing its operations on it. Whoever owns the process closes it last.
         Ok(())
     }
 
-    /// Serves until SIGINT or SIGTERM.
+    /// Serves until SIGINT or SIGTERM, then closes the database.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(shutdown_signal()).await
+        let db = self.state.db.clone();
+        let served = self.run_until(shutdown_signal()).await;
+        db.close().await;
+        served
     }
 }
 

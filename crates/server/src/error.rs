@@ -40,6 +40,8 @@ impl From<VimError> for ApiError {
                 ApiError::Shown(StatusCode::CONFLICT, "VimDefaultDuplicateException", message)
             }
             VimError::InUse(_) => ApiError::Shown(StatusCode::CONFLICT, "VimInUseException", message),
+            VimError::Interrupted(_) => ApiError::Unavailable(message),
+            VimError::Conflict(_) => ApiError::Shown(StatusCode::CONFLICT, "HTTPConflict", message),
             VimError::NotImplemented(_) => {
                 ApiError::Shown(StatusCode::NOT_IMPLEMENTED, "NotImplemented", message)
             }
@@ -51,11 +53,10 @@ impl From<VimError> for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
-        match &err {
-            DbError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => {
-                ApiError::Unavailable(err.to_string())
-            }
-            _ => ApiError::Internal(err.to_string()),
+        if err.is_unavailable() {
+            ApiError::Unavailable(err.to_string())
+        } else {
+            ApiError::Internal(err.to_string())
         }
     }
 }
@@ -64,21 +65,30 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::Shown(status, kind, message) => fault(ApiFlavor::Tacker, status, kind, &message),
-            ApiError::Unavailable(cause) => {
-                tracing::error!(error = %cause, "database unavailable");
-                fault(
-                    ApiFlavor::Tacker,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "ServiceUnavailable",
-                    "The service is unavailable (database not reachable); try again later.",
-                )
-            }
+            ApiError::Unavailable(cause) => database_unavailable(ApiFlavor::Tacker, &cause),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 internal_error(ApiFlavor::Tacker)
             }
         }
     }
+}
+
+/// A 503 for a database that is busy or unreachable: a moment later the same request
+/// may succeed, which `Retry-After` tells clients and load balancers.
+fn database_unavailable(flavor: ApiFlavor, cause: &str) -> Response {
+    tracing::warn!(error = %cause, "database busy or unreachable");
+    let mut response = fault(
+        flavor,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "ServiceUnavailable",
+        "The database is busy or not reachable; try again later.",
+    );
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("2"),
+    );
+    response
 }
 
 /// An error of the ETSI APIs (vnfpkgm, vnflcm), rendered as ProblemDetails.
@@ -151,15 +161,7 @@ impl IntoResponse for EtsiError {
         let flavor = ApiFlavor::ProblemDetails;
         match self {
             EtsiError::Shown(status, detail) => fault(flavor, status, "", &detail),
-            EtsiError::Unavailable(cause) => {
-                tracing::error!(error = %cause, "database unavailable");
-                fault(
-                    flavor,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "",
-                    "The service is unavailable (database not reachable); try again later.",
-                )
-            }
+            EtsiError::Unavailable(cause) => database_unavailable(flavor, &cause),
             EtsiError::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 internal_error(flavor)

@@ -8,6 +8,7 @@ mod extract;
 mod health;
 pub mod lcm_wiring;
 mod pipeline;
+mod serve;
 mod state;
 pub mod telemetry;
 

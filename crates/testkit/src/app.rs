@@ -15,6 +15,7 @@ use tacker_vnfpkgm::PackageService;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
+use crate::db_fault::{server_addr, through_relay, DbRelay};
 use crate::{TestBackend, TestDatabase};
 
 /// The repository's api-paste.ini.
@@ -55,6 +56,7 @@ fn serve(app: Application) -> (String, JoinHandle<()>) {
 pub struct TestAppBuilder {
     backend: TestBackend,
     extra_conf: String,
+    relay: bool,
 }
 
 impl TestAppBuilder {
@@ -65,16 +67,35 @@ impl TestAppBuilder {
         self
     }
 
+    /// Reaches a database server through a [`DbRelay`] the test can stall or cut
+    /// (`TestApp::relay`); no effect on SQLite.
+    pub fn through_relay(mut self) -> Self {
+        self.relay = true;
+        self
+    }
+
     /// Creates the database, writes tacker.conf, migrates and starts the server.
     /// `None` when the backend is not available on this machine.
     pub async fn spawn(self) -> Option<TestApp> {
         // Server logs in test output on request: TEST_LOG=1.
         if std::env::var_os("TEST_LOG").is_some() {
-            tacker_server::telemetry::init(true);
+            tacker_server::telemetry::init(tacker_server::telemetry::LogOptions {
+                debug: true,
+                json: false,
+            });
         }
         let state_dir = tempfile::tempdir().unwrap();
         let database = TestDatabase::create(self.backend, state_dir.path()).await?;
-        let conf_path = write_conf(state_dir.path(), &database.connection, &self.extra_conf);
+        let relay = match self.backend {
+            TestBackend::Sqlite => None,
+            _ if self.relay => Some(DbRelay::start(server_addr(&database.connection)).await),
+            _ => None,
+        };
+        let connection = match &relay {
+            Some(relay) => through_relay(&database.connection, relay.addr),
+            None => database.connection.clone(),
+        };
+        let conf_path = write_conf(state_dir.path(), &connection, &self.extra_conf);
         let config = Config::load(std::slice::from_ref(&conf_path)).unwrap();
         let app = Application::build(config.clone(), BuildOptions { migrate: true })
             .await
@@ -92,7 +113,8 @@ impl TestAppBuilder {
             config,
             conf_path,
             server,
-            _database: database,
+            relay,
+            database,
             state_dir,
         })
     }
@@ -113,8 +135,10 @@ pub struct TestApp {
     /// The tacker.conf the server was started with.
     pub conf_path: PathBuf,
     server: JoinHandle<()>,
+    /// The relay to the database server, with `through_relay`.
+    pub relay: Option<DbRelay>,
     // Dropped after the server task is aborted (fields drop in declaration order).
-    _database: TestDatabase,
+    pub database: TestDatabase,
     pub state_dir: TempDir,
 }
 
@@ -123,6 +147,7 @@ impl TestApp {
         TestAppBuilder {
             backend,
             extra_conf: String::new(),
+            relay: false,
         }
     }
 
@@ -189,6 +214,22 @@ impl TestApp {
         self.spawn_conductor_with(lease, drivers, driver)
     }
 
+    /// A conductor with the test driver that [`ConductorHandle::shut_down`] stops as
+    /// SIGTERM would, letting running operations go on for `drain`.
+    pub fn spawn_stoppable_conductor(&self, lease: Duration, drain: Duration) -> ConductorHandle {
+        let driver = Arc::new(TestDriver::new());
+        let mut drivers = Drivers::new();
+        for vim_type in ["ETSINFV.KUBERNETES.V_1", "kubernetes"] {
+            drivers.insert(
+                vim_type.to_owned(),
+                driver.clone() as Arc<dyn tacker_conductor::InfraDriver>,
+            );
+        }
+        let mut config = self.config.clone();
+        config.lcm.graceful_shutdown_timeout = drain;
+        self.conductor_from(&config, lease, drivers, driver)
+    }
+
     /// A conductor with the given infra drivers (the real Kubernetes driver, say);
     /// `driver` is the test driver the handle exposes.
     pub fn spawn_conductor_with(
@@ -197,7 +238,17 @@ impl TestApp {
         drivers: Drivers,
         driver: Arc<TestDriver>,
     ) -> ConductorHandle {
-        let mut config = self.config.clone();
+        self.conductor_from(&self.config, lease, drivers, driver)
+    }
+
+    fn conductor_from(
+        &self,
+        config: &Config,
+        lease: Duration,
+        drivers: Drivers,
+        driver: Arc<TestDriver>,
+    ) -> ConductorHandle {
+        let mut config = config.clone();
         config.lcm.lease = lease;
         config.lcm.poll_interval = Duration::from_millis(200);
         let notifications = NotificationSettings {
@@ -217,8 +268,16 @@ impl TestApp {
         )
         .unwrap();
         let holder = process.holder().to_owned();
-        let task = tokio::spawn(process.run(std::future::pending()));
-        ConductorHandle { task, driver, holder }
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(process.run(async move {
+            let _ = stopped.await;
+        }));
+        ConductorHandle {
+            task,
+            driver,
+            holder,
+            stop: Some(stop),
+        }
     }
 }
 
@@ -229,6 +288,17 @@ pub struct ConductorHandle {
     pub driver: Arc<TestDriver>,
     /// The name it claims work under.
     pub holder: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl ConductorHandle {
+    /// Stops it as SIGTERM does and waits until it has stopped.
+    pub async fn shut_down(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.unwrap();
+    }
 }
 
 impl Drop for ConductorHandle {

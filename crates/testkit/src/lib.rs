@@ -6,6 +6,7 @@
 mod app;
 pub mod csar;
 mod database;
+pub mod db_fault;
 pub mod idp;
 pub mod pki;
 pub mod raw;

@@ -22,6 +22,12 @@ pub enum VimError {
     /// 409 `VimInUseException`.
     #[error("VIM {0} is still in use by VNF")]
     InUse(String),
+    /// 409: the VIM kept changing under this request; nothing of it was written.
+    #[error("VIM {0} was changed by other requests at the same time; nothing was changed, try again")]
+    Conflict(String),
+    /// 503: the server stopped before the change could finish.
+    #[error(transparent)]
+    Interrupted(#[from] tacker_common::detach::Interrupted),
     /// 501: a request form Tacker accepts that tacker-rs does not implement.
     #[error("{0}")]
     NotImplemented(String),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use tacker_common::detach::run_detached;
 use tacker_common::time::{now, tacker_datetime};
 use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
@@ -18,6 +19,10 @@ use crate::auth_cred;
 use crate::list::{ListCache, ListFilter};
 use crate::probe::ClusterProbe;
 use crate::VimError;
+
+/// How often a write whose row changed underneath is read and applied again before the
+/// caller gets a 409. Each retry means another request won, so this bounds only a storm.
+const MAX_WRITE_ATTEMPTS: usize = 8;
 
 /// A list result: whole views, or only the attributes `fields=` asked for.
 #[derive(Debug, Serialize)]
@@ -95,7 +100,7 @@ impl VimService {
             ));
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let (auth_url, mut cred) = match req.vim_type.as_str() {
+        let (auth_url, cred) = match req.vim_type.as_str() {
             "kubernetes" => {
                 auth_cred::check_http_url(&req.auth_url)
                     .map_err(|why| VimError::invalid("auth_url", format!("'{}' {why}", req.auth_url)))?;
@@ -113,33 +118,45 @@ impl VimService {
             "kubernetes" => self.regions(&auth_url, &cred).await?,
             _ => Vec::new(),
         };
-        let keys = self.vault.create(&id)?;
-        auth_cred::encrypt(&mut cred, &keys);
         let row = VimRow {
-            id: id.clone(),
+            id,
             tenant_id,
             vim_type: req.vim_type,
             name: req.name,
             description: req.description,
             auth_url,
             vim_project: Value::Object(req.vim_project).to_string(),
-            auth_cred: Value::Object(cred).to_string(),
+            auth_cred: String::new(),
             placement_attr: json!({"regions": regions}).to_string(),
             extra: Value::Object(req.extra).to_string(),
             shared: false,
             is_default: req.is_default,
             created_at: now(),
             updated_at: None,
+            revision: 0,
         };
+        // The key file and the row are written together or not at all, even if the
+        // client goes away in between.
+        let service = self.clone();
+        let row = run_detached(async move { service.store_new(row, cred).await }).await??;
+        tracing::info!(vim_id = %row.id, vim_type = %row.vim_type, "VIM registered");
+        Ok(VimView::from_row(row))
+    }
+
+    /// Creates the VIM's key, encrypts its secrets and inserts its row; removes the key
+    /// again when the row cannot be stored.
+    async fn store_new(&self, mut row: VimRow, mut cred: Map<String, Value>) -> Result<VimRow, VimError> {
+        let keys = self.vault.create(&row.id)?;
+        auth_cred::encrypt(&mut cred, &keys);
+        row.auth_cred = Value::Object(cred).to_string();
         if let Err(err) = self.db.insert_vim(&row).await {
             // The key file belongs to a VIM that does not exist: remove it.
-            if let Err(cleanup) = self.vault.remove(&id) {
-                tracing::warn!(vim_id = %id, error = %cleanup, "cannot remove the key of a VIM that was not stored");
+            if let Err(cleanup) = self.vault.remove(&row.id) {
+                tracing::warn!(vim_id = %row.id, error = %cleanup, "cannot remove the key of a VIM that was not stored");
             }
             return Err(err.into());
         }
-        tracing::info!(vim_id = %id, vim_type = %row.vim_type, "VIM registered");
-        Ok(VimView::from_row(row))
+        Ok(row)
     }
 
     /// One VIM the caller may see; others' VIMs are reported as not found.
@@ -163,12 +180,33 @@ impl VimService {
         Ok(VimList::Selected(visible.map(|v| v.select(&fields)).collect()))
     }
 
-    /// Applies a PUT and returns the new view.
+    /// Applies a PUT and returns the new view. The row is written only if nobody changed
+    /// it since it was read; otherwise the request is applied again to the fresh row, so
+    /// racing updates of different attributes are all kept.
     pub async fn update(&self, ctx: &RequestContext, id: &str, req: UpdateVim) -> Result<VimView, VimError> {
-        let mut row = self.visible(ctx, id, "update_vim").await?;
-        if self.db.vim_in_use(id).await? {
-            return Err(VimError::InUse(id.into()));
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let row = self.visible(ctx, id, "update_vim").await?;
+            if self.db.vim_in_use(id).await? {
+                return Err(VimError::InUse(id.into()));
+            }
+            let row = self.updated_row(row, req.clone()).await?;
+            match self.db.update_vim(&row).await {
+                Ok(()) => {
+                    tracing::info!(vim_id = %id, "VIM updated");
+                    return Ok(VimView::from_row(row));
+                }
+                Err(tacker_db::DbError::StateChanged) => continue,
+                Err(tacker_db::DbError::NotFound) => return Err(VimError::NotFound(id.into())),
+                Err(other) => return Err(other.into()),
+            }
         }
+        Err(VimError::Conflict(id.into()))
+    }
+
+    /// `row` with a PUT applied: attributes replaced or merged, credentials encrypted and,
+    /// for Kubernetes, checked against the cluster.
+    async fn updated_row(&self, mut row: VimRow, req: UpdateVim) -> Result<VimRow, VimError> {
+        let id = row.id.clone();
         if let Some(name) = req.name {
             row.name = name;
         }
@@ -188,7 +226,7 @@ impl VimService {
             row.extra = Value::Object(extra).to_string();
         }
         if let Some(update) = req.auth_cred {
-            let keys = self.vault.open(id)?;
+            let keys = self.vault.open(&id)?;
             let mut cred = parse_object(&row.auth_cred);
             if row.vim_type == "kubernetes" {
                 let mut update = auth_cred::normalize_kubernetes(update)?;
@@ -211,24 +249,24 @@ impl VimService {
         }
         row.vim_project = Value::Object(vim_project).to_string();
         row.updated_at = Some(now());
-        self.db.update_vim(&row).await.map_err(|e| match e {
-            tacker_db::DbError::NotFound => VimError::NotFound(id.into()),
-            other => other.into(),
-        })?;
-        tracing::info!(vim_id = %id, "VIM updated");
-        Ok(VimView::from_row(row))
+        Ok(row)
     }
 
-    /// Deletes a VIM no VNF uses, then its key file.
+    /// Deletes a VIM no VNF uses, then its key file (both, even if the client goes away).
     pub async fn delete(&self, ctx: &RequestContext, id: &str) -> Result<(), VimError> {
         self.visible(ctx, id, "delete_vim").await?;
-        self.db.delete_vim(id).await.map_err(|e| match e {
-            tacker_db::DbError::NotFound => VimError::NotFound(id.into()),
-            other => other.into(),
-        })?;
-        if let Err(err) = self.vault.remove(id) {
-            tracing::warn!(vim_id = %id, error = %err, "VIM deleted but its key file could not be removed");
-        }
+        let (db, vault, vim_id) = (self.db.clone(), self.vault.clone(), id.to_owned());
+        run_detached(async move {
+            db.delete_vim(&vim_id).await.map_err(|e| match e {
+                tacker_db::DbError::NotFound => VimError::NotFound(vim_id.clone()),
+                other => other.into(),
+            })?;
+            if let Err(err) = vault.remove(&vim_id) {
+                tracing::warn!(vim_id = %vim_id, error = %err, "VIM deleted but its key file could not be removed");
+            }
+            Ok::<(), VimError>(())
+        })
+        .await??;
         tracing::info!(vim_id = %id, "VIM deleted");
         Ok(())
     }
@@ -236,21 +274,36 @@ impl VimService {
     /// Re-encrypts a VIM's secrets with a brand-new key. The old key stays in the key file
     /// until the new ciphertexts are stored, so an interruption loses nothing.
     pub async fn rotate_key(&self, id: &str) -> Result<(), VimError> {
-        let row = self
-            .db
-            .get_vim(id)
-            .await?
-            .ok_or_else(|| VimError::NotFound(id.into()))?;
+        if self.db.get_vim(id).await?.is_none() {
+            return Err(VimError::NotFound(id.into()));
+        }
         let keys = self.vault.add_new_key(id)?;
-        let mut cred = parse_object(&row.auth_cred);
-        auth_cred::decrypt(&mut cred, &keys)?;
-        auth_cred::encrypt(&mut cred, &keys);
-        self.db
-            .update_vim_auth_cred(id, &Value::Object(cred).to_string())
-            .await?;
-        self.vault.drop_old_keys(id)?;
-        tracing::info!(vim_id = %id, "VIM key rotated");
-        Ok(())
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let row = self
+                .db
+                .get_vim(id)
+                .await?
+                .ok_or_else(|| VimError::NotFound(id.into()))?;
+            let mut cred = parse_object(&row.auth_cred);
+            auth_cred::decrypt(&mut cred, &keys)?;
+            auth_cred::encrypt(&mut cred, &keys);
+            match self
+                .db
+                .update_vim_auth_cred(id, row.revision, &Value::Object(cred).to_string())
+                .await
+            {
+                Ok(()) => {
+                    self.vault.drop_old_keys(id)?;
+                    tracing::info!(vim_id = %id, "VIM key rotated");
+                    return Ok(());
+                }
+                // A concurrent update wrote credentials under the old key: read them again.
+                Err(tacker_db::DbError::StateChanged) => continue,
+                Err(tacker_db::DbError::NotFound) => return Err(VimError::NotFound(id.into())),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(VimError::Conflict(id.into()))
     }
 
     pub(crate) fn db(&self) -> &Database {

@@ -83,6 +83,7 @@ pub fn plan(instance_id: &str, vim: VimConnection, web: u32, kv: u32) -> Plan {
                 replicas: kv,
             },
         ],
+        fence: Default::default(),
     }
 }
 

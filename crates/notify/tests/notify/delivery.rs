@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use chrono::{TimeDelta, Utc};
+use chrono::Utc;
 use serde_json::{json, Value};
 use tacker_notify::{DeliveryWorker, NotificationSettings, Sender};
 
@@ -167,10 +167,9 @@ async fn takeover(env: Env) {
     env.enqueue(&subscription, &[payload(1), payload(2)]).await;
 
     // Worker A claims and dies before sending.
-    let now = Utc::now();
     let taken = env
         .db
-        .claim_notifications("worker-a", now, now + TimeDelta::seconds(2), 10)
+        .claim_notifications("worker-a", Utc::now(), Duration::from_secs(2), 10)
         .await
         .unwrap();
     assert_eq!(taken.len(), 2);

@@ -1,5 +1,6 @@
 //! The applications api-paste.ini can mount, by their Paste factory names.
 
+mod etag;
 mod etsi;
 pub mod unimplemented;
 pub mod v1_0;

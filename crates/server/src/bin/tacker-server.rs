@@ -8,7 +8,7 @@ use tacker_server::{telemetry, Application, BuildOptions};
 async fn main() -> anyhow::Result<()> {
     let args = DaemonArgs::parse();
     let config = args.load_config()?;
-    telemetry::init(config.debug);
+    telemetry::init(telemetry::LogOptions::from_config(&config));
     let app = Application::build(config, BuildOptions::default()).await?;
     app.run_until_stopped().await
 }

@@ -4,10 +4,10 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde_json::Value;
 use tacker_lcm::{ApiVersion, Operation};
 
 use crate::apps::base_url;
+use crate::apps::etag::{check_if_match, tagged};
 use crate::apps::etsi::{paged, parse_query, with_location};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
@@ -57,8 +57,8 @@ pub async fn show(
     Extension(api): Extension<ApiVersion>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
-) -> Result<Json<Value>, EtsiError> {
-    Ok(Json(state.lcm.show(&ctx, api, &id).await?))
+) -> Result<Response, EtsiError> {
+    Ok(tagged(state.lcm.show(&ctx, api, &id).await?))
 }
 
 pub async fn delete(
@@ -71,7 +71,8 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `PATCH /vnf_instances/{id}`: MODIFY_INFO, 202 with the occurrence's Location.
+/// `PATCH /vnf_instances/{id}`: MODIFY_INFO, 202 with the occurrence's Location; 412
+/// when `If-Match` names another version of the instance than the current one.
 pub async fn modify(
     State(state): State<AppState>,
     Extension(api): Extension<ApiVersion>,
@@ -81,6 +82,9 @@ pub async fn modify(
     OriginalUri(uri): OriginalUri,
     EtsiJson(body): EtsiJson,
 ) -> Result<Response, EtsiError> {
+    if headers.contains_key(axum::http::header::IF_MATCH) {
+        check_if_match(&headers, &state.lcm.show(&ctx, api, &id).await?)?;
+    }
     let op_id = state
         .lcm
         .start(&ctx, api, &id, Operation::ModifyInfo, body)

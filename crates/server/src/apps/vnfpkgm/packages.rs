@@ -1,11 +1,12 @@
 //! The package resource: create, list, show, modify, delete.
 
 use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::PkgPath;
+use crate::apps::etag::{check_if_match, etag_of, tagged};
 use crate::apps::etsi::{paged, parse_query, with_location};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
@@ -47,17 +48,29 @@ pub async fn show(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     PkgPath(id): PkgPath<String>,
-) -> Result<Json<serde_json::Value>, EtsiError> {
-    Ok(Json(state.packages.show(&ctx, &id).await?))
+) -> Result<Response, EtsiError> {
+    Ok(tagged(state.packages.show(&ctx, &id).await?))
 }
 
+/// Answers with the modifications (SOL005) and the package's new `ETag`.
 pub async fn patch(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     PkgPath(id): PkgPath<String>,
+    headers: HeaderMap,
     EtsiJson(body): EtsiJson,
-) -> Result<Json<serde_json::Value>, EtsiError> {
-    Ok(Json(state.packages.patch(&ctx, &id, body).await?))
+) -> Result<Response, EtsiError> {
+    if headers.contains_key(header::IF_MATCH) {
+        check_if_match(&headers, &state.packages.show(&ctx, &id).await?)?;
+    }
+    let modifications = state.packages.patch(&ctx, &id, body).await?;
+    let mut response = Json(modifications).into_response();
+    if let Ok(now) = state.packages.show(&ctx, &id).await {
+        if let Ok(tag) = HeaderValue::from_str(&etag_of(&now)) {
+            response.headers_mut().insert(header::ETAG, tag);
+        }
+    }
+    Ok(response)
 }
 
 pub async fn delete(
