@@ -208,3 +208,57 @@ async fn if_match(app: TestApp) {
     assert_eq!(shown["vnfInstanceName"], "first");
     drop(conductor);
 }
+
+/// Seen: a client that went away during a VIM create left a key file with no VIM. The
+/// database's write lock is held so that every create waits in its insert; the clients
+/// give up meanwhile. Once the lock is gone, every key file has its VIM and every VIM
+/// its key file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_leaves_no_half_created_vim() {
+    let app = TestApp::builder(tacker_testkit::TestBackend::Sqlite)
+        .spawn()
+        .await
+        .unwrap();
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let lock = tacker_testkit::db_fault::SqliteWriteLock::take(&app.database.connection).await;
+    let gave_up = futures::stream::iter(0..20)
+        .map(|i| {
+            let request = impatient
+                .post(app.url("/v1.0/vims.json"))
+                .json(&k8s_vim(&format!("abandoned-{i}"), Some("demo")));
+            async move { request.send().await.is_err() }
+        })
+        .buffer_unordered(20)
+        .collect::<Vec<bool>>()
+        .await;
+    assert!(
+        gave_up.iter().all(|g| *g),
+        "every client gave up while the insert waited"
+    );
+    drop(lock);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    let mut key_files: Vec<String> = std::fs::read_dir(&app.config.vim_key_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    key_files.sort();
+    let mut rows: Vec<String> = app
+        .db
+        .all_vims()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    rows.sort();
+    assert_eq!(key_files, rows, "key files and VIM rows match one to one");
+    assert_eq!(
+        rows.len(),
+        20,
+        "the creates the clients left finished on their own"
+    );
+}

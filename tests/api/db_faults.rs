@@ -21,6 +21,45 @@ async fn relayed(backend: TestBackend) -> Option<TestApp> {
     TestApp::builder(backend).through_relay().spawn().await
 }
 
+/// `[database] pool_timeout` bounds the wait for a connection when the database is away.
+async fn pool_timeout_is_honoured(backend: TestBackend) {
+    let Some(app) = TestApp::builder(backend)
+        .through_relay()
+        .conf("[database]\npool_timeout = 0.5\nmax_pool_size = 2\nmax_overflow = 0\n")
+        .spawn()
+        .await
+    else {
+        return;
+    };
+    let vim = register(&app, k8s_vim("kept", Some("demo"))).await;
+    // Stalled, not cut: nothing answers, so only pool_timeout ends the wait.
+    app.relay.as_ref().unwrap().stall();
+    let started = Instant::now();
+    let (status, _) = app
+        .send(app.request(
+            Method::GET,
+            &format!("/v1.0/vims/{}", vim["id"].as_str().unwrap()),
+        ))
+        .await;
+    assert_eq!(status, 503);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(400) && waited < Duration::from_millis(1500),
+        "{waited:?}"
+    );
+    app.relay.as_ref().unwrap().restore();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pool_timeout_is_honoured() {
+    pool_timeout_is_honoured(TestBackend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_pool_timeout_is_honoured() {
+    pool_timeout_is_honoured(TestBackend::MySql).await;
+}
+
 /// Sends and asserts a 503 in the API's own format, with `Retry-After`, answered promptly.
 async fn expect_unavailable(app: &TestApp, request: reqwest::RequestBuilder) {
     let started = Instant::now();

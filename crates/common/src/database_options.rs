@@ -73,3 +73,42 @@ impl DatabaseOptions {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(text: &str) -> Result<DatabaseOptions, ConfigError> {
+        DatabaseOptions::from_ini(&IniFiles::parse_str(text).unwrap(), Path::new("/srv/tacker"))
+    }
+
+    #[test]
+    fn defaults_are_oslo_dbs_with_a_prompt_pool_timeout() {
+        let o = options("").unwrap();
+        assert_eq!(o.connection, "sqlite:////srv/tacker/tacker.sqlite");
+        assert_eq!((o.max_pool_size, o.max_overflow), (5, 50));
+        assert_eq!(o.pool_timeout, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn values_are_read_and_bad_ones_named() {
+        let o = options(
+            "[database]\nconnection = postgresql://u@db/tacker\nmax_pool_size = 20\n\
+             max_overflow = 0\npool_timeout = 0.5\nmax_retries = 10\n",
+        )
+        .unwrap();
+        assert_eq!(o.connection, "postgresql://u@db/tacker");
+        assert_eq!((o.max_pool_size, o.max_overflow), (20, 0));
+        assert_eq!(o.pool_timeout, Duration::from_millis(500));
+        for bad in [
+            "max_pool_size = 0",
+            "max_overflow = -1",
+            "pool_timeout = 0",
+            "pool_timeout = soon",
+        ] {
+            let err = options(&format!("[database]\n{bad}\n")).unwrap_err().to_string();
+            let option = bad.split(' ').next().unwrap();
+            assert!(err.contains(&format!("[database] {option}")), "{err}");
+        }
+    }
+}

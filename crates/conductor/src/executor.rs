@@ -47,6 +47,8 @@ pub struct Executor {
 }
 
 const INTERRUPTED: &str = "Failure due to conductor processing error.";
+/// How long a stopping conductor tries to record why it stopped an operation.
+const STOP_RECORD_TIMEOUT: Duration = Duration::from_secs(10);
 const STOPPED: &str =
     "The conductor was stopped before the operation finished; retry or roll back the operation.";
 
@@ -67,7 +69,11 @@ impl Executor {
             }
             _ = stop.cancelled() => {
                 control.set(ClaimState::Lost);
-                self.stopped(&op, &claim).await;
+                // Bounded: with the database down the claim simply runs out, and the
+                // next conductor reports the operation as interrupted.
+                if tokio::time::timeout(STOP_RECORD_TIMEOUT, self.stopped(&op, &claim)).await.is_err() {
+                    tracing::warn!(op_occ = %op.id, "could not record the stop before exiting");
+                }
             }
         }
     }
@@ -199,8 +205,25 @@ impl Executor {
         }
     }
 
-    /// Applies a change with the notifications it causes, only while `claim` holds.
+    /// Applies a change with the notifications it causes, only while `claim` holds. A
+    /// database that is down or busy only delays the record: the step is done and must
+    /// not be reported as lost, so the write is tried again (the claim keeps being
+    /// renewed meanwhile, and a lost claim ends the execution).
     async fn apply(&self, op: &OpOccRow, claim: &str, change: &OpTransition) -> Result<(), DbError> {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.try_apply(op, claim, change).await {
+                Err(e) if e.is_unavailable() => {
+                    tracing::warn!(op_occ = %op.id, error = %e, retry_in = ?backoff, "database unavailable; the step will be recorded when it is back");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_apply(&self, op: &OpOccRow, claim: &str, change: &OpTransition) -> Result<(), DbError> {
         let now = Utc::now();
         let mut after = op.clone();
         after.operation_state = change.operation_state.clone();

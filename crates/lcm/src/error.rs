@@ -20,6 +20,9 @@ pub enum LcmError {
     Db(#[from] DbError),
     #[error("{0}")]
     Internal(String),
+    /// The server stopped before a change could finish: 503.
+    #[error(transparent)]
+    Interrupted(#[from] tacker_common::detach::Interrupted),
 }
 
 pub type Result<T, E = LcmError> = std::result::Result<T, E>;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use serde_json::Value;
+use tacker_common::detach::run_detached;
 use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
 use tacker_db::instances::InstanceRow;
@@ -111,20 +112,28 @@ impl LcmService {
             created_at: now,
             updated_at: None,
         };
-        self.inner
-            .vault
-            .create(&row.id)
-            .map_err(|e| LcmError::Internal(format!("instance key: {e}")))?;
         let subscriptions = self.subscriptions(&row.tenant_id, api).await?;
         let notifications = self
             .inner
             .notifier
             .identifier(&subscriptions, &row, CREATION_NOTIFICATION, now);
-        if let Err(e) = self.inner.db.insert_instance(&row, &notifications).await {
-            let _ = self.inner.vault.remove(&row.id);
-            return Err(e.into());
-        }
-        self.queued(!notifications.is_empty());
+        // The key file and the row are written together or not at all, even if the
+        // client goes away in between.
+        let (inner, stored) = (self.inner.clone(), row.clone());
+        let notified = !notifications.is_empty();
+        run_detached(async move {
+            inner
+                .vault
+                .create(&stored.id)
+                .map_err(|e| LcmError::Internal(format!("instance key: {e}")))?;
+            if let Err(e) = inner.db.insert_instance(&stored, &notifications).await {
+                let _ = inner.vault.remove(&stored.id);
+                return Err(LcmError::from(e));
+            }
+            Ok(())
+        })
+        .await??;
+        self.queued(notified);
         tracing::info!(instance = %row.id, api = api.db(), "VNF instance created");
         Ok(views::instance(&row))
     }
@@ -203,16 +212,24 @@ impl LcmService {
             self.inner
                 .notifier
                 .identifier(&subscriptions, &row, DELETION_NOTIFICATION, Utc::now());
-        match self.inner.db.delete_instance(id, &notifications).await {
+        let notified = !notifications.is_empty();
+        let (inner, instance_id) = (self.inner.clone(), id.to_owned());
+        // The row and then the key file, both even if the client goes away.
+        let deleted = run_detached(async move {
+            inner.db.delete_instance(&instance_id, &notifications).await?;
+            if let Err(e) = inner.vault.remove(&instance_id) {
+                tracing::warn!(instance = %instance_id, error = %e, "instance key could not be removed");
+            }
+            Ok::<(), DbError>(())
+        })
+        .await?;
+        match deleted {
             Ok(()) => {}
             Err(DbError::NotFound) => return Err(not_found(api, id)),
             Err(DbError::StateChanged) => return Err(LcmError::Conflict(in_progress_message(id))),
             Err(e) => return Err(e.into()),
         }
-        if let Err(e) = self.inner.vault.remove(id) {
-            tracing::warn!(instance = %id, error = %e, "instance key could not be removed");
-        }
-        self.queued(!notifications.is_empty());
+        self.queued(notified);
         tracing::info!(instance = %id, "VNF instance deleted");
         Ok(())
     }

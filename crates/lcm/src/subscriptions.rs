@@ -3,9 +3,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use chrono::Utc;
 use serde_json::{json, Map, Value};
+use tacker_common::detach::run_detached;
 use tacker_common::RequestContext;
 use tacker_db::notifications::SubscriptionRow;
 use tacker_sol013::ListQuery;
@@ -42,7 +44,7 @@ impl LcmService {
         ctx: &RequestContext,
         api: ApiVersion,
         body: Option<Value>,
-        codec: &dyn AuthenticationCodec,
+        codec: Arc<dyn AuthenticationCodec>,
     ) -> Result<Value> {
         let tenant_id = ctx.project_id.clone().unwrap_or_default();
         self.authorize(
@@ -64,7 +66,7 @@ impl LcmService {
         let verbosity = body
             .one_of("verbosity", &["FULL", "SHORT"], false)?
             .unwrap_or("FULL");
-        let mut authentication = body
+        let authentication = body
             .optional_object("authentication")?
             .map(|a| Value::Object(a.clone()));
         if let Some(auth) = &authentication {
@@ -78,24 +80,38 @@ impl LcmService {
                 LcmError::Unprocessable(format!("Notification test to {callback} failed: {why}"))
             })?;
         let id = Uuid::new_v4().to_string();
-        if let Some(auth) = authentication.as_mut() {
-            self.inner
-                .vault
-                .create(&id)
-                .map_err(|e| LcmError::Internal(format!("subscription key: {e}")))?;
-            codec.encrypt(&id, auth).map_err(LcmError::Internal)?;
-        }
-        let row = SubscriptionRow {
+        let mut row = SubscriptionRow {
             id,
             tenant_id,
             api_version: api.db().into(),
             callback_uri: callback.to_owned(),
             filter: filter.map(|f| Value::Object(f).to_string()),
             verbosity: verbosity.to_owned(),
-            authentication: authentication.map(|a| a.to_string()),
+            authentication: None,
             created_at: Utc::now(),
         };
-        self.inner.db.insert_subscription(&row).await?;
+        // The key file and the row are written together or not at all, even if the
+        // client goes away in between.
+        let inner = self.inner.clone();
+        let row = run_detached(async move {
+            if let Some(mut auth) = authentication {
+                inner
+                    .vault
+                    .create(&row.id)
+                    .map_err(|e| LcmError::Internal(format!("subscription key: {e}")))?;
+                if let Err(e) = codec.encrypt(&row.id, &mut auth) {
+                    let _ = inner.vault.remove(&row.id);
+                    return Err(LcmError::Internal(e));
+                }
+                row.authentication = Some(auth.to_string());
+            }
+            if let Err(e) = inner.db.insert_subscription(&row).await {
+                let _ = inner.vault.remove(&row.id);
+                return Err(LcmError::from(e));
+            }
+            Ok(row)
+        })
+        .await??;
         tracing::info!(subscription = %row.id, "LCM subscription created");
         Ok(view(&row))
     }
@@ -129,9 +145,14 @@ impl LcmService {
     pub async fn delete_subscription(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<()> {
         self.visible_subscription(ctx, api, id, ("subscription_delete", "subscription_delete"))
             .await?;
-        self.inner.db.delete_subscription(id).await?;
-        let _ = self.inner.vault.remove(id);
-        Ok(())
+        // The row and then the key file, both even if the client goes away.
+        let (inner, id) = (self.inner.clone(), id.to_owned());
+        run_detached(async move {
+            inner.db.delete_subscription(&id).await?;
+            let _ = inner.vault.remove(&id);
+            Ok(())
+        })
+        .await?
     }
 
     async fn visible_subscription(

@@ -147,10 +147,12 @@ impl From<LcmError> for EtsiError {
             LcmError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             LcmError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             LcmError::Db(_) | LcmError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            LcmError::Interrupted(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         match err {
             LcmError::Db(db) => db.into(),
             LcmError::Internal(cause) => EtsiError::Internal(cause),
+            LcmError::Interrupted(cause) => EtsiError::Unavailable(cause.to_string()),
             shown => EtsiError::Shown(status, shown.to_string()),
         }
     }

@@ -23,7 +23,7 @@ pub async fn create(
 ) -> Result<Response, EtsiError> {
     let view = state
         .lcm
-        .create_subscription(&ctx, api, body, state.subscription_auth.as_ref())
+        .create_subscription(&ctx, api, body, state.subscription_auth.clone())
         .await?;
     let id = view["id"].as_str().unwrap_or_default().to_owned();
     let location = format!(
