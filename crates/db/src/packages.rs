@@ -1,9 +1,14 @@
 //! VNF package rows. The onboarding state moves only through conditional UPDATEs, so two
-//! uploads (or an upload and a delete) racing on one package cannot both win.
+//! uploads (or an upload and a delete) racing on one package cannot both win. An onboarding
+//! (PROCESSING) is a job leased to one server (`onboarding_claimed_by`,
+//! `onboarding_lease_until` by the database's clock): only the holder's writes land, and a
+//! lease that runs out lets another server take the job over.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::pool::with_pool;
+use crate::pool::{with_pool, DbClock};
 use crate::{Database, DbError};
 
 /// One row of `vnf_packages`. JSON-valued columns are text.
@@ -191,13 +196,27 @@ impl Database {
         .await)
     }
 
-    /// UPLOADING → PROCESSING.
-    pub async fn start_package_processing(&self, id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+    /// UPLOADING → PROCESSING, recording the checksum of the received zip and the lease of
+    /// the onboarding that now runs under `claim`: it ends `lease` after the database
+    /// writes it, by the database's clock.
+    pub async fn start_package_processing(
+        &self,
+        id: &str,
+        checksum: &str,
+        claim: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let later = self.clock().later;
         with_pool!(self, pool, q => async {
-            let updated = sqlx::query(&q(
-                "UPDATE vnf_packages SET onboarding_state = 'PROCESSING', updated_at = ? \
+            let updated = sqlx::query(&q(&format!(
+                "UPDATE vnf_packages SET onboarding_state = 'PROCESSING', checksum = ?, \
+                 onboarding_claimed_by = ?, onboarding_lease_until = {later}, updated_at = ? \
                  WHERE id = ? AND onboarding_state = 'UPLOADING'",
-            ))
+            )))
+            .bind(checksum)
+            .bind(claim)
+            .bind(micros(lease))
             .bind(now)
             .bind(id)
             .execute(pool)
@@ -207,11 +226,94 @@ impl Database {
         .await)
     }
 
-    /// PROCESSING → ONBOARDED and ENABLED, with what onboarding learned. A VNFD already
+    /// Extends the lease of an onboarding still held under `claim`. `StateChanged` when the
+    /// claim is gone (the onboarding ended, or another server took it over after the lease
+    /// ran out), `NotFound` when the package was deleted.
+    pub async fn renew_package_onboarding(
+        &self,
+        id: &str,
+        claim: &str,
+        lease: Duration,
+    ) -> Result<(), DbError> {
+        let later = self.clock().later;
+        with_pool!(self, pool, q => async {
+            let updated = sqlx::query(&q(&format!(
+                "UPDATE vnf_packages SET onboarding_lease_until = {later} \
+                 WHERE id = ? AND onboarding_state = 'PROCESSING' AND onboarding_claimed_by = ?",
+            )))
+            .bind(micros(lease))
+            .bind(id)
+            .bind(claim)
+            .execute(pool)
+            .await?;
+            one_row_or_conflict!(pool, q, id, updated)
+        }
+        .await)
+    }
+
+    /// Gives an onboarding's lease up, so that any server's next sweep takes it over at
+    /// once (its server stops before it finished). False when `claim` no longer held it.
+    pub async fn release_package_onboarding(&self, id: &str, claim: &str) -> Result<bool, DbError> {
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query(&q(
+                "UPDATE vnf_packages SET onboarding_claimed_by = NULL, onboarding_lease_until = NULL \
+                 WHERE id = ? AND onboarding_state = 'PROCESSING' AND onboarding_claimed_by = ?",
+            ))
+            .bind(id)
+            .bind(claim)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        }))
+    }
+
+    /// PROCESSING packages whose onboarding lease has run out (or that never had one): their
+    /// server stopped, or lost the database for longer than the lease.
+    pub async fn expired_onboardings(&self) -> Result<Vec<String>, DbError> {
+        let now = self.clock().now;
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query_scalar(&q(&format!(
+                "SELECT id FROM vnf_packages WHERE onboarding_state = 'PROCESSING' \
+                 AND (onboarding_lease_until IS NULL OR onboarding_lease_until < {now}) ORDER BY created_at, id",
+            )))
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Takes over an onboarding whose lease has run out, under a new `claim`: true for the
+    /// one server that wins, false if it is no longer PROCESSING or its lease is live.
+    pub async fn claim_expired_onboarding(
+        &self,
+        id: &str,
+        claim: &str,
+        lease: Duration,
+    ) -> Result<bool, DbError> {
+        let DbClock { now, later } = self.clock();
+        Ok(with_pool!(self, pool, q => {
+            sqlx::query(&q(&format!(
+                "UPDATE vnf_packages SET onboarding_claimed_by = ?, onboarding_lease_until = {later} \
+                 WHERE id = ? AND onboarding_state = 'PROCESSING' \
+                 AND (onboarding_lease_until IS NULL OR onboarding_lease_until < {now})",
+            )))
+            .bind(claim)
+            .bind(micros(lease))
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        }))
+    }
+
+    /// PROCESSING → ONBOARDED and ENABLED, with what onboarding learned, while `claim` still
+    /// holds the onboarding (`StateChanged` otherwise: it was taken over). A VNFD already
     /// onboarded by another package is `DuplicateVnfdId`.
     pub async fn finish_package_onboarding(
         &self,
         id: &str,
+        claim: &str,
         onboarded: &Onboarded,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
@@ -221,7 +323,8 @@ impl Database {
                  vnfd_id = ?, vnf_provider = ?, vnf_product_name = ?, vnf_software_version = ?, \
                  vnfd_version = ?, checksum = ?, software_images = ?, additional_artifacts = ?, \
                  vnfd = ?, vnfd_files = ?, onboarding_failure = NULL, onboarding_started_at = NULL, \
-                 updated_at = ? WHERE id = ? AND onboarding_state = 'PROCESSING'",
+                 onboarding_claimed_by = NULL, onboarding_lease_until = NULL, updated_at = ? \
+                 WHERE id = ? AND onboarding_state = 'PROCESSING' AND onboarding_claimed_by = ?",
             ))
             .bind(&onboarded.vnfd_id)
             .bind(&onboarded.vnf_provider)
@@ -235,6 +338,7 @@ impl Database {
             .bind(&onboarded.vnfd_files)
             .bind(now)
             .bind(id)
+            .bind(claim)
             .execute(pool)
             .await?;
             one_row_or_conflict!(pool, q, id, updated)
@@ -248,35 +352,42 @@ impl Database {
         }
     }
 
-    /// UPLOADING or PROCESSING → CREATED, recording why (a ProblemDetails JSON).
+    /// Back to CREATED, recording why (a ProblemDetails JSON): an upload (UPLOADING) when
+    /// `claim` is `None`, else an onboarding (PROCESSING) that `claim` still holds.
     pub async fn fail_package_onboarding(
         &self,
         id: &str,
+        claim: Option<&str>,
         failure: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
+        let held = match claim {
+            None => "onboarding_state = 'UPLOADING'",
+            Some(_) => "onboarding_state = 'PROCESSING' AND onboarding_claimed_by = ?",
+        };
         with_pool!(self, pool, q => async {
-            let updated = sqlx::query(&q(
+            let sql = q(&format!(
                 "UPDATE vnf_packages SET onboarding_state = 'CREATED', onboarding_failure = ?, \
-                 onboarding_started_at = NULL, updated_at = ? \
-                 WHERE id = ? AND onboarding_state IN ('UPLOADING', 'PROCESSING')",
+                 checksum = NULL, onboarding_started_at = NULL, onboarding_claimed_by = NULL, \
+                 onboarding_lease_until = NULL, updated_at = ? WHERE id = ? AND {held}",
             ))
-            .bind(failure)
-            .bind(now)
-            .bind(id)
-            .execute(pool)
-            .await?;
+            .into_owned();
+            let mut query = sqlx::query(&sql).bind(failure).bind(now).bind(id);
+            if let Some(claim) = claim {
+                query = query.bind(claim);
+            }
+            let updated = query.execute(pool).await?;
             one_row_or_conflict!(pool, q, id, updated)
         }
         .await)
     }
 
-    /// Packages whose onboarding started before `deadline` and never ended: their server
-    /// stopped mid-way.
-    pub async fn interrupted_onboardings(&self, deadline: DateTime<Utc>) -> Result<Vec<String>, DbError> {
+    /// Uploads that started before `deadline` and never ended: the request's server
+    /// stopped mid-way (an upload cannot be resumed).
+    pub async fn interrupted_uploads(&self, deadline: DateTime<Utc>) -> Result<Vec<String>, DbError> {
         Ok(with_pool!(self, pool, q => {
             sqlx::query_scalar(&q(
-                "SELECT id FROM vnf_packages WHERE onboarding_state IN ('UPLOADING', 'PROCESSING') \
+                "SELECT id FROM vnf_packages WHERE onboarding_state = 'UPLOADING' \
                  AND onboarding_started_at < ?",
             ))
             .bind(deadline)
@@ -300,4 +411,9 @@ impl Database {
         }
         .await)
     }
+}
+
+/// A lease length as the microseconds `DbClock::later` adds.
+fn micros(lease: Duration) -> i64 {
+    i64::try_from(lease.as_micros()).unwrap_or(i64::MAX)
 }

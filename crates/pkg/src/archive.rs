@@ -1,10 +1,11 @@
 //! Unpacking a CSAR zip into a fresh directory without trusting anything it says: every entry
-//! name is checked before anything is written, sizes are counted as the bytes come out (the
-//! sizes a zip declares can lie), and a failure removes the directory again.
+//! name is checked, and must be unique, before anything is written, sizes are counted as the
+//! bytes come out (the sizes a zip declares can lie), and a failure removes the directory
+//! again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use zip::read::ZipFile;
@@ -22,6 +23,9 @@ pub fn extract(archive: &Path, dest: &Path, limits: &ArchiveLimits) -> Result<BT
     let file = File::open(archive)?;
     let mut zip = ZipArchive::new(file)
         .map_err(|e| PackageError::package(format!("the package is not a valid zip archive: {e}")))?;
+    if zip.has_duplicate_names() {
+        return Err(duplicate_entry(zip));
+    }
     let entries = plan(&mut zip, limits)?;
     fs::create_dir(dest)?;
     let guard = RemoveOnDrop(Some(dest.to_path_buf()));
@@ -78,6 +82,41 @@ fn plan(zip: &mut ZipArchive<File>, limits: &ArchiveLimits) -> Result<Vec<Entry>
         });
     }
     Ok(entries)
+}
+
+/// The error for an archive holding two entries of one name. The zip reader keeps only the
+/// last of them (so `plan` cannot see it), hence the name is read from the central
+/// directory itself: the first name that comes twice.
+fn duplicate_entry(zip: ZipArchive<File>) -> PackageError {
+    let start = zip.central_directory_start();
+    match first_repeated_name(zip.into_inner(), start) {
+        Some(name) => PackageError::in_file(name, "the package holds two entries of this name"),
+        None => PackageError::package("the package holds two entries of the same name"),
+    }
+}
+
+fn first_repeated_name(file: File, start: u64) -> Option<String> {
+    const CENTRAL_HEADER: [u8; 4] = [b'P', b'K', 1, 2];
+    let mut reader = BufReader::new(file);
+    reader.seek(SeekFrom::Start(start)).ok()?;
+    let mut seen = HashSet::new();
+    let mut header = [0u8; 46];
+    loop {
+        reader.read_exact(&mut header).ok()?;
+        if header[..4] != CENTRAL_HEADER {
+            return None;
+        }
+        let field = |at: usize| u16::from_le_bytes([header[at], header[at + 1]]);
+        let (name_len, extra_len, comment_len) = (field(28), field(30), field(32));
+        let mut name = vec![0; usize::from(name_len)];
+        reader.read_exact(&mut name).ok()?;
+        if !seen.insert(name.clone()) {
+            return Some(String::from_utf8_lossy(&name).into_owned());
+        }
+        reader
+            .seek_relative(i64::from(extra_len) + i64::from(comment_len))
+            .ok()?;
+    }
 }
 
 /// The entry's name as a safe relative path, or why it is not one.

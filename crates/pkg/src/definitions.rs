@@ -92,6 +92,7 @@ pub fn read_yaml(root: &Path, path: &str) -> Result<Value> {
     }
     let text =
         fs::read_to_string(&full).map_err(|_| PackageError::in_file(path, "the file is not UTF-8 text"))?;
+    crate::yaml::check_nesting(&text, path)?;
     let doc: Value = serde_yaml_ng::from_str(&text)
         .map_err(|e| PackageError::in_file(path, format!("invalid YAML: {e}")))?;
     if !doc.is_object() {

@@ -11,6 +11,7 @@ mod limits;
 mod manifests;
 mod meta;
 mod vnfd;
+mod yaml;
 mod zipping;
 
 pub use archive::extract;
@@ -21,4 +22,5 @@ pub use limits::ArchiveLimits;
 pub use manifests::parse_manifests;
 pub use meta::TOSCA_META_PATH;
 pub use vnfd::{Flavour, InstantiationLevel, ScalingAspect, SoftwareImage, Vdu, Vnfd};
+pub use yaml::MAX_YAML_DEPTH;
 pub use zipping::zip_files;

@@ -8,6 +8,7 @@ use crate::error::{PackageError, Result};
 /// The Kubernetes objects in a (multi-document) YAML file. Each must name its apiVersion,
 /// kind and metadata.name; empty documents are skipped.
 pub fn parse_manifests(text: &str, path: &str) -> Result<Vec<Value>> {
+    crate::yaml::check_nesting(text, path)?;
     let mut objects = Vec::new();
     for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let object = Value::deserialize(document).map_err(|e| {

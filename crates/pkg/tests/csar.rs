@@ -7,7 +7,7 @@ use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use tacker_pkg::{extract, inspect, ArchiveLimits, PackageError};
+use tacker_pkg::{extract, inspect, ArchiveLimits, PackageError, MAX_YAML_DEPTH};
 use zip::write::SimpleFileOptions;
 use zip::ZipWriter;
 
@@ -301,6 +301,105 @@ fn a_yaml_alias_bomb_is_refused_quickly() {
         err.starts_with("Definitions/sample_cnf_types.yaml: invalid YAML"),
         "{err}"
     );
+}
+
+/// YAML nested 100,000 deep is a few hundred bytes, and libyaml's time grows with the square
+/// of the nesting: it is refused by a scan before any parser sees it, naming the file.
+#[test]
+fn deeply_nested_yaml_is_refused_before_parsing() {
+    const N: usize = 100_000;
+    let head = "tosca_definitions_version: tosca_simple_yaml_1_2\n";
+    let block_mapping: String = (0..600).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+    let hostile = [
+        format!("{head}x: {}", "[".repeat(N)),
+        format!("{head}x: {}{}", "[".repeat(N), "]".repeat(N)),
+        format!("{head}x:\n{}y\n", "- ".repeat(N)),
+        format!("{head}x: {}y", "{a: ".repeat(N)),
+        format!("{head}{}y\n", "? ".repeat(N)),
+        format!("{head}{block_mapping}"),
+    ];
+    let df = "Definitions/sample_cnf_df_simple.yaml";
+    for text in &hostile {
+        let err = onboard(&sample_with(&[(df, Some(text))])).unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "{df}: the YAML nesting is too deep: more than {MAX_YAML_DEPTH} levels at line "
+            )),
+            "{text:.80}: {err}"
+        );
+    }
+
+    // Kubernetes manifests are read at onboarding and again at instantiation, through the
+    // same guard.
+    let meta = fs::read_to_string(sample_dir().join("TOSCA-Metadata/TOSCA.meta")).unwrap();
+    let meta = format!("{meta}\nName: Files/kubernetes/extra.yaml\n");
+    let manifest = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {}", "{a: ".repeat(N));
+    let files = sample_with(&[
+        ("TOSCA-Metadata/TOSCA.meta", Some(&meta)),
+        ("Files/kubernetes/extra.yaml", Some(&manifest)),
+    ]);
+    assert_eq!(
+        onboard(&files).unwrap_err(),
+        format!("Files/kubernetes/extra.yaml: the YAML nesting is too deep: more than {MAX_YAML_DEPTH} levels at line 3")
+    );
+    assert!(tacker_pkg::parse_manifests(&manifest, "m.yaml")
+        .unwrap_err()
+        .to_string()
+        .starts_with("m.yaml: the YAML nesting is too deep"));
+}
+
+/// Brackets in strings, comments and block scalars are text, however many there are.
+#[test]
+fn brackets_in_yaml_text_are_not_nesting() {
+    let deep = "[{".repeat(1000);
+    let df = fs::read_to_string(sample_dir().join("Definitions/sample_cnf_df_simple.yaml")).unwrap();
+    let df = format!(
+        "{df}\n# {deep}\nmetadata:\n  quoted: \"{deep}\"\n  single: '{deep}'\n  plain: x{deep}\n  block: |\n    {deep}\n    {deep}\n"
+    );
+    onboard(&sample_with(&[(
+        "Definitions/sample_cnf_df_simple.yaml",
+        Some(&df),
+    )]))
+    .unwrap();
+}
+
+/// The zip reader keeps only the last entry of a name, so a second copy could replace a
+/// file after its first copy was looked at: two entries of one name are refused, before
+/// anything is written.
+#[test]
+fn two_entries_of_one_name_are_refused() {
+    let files = sample_with(&[("Definitions/sample_cnf_df_simple.yamX", Some("evil: true\n"))]);
+    let bytes = zip_of(&files);
+    let renamed = replace_all(
+        &bytes,
+        b"Definitions/sample_cnf_df_simple.yamX",
+        b"Definitions/sample_cnf_df_simple.yaml",
+    );
+    assert_eq!(
+        rejected(unpack(&renamed)),
+        "Definitions/sample_cnf_df_simple.yaml: the package holds two entries of this name"
+    );
+
+    let bytes = zip_of(&[("a.yaml".into(), b"1".to_vec()), ("b.yaml".into(), b"2".to_vec())]);
+    assert_eq!(
+        rejected(unpack(&replace_all(&bytes, b"b.yaml", b"a.yaml"))),
+        "a.yaml: the package holds two entries of this name"
+    );
+}
+
+/// `haystack` with every `from` replaced by `to` (of the same length).
+fn replace_all(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut out = haystack.to_vec();
+    let mut replaced = 0;
+    for i in 0..=out.len() - from.len() {
+        if &out[i..i + from.len()] == from {
+            out[i..i + from.len()].copy_from_slice(to);
+            replaced += 1;
+        }
+    }
+    assert!(replaced >= 2, "the name is in a local and a central header");
+    out
 }
 
 #[test]

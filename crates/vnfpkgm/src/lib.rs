@@ -3,15 +3,18 @@
 //! server maps [`PkgError`] to ProblemDetails responses.
 
 mod error;
+mod jobs;
 mod list;
 mod onboarding;
 mod service;
 mod settings;
 mod store;
+mod sweep;
 mod user_data;
 mod view;
 
 pub use error::{PkgError, Result};
+pub use jobs::OnboardingHold;
 pub use list::PackageList;
 pub use onboarding::{redacted, UriSource};
 pub use service::PackageService;

@@ -1,8 +1,6 @@
 //! Onboarding: CREATED → UPLOADING (the zip is received) → PROCESSING (unpacked and
-//! checked in the background) → ONBOARDED, or back to CREATED with
-//! `onboardingFailureDetails` and nothing left on disk.
-
-use std::time::Duration;
+//! checked in the background, as a leased job: see `jobs.rs`) → ONBOARDED, or back to
+//! CREATED with `onboardingFailureDetails` and nothing left on disk.
 
 use bytes::Bytes;
 use chrono::Utc;
@@ -15,20 +13,18 @@ use tacker_pkg::{inspect, Csar, PackageError};
 use url::Url;
 
 use crate::error::{PkgError, Result};
+use crate::jobs::new_claim;
 use crate::service::{changed_concurrently, PackageService};
 use crate::store::{ReceiveError, Received};
 
-/// How often interrupted onboardings are looked for.
-const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
-
 /// Why an onboarding ended without a package: the ProblemDetails it leaves on the package.
-struct Failure {
+pub(crate) struct Failure {
     status: u16,
     detail: String,
 }
 
 impl Failure {
-    fn new(status: u16, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, detail: impl Into<String>) -> Self {
         Failure {
             status,
             detail: detail.into(),
@@ -150,7 +146,7 @@ impl PackageService {
         self.begin_upload(ctx, id, "upload_from_uri").await?;
         let service = self.clone();
         let id = id.to_owned();
-        tokio::spawn(async move {
+        self.spawn_tracked(async move {
             match service.download(&id, &source).await {
                 Ok(received) => {
                     if let Err(e) = service.accept_received(&id, received).await {
@@ -234,18 +230,25 @@ impl PackageService {
                 .await;
             return Err(e.into());
         }
-        if let Err(e) = self.inner.db.start_package_processing(id, Utc::now()).await {
+        let claim = new_claim();
+        let lease = self.inner.jobs.lease();
+        if let Err(e) = self
+            .inner
+            .db
+            .start_package_processing(id, &checksum.to_string(), &claim, lease, Utc::now())
+            .await
+        {
             // Deleted (or handed back by the sweeper) while uploading.
             self.discard_files(id).await;
             return Err(changed_concurrently(e, id));
         }
-        let service = self.clone();
-        let id = id.to_owned();
-        tokio::spawn(async move { service.process(&id, checksum).await });
+        self.spawn_onboarding(id.to_owned(), claim, checksum);
         Ok(())
     }
 
-    async fn process(&self, id: &str, checksum: Value) {
+    /// Unpacks and checks the stored zip and records the outcome, while `claim` holds the
+    /// onboarding: a superseded onboarding changes nothing.
+    pub(crate) async fn process(&self, id: &str, claim: &str, checksum: Value) {
         let store = self.inner.store.clone();
         let limits = self.inner.settings.archive_limits;
         let package_id = id.to_owned();
@@ -254,61 +257,80 @@ impl PackageService {
             inspect(&store.unpacked_dir(&package_id), &files)
         })
         .await;
+        self.onboarding_gate().await;
         let csar = match inspected {
             Ok(Ok(csar)) => csar,
             Ok(Err(PackageError::Invalid(problem))) => {
-                return self.fail(id, Failure::new(422, problem.to_string())).await;
+                let failure = Failure::new(422, problem.to_string());
+                return self.fail_onboarding(id, claim, failure).await;
             }
             Ok(Err(PackageError::Storage(e))) => {
                 tracing::error!(package = %id, error = %e, "package storage failed while onboarding");
-                return self
-                    .fail(
-                        id,
-                        Failure::new(500, "the package could not be unpacked (storage error)"),
-                    )
-                    .await;
+                let failure = Failure::new(500, "the package could not be unpacked (storage error)");
+                return self.fail_onboarding(id, claim, failure).await;
             }
             Err(e) => {
                 tracing::error!(package = %id, error = %e, "onboarding task failed");
-                return self
-                    .fail(id, Failure::new(500, "onboarding failed unexpectedly"))
-                    .await;
+                let failure = Failure::new(500, "onboarding failed unexpectedly");
+                return self.fail_onboarding(id, claim, failure).await;
             }
         };
         match self
             .inner
             .db
-            .finish_package_onboarding(id, &onboarded(&csar, &checksum), Utc::now())
+            .finish_package_onboarding(id, claim, &onboarded(&csar, &checksum), Utc::now())
             .await
         {
             Ok(()) => tracing::info!(package = %id, vnfd_id = %csar.vnfd.vnfd_id, "VNF package onboarded"),
             Err(DbError::DuplicateVnfdId(vnfd_id)) => {
                 let detail = format!("a VNF package with vnfdId {vnfd_id} is already onboarded");
-                self.fail(id, Failure::new(409, detail)).await;
+                self.fail_onboarding(id, claim, Failure::new(409, detail)).await;
             }
-            Err(DbError::NotFound | DbError::StateChanged) => self.discard_files(id).await,
+            // Deleted meanwhile: its files are this onboarding's to remove.
+            Err(DbError::NotFound) => self.discard_files(id).await,
+            // Taken over: the files are the new onboarding's now.
+            Err(DbError::StateChanged) => superseded(id),
             Err(e) => {
                 tracing::error!(package = %id, error = %e, "recording the onboarded package failed");
-                self.fail(
-                    id,
-                    Failure::new(500, "the onboarded package could not be recorded"),
-                )
-                .await;
+                let failure = Failure::new(500, "the onboarded package could not be recorded");
+                self.fail_onboarding(id, claim, failure).await;
             }
         }
     }
 
-    /// Back to CREATED with the failure shown, and no files left.
-    async fn fail(&self, id: &str, failure: Failure) {
+    /// An upload (UPLOADING) back to CREATED with the failure shown, and no files left.
+    pub(crate) async fn fail(&self, id: &str, failure: Failure) {
         tracing::warn!(package = %id, status = failure.status, detail = %failure.detail, "VNF package onboarding failed");
-        // Files first, while the package is still UPLOADING/PROCESSING: once it is CREATED
-        // again a client may upload anew, and removing then could take the new upload's files.
+        // Files first, while the package is still UPLOADING: once it is CREATED again a
+        // client may upload anew, and removing then could take the new upload's files.
         self.discard_files(id).await;
+        self.record_failure(id, None, &failure).await;
+    }
+
+    /// An onboarding (PROCESSING) under `claim` back to CREATED with the failure shown, and
+    /// no files left; nothing at all if another server has taken it over.
+    pub(crate) async fn fail_onboarding(&self, id: &str, claim: &str, failure: Failure) {
+        tracing::warn!(package = %id, status = failure.status, detail = %failure.detail, "VNF package onboarding failed");
+        // Files first, as in `fail`, and only with a freshly renewed lease, so that no other
+        // server can have taken the onboarding (and the files) over meanwhile.
+        match self.still_held(id, claim).await {
+            Ok(true) => {
+                self.discard_files(id).await;
+                self.record_failure(id, Some(claim), &failure).await;
+            }
+            Ok(false) => superseded(id),
+            Err(DbError::NotFound) => self.discard_files(id).await,
+            // Left as it is: once the lease runs out a sweep onboards it again.
+            Err(e) => tracing::error!(package = %id, error = %e, "recording the onboarding failure failed"),
+        }
+    }
+
+    async fn record_failure(&self, id: &str, claim: Option<&str>, failure: &Failure) {
         let details = failure.problem_details().to_string();
         if let Err(e) = self
             .inner
             .db
-            .fail_package_onboarding(id, &details, Utc::now())
+            .fail_package_onboarding(id, claim, &details, Utc::now())
             .await
         {
             if !matches!(e, DbError::NotFound | DbError::StateChanged) {
@@ -317,35 +339,15 @@ impl PackageService {
         }
     }
 
-    async fn discard_files(&self, id: &str) {
+    pub(crate) async fn discard_files(&self, id: &str) {
         if let Err(e) = self.inner.store.remove(id).await {
             tracing::error!(package = %id, error = %e, "package files could not be removed");
         }
     }
+}
 
-    /// Hands back onboardings that outlived `onboarding_timeout` (their server stopped),
-    /// and clears staging leftovers. Runs until the process ends.
-    pub async fn sweep_interrupted_onboardings(self) {
-        let mut interval = tokio::time::interval(SWEEP_INTERVAL);
-        loop {
-            interval.tick().await;
-            if let Err(e) = self.sweep_once().await {
-                tracing::warn!(error = %e, "sweeping interrupted onboardings failed");
-            }
-        }
-    }
-
-    pub async fn sweep_once(&self) -> Result<usize> {
-        let timeout = self.inner.settings.onboarding_timeout;
-        let deadline = Utc::now() - chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX);
-        let stale = self.inner.db.interrupted_onboardings(deadline).await?;
-        for id in &stale {
-            let detail = "onboarding was interrupted (the server stopped, or it took longer than [vnf_package] onboarding_timeout); upload the package again";
-            self.fail(id, Failure::new(500, detail)).await;
-        }
-        self.inner.store.clean_staging(timeout).await?;
-        Ok(stale.len())
-    }
+fn superseded(id: &str) {
+    tracing::warn!(package = %id, "onboarding superseded by another server's; its result is dropped");
 }
 
 fn onboarded(csar: &Csar, checksum: &Value) -> Onboarded {

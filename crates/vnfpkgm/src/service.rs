@@ -13,6 +13,7 @@ use tacker_policy::Enforcer;
 use uuid::Uuid;
 
 use crate::error::{PkgError, Result};
+use crate::jobs::Jobs;
 use crate::settings::PackageSettings;
 use crate::store::PackageStore;
 use crate::user_data::{check_user_data, merge_user_data};
@@ -33,6 +34,8 @@ pub(crate) struct Inner {
     pub policy: Arc<Enforcer>,
     /// For upload_from_uri (system roots, bounded by `upload_from_uri_timeout`).
     pub http: reqwest::Client,
+    /// The onboardings and downloads running in the background here.
+    pub jobs: Jobs,
 }
 
 impl PackageService {
@@ -50,6 +53,7 @@ impl PackageService {
                 settings,
                 policy,
                 http,
+                jobs: Jobs::default(),
             }),
         })
     }
