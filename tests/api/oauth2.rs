@@ -10,7 +10,7 @@ use tacker_auth::oauth2::{http_client, ClientAuth, ClientCredentials};
 use tacker_common::ini::IniFiles;
 use tacker_common::Config;
 use tacker_testkit::idp::idp;
-use tacker_testkit::{TestApp, TestBackend};
+use tacker_testkit::{backend_tests, with_backend, TestApp, TestBackend};
 
 use crate::helpers::{k8s_vim, tacker_error};
 
@@ -122,20 +122,7 @@ async fn isolation(backend: TestBackend) {
     tacker_error(status, &body, 403, "HTTPForbidden");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_projects_tokens_are_isolated_sqlite() {
-    isolation(TestBackend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_projects_tokens_are_isolated_postgres() {
-    isolation(TestBackend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_projects_tokens_are_isolated_mysql() {
-    isolation(TestBackend::MySql).await;
-}
+backend_tests!(two_projects_tokens_are_isolated => isolation, setup = with_backend);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_refused_even_from_the_cache() {

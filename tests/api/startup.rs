@@ -5,7 +5,10 @@ use std::time::Duration;
 use tacker_common::Config;
 use tacker_manage::{Cli, Command, DbAction};
 use tacker_server::{Application, BuildOptions};
-use tacker_testkit::{repo_api_paste, write_conf, TestBackend, TestDatabase};
+use tacker_testkit::{
+    backend_tests, repo_api_paste, repo_api_paste_external_oauth2, with_backend, write_conf, TestBackend,
+    TestDatabase,
+};
 
 async fn refuses_unmigrated_until_db_sync(backend: TestBackend) {
     let dir = tempfile::tempdir().unwrap();
@@ -47,20 +50,10 @@ async fn refuses_unmigrated_until_db_sync(backend: TestBackend) {
     app.state().db.close().await;
 }
 
-#[tokio::test]
-async fn unmigrated_sqlite_refuses_to_start() {
-    refuses_unmigrated_until_db_sync(TestBackend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn unmigrated_postgres_refuses_to_start() {
-    refuses_unmigrated_until_db_sync(TestBackend::Postgres).await;
-}
-
-#[tokio::test]
-async fn unmigrated_mysql_refuses_to_start() {
-    refuses_unmigrated_until_db_sync(TestBackend::MySql).await;
-}
+backend_tests!(
+    an_unmigrated_database_refuses_to_start => refuses_unmigrated_until_db_sync,
+    setup = with_backend
+);
 
 async fn build_error(extra_conf: &str, paste: Option<&str>) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -98,21 +91,43 @@ async fn unknown_filter_factory_stops_start_up() {
 }
 
 #[tokio::test]
-async fn keystone_pipeline_without_a_supported_auth_filter_stops_start_up() {
+async fn keystone_pipeline_with_an_auth_filter_tacker_rs_lacks_stops_start_up() {
     let paste = std::fs::read_to_string(repo_api_paste()).unwrap().replace(
-        "keystonemiddleware.external_oauth2_token:filter_factory",
         "keystonemiddleware.auth_token:filter_factory",
+        "keystonemiddleware.s3_token:filter_factory",
     );
     let message = build_error("[DEFAULT]\nauth_strategy = keystone\n", Some(&paste)).await;
     assert!(
-        message.contains("external_oauth2_token") && message.contains("not supported"),
+        message.contains("keystonemiddleware.s3_token:filter_factory") && message.contains("authtoken"),
         "{message}"
     );
 }
 
 #[tokio::test]
-async fn keystone_pipeline_needs_the_introspection_options() {
+async fn keystone_pipeline_needs_its_auth_filter_options() {
+    // Tacker's api-paste.ini: Keystone tokens, every missing option named at once.
     let message = build_error("[DEFAULT]\nauth_strategy = keystone\n", None).await;
+    assert!(
+        message
+            .contains("[keystone_authtoken] missing auth_type, auth_url, username, password, project_name"),
+        "{message}"
+    );
+    let message = build_error(
+        "[DEFAULT]\nauth_strategy = keystone\n[keystone_authtoken]\nauth_type = password\n\
+         auth_url = http://keystone.example/identity\nusername = tacker\npassword = service-secret\n\
+         project_name = service\n",
+        None,
+    )
+    .await;
+    assert!(
+        message.contains("missing user_domain_name, project_domain_name")
+            && !message.contains("service-secret"),
+        "{message}"
+    );
+
+    // External OAuth 2.0.
+    let external = std::fs::read_to_string(repo_api_paste_external_oauth2()).unwrap();
+    let message = build_error("[DEFAULT]\nauth_strategy = keystone\n", Some(&external)).await;
     assert!(
         message.contains("[ext_oauth2_auth] introspect_endpoint: is required"),
         "{message}"
@@ -120,7 +135,7 @@ async fn keystone_pipeline_needs_the_introspection_options() {
     let message = build_error(
         "[DEFAULT]\nauth_strategy = keystone\n[ext_oauth2_auth]\nintrospect_endpoint = https://as/i\naudience = https://as\n\
          client_id = tacker\nauth_method = private_key_jwt\njwt_algorithm = RS256\njwt_key_file = /nonexistent.pem\n",
-        None,
+        Some(&external),
     )
     .await;
     assert!(

@@ -10,14 +10,19 @@
 #   unstack   both processes are gone and the port is closed
 #   clean     the configuration and data folders are gone
 #
-#   TACKER_RS_BIN_DIR=target/debug tests/devstack/run-phases.sh [http|tls|oauth2]
+#   TACKER_RS_BIN_DIR=target/debug tests/devstack/run-phases.sh [http|tls|oauth2|keystone]
 #
-#   http    plain HTTP, noauth, Keystone catalogue calls, a bearer-token VIM with the
-#           cluster's CA (the default)
-#   tls     tacker-server's own HTTPS with a PKI made by the plugin, client certificates
-#           required, an OIDC VIM with the cluster's and the IdP's CAs
-#   oauth2  external OAuth 2.0 (auth_strategy keystone): the APIs refuse requests
-#           without a token, the VIM is registered all the same
+#   http      plain HTTP, noauth (TACKER_AUTH_STRATEGY=noauth), Keystone catalogue calls
+#             (logged only), a bearer-token VIM with the cluster's CA (the default)
+#   tls       tacker-server's own HTTPS with a PKI made by the plugin, client certificates
+#             required, an OIDC VIM with the cluster's and the IdP's CAs
+#   oauth2    external OAuth 2.0 (auth_strategy keystone): the APIs refuse requests
+#             without a token, the VIM is registered all the same
+#   keystone  the plugin's default with Keystone enabled, against a real Keystone
+#             (STANDIN_KEYSTONE_URL, its admin's password in ADMIN_PASSWORD): the
+#             service user, [keystone_authtoken], the nfv-orchestration catalogue entry;
+#             the APIs take Keystone tokens; python-tackerclient finds Tacker in the
+#             catalogue when STANDIN_OPENSTACK_CLI names the `openstack` command
 #
 # TACKER_RS_BIN_DIR names ready binaries (tacker-server, tacker-conductor,
 # tacker-manage): `stack install` builds nothing then. DATABASE_TYPE (sqlite, the
@@ -125,8 +130,23 @@ expect_auth=noauth
 case "$scenario" in
     http)
         ENABLED_SERVICES+=,keystone
+        export TACKER_AUTH_STRATEGY=noauth
         export TACKER_K8S_BEARER_TOKEN=$secret
         export TACKER_K8S_SSL_CA_CERT_FILE=$cluster_ca
+        ;;
+    keystone)
+        : "${STANDIN_KEYSTONE_URL:?the keystone scenario needs STANDIN_KEYSTONE_URL (a running Keystone)}"
+        : "${ADMIN_PASSWORD:?the keystone scenario needs ADMIN_PASSWORD (the password of the admin of Keystone)}"
+        expect_auth=keystone
+        ENABLED_SERVICES+=,keystone
+        # What devstack's stack.sh sets for every service; no TLS, so no CA bundle.
+        export KEYSTONE_SERVICE_URI=$STANDIN_KEYSTONE_URL
+        export SERVICE_PASSWORD=standin-service-password-$RANDOM$RANDOM
+        export SERVICE_PROJECT_NAME=service
+        export SERVICE_DOMAIN_NAME=Default
+        export SSL_BUNDLE_FILE=$DATA_DIR/ca-bundle.pem
+        export MEMCACHE_SERVERS=localhost:11211
+        export TACKER_K8S_BEARER_TOKEN=$secret
         ;;
     tls)
         scheme=https
@@ -160,7 +180,7 @@ case "$scenario" in
         export TACKER_K8S_BEARER_TOKEN=$secret
         ;;
     *)
-        echo "unknown scenario '$scenario' (http, tls or oauth2)" >&2
+        echo "unknown scenario '$scenario' (http, tls, oauth2 or keystone)" >&2
         exit 2
         ;;
 esac
@@ -211,7 +231,12 @@ esac
 check "recreate_database was used" grep -q "^recreate_database ${TACKER_DB_NAME:-tacker} " "$STANDIN_LOG"
 check "the schema is current" schema_is_current
 check "api-paste.ini is in place" [ "$(iniget "$conf" DEFAULT api_paste_config)" == "$TACKER_CONF_DIR/api-paste.ini" ]
-check "api-paste.ini was copied" cmp -s "$repo/api-paste/api-paste.ini" "$TACKER_CONF_DIR/api-paste.ini"
+if [[ "$scenario" == "oauth2" ]]; then
+    check "the external OAuth 2.0 api-paste.ini was copied" \
+        cmp -s "$repo/api-paste/api-paste-external-oauth2.ini" "$TACKER_CONF_DIR/api-paste.ini"
+else
+    check "Tacker's api-paste.ini was copied" cmp -s "$repo/api-paste/api-paste.ini" "$TACKER_CONF_DIR/api-paste.ini"
+fi
 check "the policy file was copied" [ -f "$(iniget "$conf" oslo_policy policy_file)" ]
 check "Kubernetes VIMs are not checked against a cluster" [ "$(iniget "$conf" k8s_vim validate_on_register)" == "False" ]
 check "the VIM key folder exists" [ -d "$(iniget "$conf" vim_keys openstack)" ]
@@ -232,6 +257,18 @@ case "$scenario" in
         check "[ext_oauth2_auth] is configured" [ "$(iniget "$conf" ext_oauth2_auth introspect_endpoint)" == "$TACKER_EXT_OAUTH2_INTROSPECT_ENDPOINT" ]
         check "use_ext_oauth2_auth is on" [ "$(iniget "$conf" ext_oauth2_auth use_ext_oauth2_auth)" == "True" ]
         check "the mapping is configured" [ "$(iniget "$conf" ext_oauth2_auth mapping_roles)" == "role_info" ]
+        check "no [keystone_authtoken] is written" [ -z "$(iniget "$conf" keystone_authtoken auth_url)" ]
+        ;;
+    keystone)
+        check "[keystone_authtoken] auth_url is Keystone's" [ "$(iniget "$conf" keystone_authtoken auth_url)" == "$STANDIN_KEYSTONE_URL" ]
+        check "[keystone_authtoken] is devstack's" [ "$(iniget "$conf" keystone_authtoken auth_type)" == "password" ]
+        check "the service user is tacker" [ "$(iniget "$conf" keystone_authtoken username)" == "tacker" ]
+        check "the region is devstack's" [ "$(iniget "$conf" keystone_authtoken region_name)" == "RegionOne" ]
+        check "the service user was created" grep -q "^create_service_user tacker" "$STANDIN_LOG"
+        catalogue_service=$(_standin_find services "type=nfv-orchestration" tacker)
+        check "the Keystone catalogue has nfv-orchestration" [ -n "$catalogue_service" ]
+        endpoints=$(_standin_keystone GET "/endpoints?service_id=$catalogue_service")
+        check "its endpoints are the API's URL" grep -q "\"url\": *\"$url/\"" <<<"$endpoints"
         ;;
 esac
 
@@ -253,6 +290,25 @@ case "$scenario" in
         ;;
     oauth2)
         check "the VIM API refuses a request without a token" [ "$(status_of "$url/v1.0/vims.json")" == "401" ]
+        ;;
+    keystone)
+        check "the VIM API refuses a request without a token" [ "$(status_of "$url/v1.0/vims.json")" == "401" ]
+        check "the refusal points at Keystone" \
+            grep -qi "^www-authenticate: Keystone uri=\"$STANDIN_KEYSTONE_URL\"" <(api -D - -o /dev/null "$url/v1.0/vims.json")
+        admin_token=$(_standin_keystone_token)
+        vims=$(api -H "X-Auth-Token: $admin_token" "$url/v1.0/vims.json")
+        check "the VIM is listed with the admin's Keystone token" grep -q "\"name\": *\"$TACKER_VIM_NAME\"" <<<"$vims"
+        nfv=$(_standin_find projects "name=nfv" nfv)
+        check "the VIM belongs to the Keystone project nfv" grep -q "\"tenant_id\": *\"$nfv\"" <<<"$vims"
+        check "the VIM's secret is not shown" not grep -q "$secret" <<<"$vims"
+        check "a made-up token is refused" [ "$(status_of -H "X-Auth-Token: made-up" "$url/v1.0/vims.json")" == "401" ]
+        if [[ -n "${STANDIN_OPENSTACK_CLI:-}" ]]; then
+            cli_vims=$(env -u OS_CLOUD "$STANDIN_OPENSTACK_CLI" --os-auth-type password --os-auth-url "$STANDIN_KEYSTONE_URL/v3" \
+                --os-identity-api-version 3 --os-username admin --os-password "$ADMIN_PASSWORD" \
+                --os-project-name admin --os-user-domain-name Default --os-project-domain-name Default \
+                --os-region-name RegionOne --os-interface public vim list -f value -c Name 2>&1 || true)
+            check "openstack vim list finds Tacker in the catalogue" grep -qx "$TACKER_VIM_NAME" <<<"$cli_vims"
+        fi
         ;;
 esac
 case "$scenario" in

@@ -31,12 +31,7 @@ fn request_id(request: &Request) -> String {
 /// Builds the context from the identity headers (`X-User-Id`, `X-Project-Id`, `X-Roles`, ...).
 pub fn from_headers(headers: &HeaderMap, request_id: String) -> RequestContext {
     let roles = header(headers, &["x-roles", "x-role"])
-        .map(|r| {
-            r.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
+        .map(|r| split_roles(&r))
         .unwrap_or_default();
     let mut ctx = RequestContext::with_roles(
         header(headers, &["x-user-id", "x-user"]),
@@ -50,7 +45,26 @@ pub fn from_headers(headers: &HeaderMap, request_id: String) -> RequestContext {
     ctx.user_domain_name = header(headers, &["x-user-domain-name"]);
     ctx.project_domain_id = header(headers, &["x-project-domain-id"]);
     ctx.project_domain_name = header(headers, &["x-project-domain-name"]);
+    ctx.domain_id = header(headers, &["x-domain-id"]);
+    ctx.domain_name = header(headers, &["x-domain-name"]);
+    ctx.system_scope = header(headers, &["openstack-system-scope"]);
+    // oslo.context: absent means true.
+    ctx.is_admin_project =
+        header(headers, &["x-is-admin-project"]).is_none_or(|v| v.eq_ignore_ascii_case("true"));
+    ctx.service_user_id = header(headers, &["x-service-user-id"]);
+    ctx.service_project_id = header(headers, &["x-service-project-id"]);
+    ctx.service_roles = header(headers, &["x-service-roles"])
+        .map(|r| split_roles(&r))
+        .unwrap_or_default();
     ctx
+}
+
+fn split_roles(roles: &str) -> Vec<String> {
+    roles
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// The noauth context: identity headers when a project is given (handy for development
@@ -94,6 +108,15 @@ mod tests {
         assert_eq!(ctx.project_id.as_deref(), Some("p1"));
         assert_eq!(ctx.roles, vec!["member", "admin"]);
         assert!(ctx.is_admin);
+        assert!(ctx.is_admin_project, "absent means true, as in oslo.context");
+        assert_eq!(ctx.system_scope, None);
+        headers.insert("x-is-admin-project", HeaderValue::from_static("False"));
+        headers.insert("openstack-system-scope", HeaderValue::from_static("all"));
+        headers.insert("x-service-roles", HeaderValue::from_static("service"));
+        let ctx = from_headers(&headers, "req-1".into());
+        assert!(!ctx.is_admin_project);
+        assert_eq!(ctx.system_scope.as_deref(), Some("all"));
+        assert_eq!(ctx.service_roles, vec!["service"]);
     }
 
     #[test]

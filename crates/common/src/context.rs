@@ -20,6 +20,17 @@ pub struct RequestContext {
     pub roles: Vec<String>,
     /// Tacker's `context_is_admin` rule: the `admin` role (or the noauth admin context).
     pub is_admin: bool,
+    /// The domain of a domain-scoped token (`X-Domain-Id` / `X-Domain-Name`).
+    pub domain_id: Option<String>,
+    pub domain_name: Option<String>,
+    /// `all` for a system-scoped token (`OpenStack-System-Scope`).
+    pub system_scope: Option<String>,
+    /// Keystone's `is_admin_project` (`X-Is-Admin-Project`; oslo.context's default: true).
+    pub is_admin_project: bool,
+    /// The service token's identity sent beside the user's (`X-Service-*`).
+    pub service_user_id: Option<String>,
+    pub service_project_id: Option<String>,
+    pub service_roles: Vec<String>,
     /// This request's `req-<uuid>` id.
     pub request_id: String,
 }
@@ -29,6 +40,7 @@ impl RequestContext {
     pub fn admin(request_id: String) -> Self {
         RequestContext {
             is_admin: true,
+            is_admin_project: true,
             request_id,
             ..Default::default()
         }
@@ -47,6 +59,7 @@ impl RequestContext {
             project_id,
             roles,
             is_admin,
+            is_admin_project: true,
             request_id,
             ..Default::default()
         }

@@ -164,6 +164,34 @@ mod tests {
     }
 
     #[test]
+    fn keystone_scopes_reach_the_rules() {
+        let dir = std::env::temp_dir().join(format!("policy-scope-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("policy.yaml");
+        std::fs::write(
+            &file,
+            "\"get_vims\": \"role:reader and system_scope:all\"\n\
+             \"create_vim\": \"role:member and is_admin_project:True\"\n\
+             \"delete_vim\": \"domain_id:d1 or service_user_id:nova\"\n",
+        )
+        .unwrap();
+        let e = Enforcer::load(&file).unwrap();
+        let target = Enforcer::project_target("p1");
+        let mut system_reader = ctx("p1", &["reader"]);
+        assert!(!e.enforce("get_vims", &target, &system_reader));
+        system_reader.system_scope = Some("all".into());
+        assert!(e.enforce("get_vims", &target, &system_reader));
+        let mut member = ctx("p1", &["member"]);
+        assert!(e.enforce("create_vim", &target, &member));
+        member.is_admin_project = false;
+        assert!(!e.enforce("create_vim", &target, &member));
+        assert!(!e.enforce("delete_vim", &target, &member));
+        member.domain_id = Some("d1".into());
+        assert!(e.enforce("delete_vim", &target, &member));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_policy_file_overrides_defaults() {
         let dir = std::env::temp_dir().join(format!("policy-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

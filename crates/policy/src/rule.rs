@@ -222,6 +222,15 @@ fn generic(key: &str, value: &str, scope: &Scope<'_>) -> bool {
         "user_name" => ctx.user_name.clone(),
         "project_domain_id" => ctx.project_domain_id.clone(),
         "user_domain_id" => ctx.user_domain_id.clone(),
+        "domain_id" => ctx.domain_id.clone(),
+        "system_scope" => ctx.system_scope.clone(),
+        "is_admin_project" => Some(if ctx.is_admin_project {
+            "True".to_string()
+        } else {
+            "False".to_string()
+        }),
+        "service_user_id" => ctx.service_user_id.clone(),
+        "service_project_id" => ctx.service_project_id.clone(),
         _ => None,
     };
     actual.is_some_and(|a| a == expected)

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tacker_auth::context::keystone_context;
 use tacker_auth::fault::internal_error;
+use tacker_auth::keystone::{keystone_token, KeystoneAuth, TokenSource};
 use tacker_auth::oauth2::{external_oauth2_token, ExternalOAuth2};
 use tacker_auth::{request_id, ApiFlavor};
 use tacker_common::paste::{prefix_matches, PasteDeploy};
@@ -29,6 +30,16 @@ enum FilterKind {
     Extensions,
     /// keystonemiddleware's external_oauth2_token: RFC 7662 introspection.
     ExternalOAuth2,
+    /// keystonemiddleware's auth_token (Keystone tokens), oauth2_token and
+    /// oauth2_mtls_token (Keystone's OAuth 2.0 access tokens), with `[keystone_authtoken]`.
+    Keystone(TokenSource),
+}
+
+/// The token filters a pipeline may name, each built once and shared by every mount.
+#[derive(Default)]
+struct SharedFilters {
+    oauth2: Option<Arc<ExternalOAuth2>>,
+    keystone: Option<Arc<KeystoneAuth>>,
 }
 
 impl FilterKind {
@@ -42,17 +53,19 @@ impl FilterKind {
             }
             "tacker.auth:TackerKeystoneContext.factory" => Ok(FilterKind::KeystoneContext),
             "tacker.api.extensions:extension_middleware_factory" => Ok(FilterKind::Extensions),
-            "keystonemiddleware.auth_token:filter_factory" => Err(
-                "Keystone token validation (keystonemiddleware.auth_token) is not supported by tacker-rs; \
-                 use keystonemiddleware.external_oauth2_token:filter_factory with [ext_oauth2_auth]"
-                    .into(),
-            ),
+            "keystonemiddleware.auth_token:filter_factory" => {
+                Ok(FilterKind::Keystone(TokenSource::AuthToken))
+            }
+            "keystonemiddleware.oauth2_token:filter_factory" => Ok(FilterKind::Keystone(TokenSource::OAuth2)),
+            "keystonemiddleware.oauth2_mtls_token:filter_factory" => {
+                Ok(FilterKind::Keystone(TokenSource::OAuth2Mtls))
+            }
             "keystonemiddleware.external_oauth2_token:filter_factory" => Ok(FilterKind::ExternalOAuth2),
             other => Err(format!("unknown filter factory '{other}'")),
         }
     }
 
-    fn wrap(self, router: Router, flavor: ApiFlavor, oauth2: Option<&Arc<ExternalOAuth2>>) -> Router {
+    fn wrap(self, router: Router, flavor: ApiFlavor, shared: &SharedFilters) -> Router {
         match self {
             FilterKind::RequestId => router.layer(from_fn(request_id::layer)),
             FilterKind::CatchErrors => router.layer(CatchPanicLayer::custom(move |_panic| {
@@ -63,7 +76,7 @@ impl FilterKind {
                 router.layer(from_fn(move |req, next| keystone_context(flavor, req, next)))
             }
             FilterKind::Extensions => router,
-            FilterKind::ExternalOAuth2 => match oauth2 {
+            FilterKind::ExternalOAuth2 => match &shared.oauth2 {
                 Some(filter) => {
                     let filter = filter.clone();
                     router.layer(from_fn(move |req, next| {
@@ -71,6 +84,15 @@ impl FilterKind {
                     }))
                 }
                 // `build` creates the filter before wrapping with it.
+                None => router,
+            },
+            FilterKind::Keystone(source) => match &shared.keystone {
+                Some(auth) => {
+                    let auth = auth.clone();
+                    router.layer(from_fn(move |req, next| {
+                        keystone_token(auth.clone(), source, flavor, req, next)
+                    }))
+                }
                 None => router,
             },
         }
@@ -88,8 +110,8 @@ pub struct PipelineError {
 /// The whole HTTP service for a resolved api-paste.ini.
 pub fn build(deploy: &PasteDeploy, state: &AppState) -> Result<Router, PipelineError> {
     let mut mounts = Vec::with_capacity(deploy.mounts.len());
-    // One introspection filter (and token cache) for every pipeline that names it.
-    let mut oauth2: Option<Arc<ExternalOAuth2>> = None;
+    // One filter of each kind (and one token cache) for every pipeline that names it.
+    let mut shared = SharedFilters::default();
     for mount in &deploy.mounts {
         let error = |reason: String| PipelineError {
             mount: format!("{} ({})", mount.prefix, mount.app.name),
@@ -104,17 +126,22 @@ pub fn build(deploy: &PasteDeploy, state: &AppState) -> Result<Router, PipelineE
             let filter_kind = FilterKind::from_factory(&filter.factory)
                 .map_err(|reason| error(format!("filter '{}': {reason}", filter.name)))?;
             has_request_id |= filter_kind == FilterKind::RequestId;
-            if filter_kind == FilterKind::ExternalOAuth2 && oauth2.is_none() {
+            if filter_kind == FilterKind::ExternalOAuth2 && shared.oauth2.is_none() {
                 let filter = ExternalOAuth2::from_options(&state.config.ext_oauth2)
                     .map_err(|e| error(format!("filter '{}': {e}", filter.name)))?;
-                oauth2 = Some(Arc::new(filter));
+                shared.oauth2 = Some(Arc::new(filter));
             }
-            router = filter_kind.wrap(router, flavor, oauth2.as_ref());
+            if matches!(filter_kind, FilterKind::Keystone(_)) && shared.keystone.is_none() {
+                let filter = KeystoneAuth::from_options(&state.config.keystone_authtoken)
+                    .map_err(|e| error(format!("filter '{}': {e}", filter.name)))?;
+                shared.keystone = Some(Arc::new(filter));
+            }
+            router = filter_kind.wrap(router, flavor, &shared);
         }
         // Every response carries X-Openstack-Request-Id, also from apps Tacker mounts bare
         // (the version list).
         if !has_request_id {
-            router = FilterKind::RequestId.wrap(router, flavor, None);
+            router = FilterKind::RequestId.wrap(router, flavor, &shared);
         }
         mounts.push((mount.prefix.clone(), router));
     }

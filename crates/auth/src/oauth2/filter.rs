@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
@@ -19,43 +19,7 @@ use super::introspect::Introspector;
 use super::mapping::{ClaimMapping, Identity, Scope};
 use super::OAuth2ConfigError;
 use crate::fault::{fault, ApiFlavor};
-
-/// Identity headers a client could send to impersonate someone; removed before the token
-/// decides them (keystonemiddleware's list, plus OpenStack-System-Scope, which it forgets).
-const SPOOFABLE: &[&str] = &[
-    "x-service-catalog",
-    "x-identity-status",
-    "x-service-identity-status",
-    "x-is-admin-project",
-    "x-role",
-    "x-roles",
-    "x-service-roles",
-    "x-user",
-    "x-tenant-id",
-    "x-tenant-name",
-    "x-tenant",
-    "x-domain-id",
-    "x-domain-name",
-    "x-project-id",
-    "x-project-name",
-    "x-project-domain-id",
-    "x-project-domain-name",
-    "x-user-id",
-    "x-user-name",
-    "x-user-domain-id",
-    "x-user-domain-name",
-    "x-service-domain-id",
-    "x-service-domain-name",
-    "x-service-project-id",
-    "x-service-project-name",
-    "x-service-project-domain-id",
-    "x-service-project-domain-name",
-    "x-service-user-id",
-    "x-service-user-name",
-    "x-service-user-domain-id",
-    "x-service-user-domain-name",
-    "openstack-system-scope",
-];
+use crate::identity_headers::{set, strip_identity_headers};
 
 /// Everything the filter needs, built once at start-up and shared by every pipeline.
 pub struct ExternalOAuth2 {
@@ -184,12 +148,6 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        headers.insert(HeaderName::from_static(name), value);
-    }
-}
-
 /// The identity as the headers keystonemiddleware sets for the downstream context filter.
 fn set_identity_headers(headers: &mut HeaderMap, identity: &Identity) {
     let roles = identity.roles.join(",");
@@ -234,9 +192,7 @@ pub async fn external_oauth2_token(
     mut request: Request,
     next: Next,
 ) -> Response {
-    for name in SPOOFABLE {
-        request.headers_mut().remove(*name);
-    }
+    strip_identity_headers(request.headers_mut());
     let token = bearer_token(request.headers()).map(str::to_string);
     let peer = request.extensions().get::<PeerCertificate>().cloned();
     let identity = match filter.authenticate(flavor, token.as_deref(), peer.as_ref()).await {

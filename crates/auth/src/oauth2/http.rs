@@ -61,7 +61,7 @@ pub fn http_client(o: &ExtOAuth2Options) -> Result<reqwest::Client, OAuth2Config
 
 /// A reqwest failure for logs and error messages: its kind and innermost cause, never
 /// the URL (which may carry credentials) nor the request.
-pub(super) fn transport_error(e: &reqwest::Error) -> String {
+pub(crate) fn transport_error(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

@@ -14,6 +14,7 @@ pub use cache::TokenCache;
 pub use client_auth::ClientAuth;
 pub use filter::{external_oauth2_token, ExternalOAuth2};
 pub use http::http_client;
+pub(crate) use http::transport_error as transport_error_message;
 pub use introspect::{IntrospectError, Introspection, Introspector};
 pub use mapping::{ClaimMapping, Identity, MappingError};
 pub use token_source::{ClientCredentials, TokenError};
