@@ -9,6 +9,7 @@
 //! state of every operation occurrence afterwards (COMPLETED or FAILED_TEMP with its
 //! reason; "conductor processing error" would mean a conductor failed its own work),
 //! and whether the service answered again without a restart.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,9 @@ struct Seen {
     answers: BTreeMap<(u16, bool), u64>,
     slowest_in_outage: Duration,
 }
+
+/// How each operation ended: "OPERATION STATE reason" → count.
+type Outcomes = Arc<Mutex<BTreeMap<String, u64>>>;
 
 #[tokio::main]
 async fn main() {
@@ -107,11 +111,12 @@ async fn main() {
         }));
     }
     // LCM cycles: create, instantiate (2 s in the driver), terminate, delete.
+    let outcomes = Outcomes::default();
     for _ in 0..4 {
-        let (app, record, vim_id) = (app.clone(), record.clone(), vim_id.clone());
+        let (app, record, vim_id, outcomes) = (app.clone(), record.clone(), vim_id.clone(), outcomes.clone());
         clients.push(tokio::spawn(async move {
             while Instant::now() < until {
-                lcm_cycle(&app, &vim_id, &record).await;
+                lcm_cycle(&app, &vim_id, &record, &outcomes).await;
             }
         }));
     }
@@ -152,32 +157,13 @@ async fn main() {
     println!("5xx other than 503 (or no answer): {bad}");
     println!("slowest answer during the outage: {:?}", seen.slowest_in_outage);
     println!("after the outage, without a restart: GET /v1.0/vims → {status}");
-    let mut states: BTreeMap<String, u64> = BTreeMap::new();
-    let (_, ops) = app
-        .send(
-            app.request_as(
-                PROJECT,
-                "member,reader",
-                Method::GET,
-                "/vnflcm/v2/vnf_lcm_op_occs",
-            )
-            .header("Version", "2.0.0"),
-        )
-        .await;
-    for op in ops.as_array().into_iter().flatten() {
-        let reason = op["error"]["detail"].as_str().unwrap_or("").to_owned();
-        let key = format!("{} {} {}", op["operation"], op["operationState"], reason)
-            .trim()
-            .to_owned();
-        *states.entry(key).or_default() += 1;
-    }
     println!("operation occurrences (operation, state, reason) → count:");
-    for (state, count) in states {
-        println!("  {state}: {count}");
+    for (outcome, count) in outcomes.lock().unwrap().iter() {
+        println!("  {outcome}: {count}");
     }
 }
 
-async fn lcm_cycle(app: &TestApp, vim_id: &str, record: &impl Fn(u16, Duration)) {
+async fn lcm_cycle(app: &TestApp, vim_id: &str, record: &impl Fn(u16, Duration), outcomes: &Outcomes) {
     let send = |method: Method, path: &str, body: Option<Value>| {
         let mut request = app
             .request_as(PROJECT, "member,reader", method, &format!("/vnflcm/v2{path}"))
@@ -225,35 +211,63 @@ async fn lcm_cycle(app: &TestApp, vim_id: &str, record: &impl Fn(u16, Duration))
     ] {
         // Ask until the API takes it (503 while the database is away); a 409 means the
         // previous operation did not complete: this cycle ends there.
-        let mut accepted = false;
+        let mut accepted = None;
         for _ in 0..240 {
-            let (status, _) = send(
-                Method::POST,
-                &format!("/vnf_instances/{id}/{operation}"),
-                Some(body.clone()),
-            )
-            .await;
+            let started = Instant::now();
+            let response = app
+                .request_as(
+                    PROJECT,
+                    "member,reader",
+                    Method::POST,
+                    &format!("/vnflcm/v2/vnf_instances/{id}/{operation}"),
+                )
+                .header("Version", "2.0.0")
+                .json(&body)
+                .send()
+                .await;
+            let (status, location) = match response {
+                Ok(r) => (
+                    r.status().as_u16(),
+                    r.headers()
+                        .get("location")
+                        .and_then(|l| l.to_str().ok())
+                        .map(str::to_owned),
+                ),
+                Err(_) => (0, None),
+            };
+            record(status, started.elapsed());
             if status == 202 || status == 409 {
-                accepted = status == 202;
+                accepted = location.filter(|_| status == 202);
                 break;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        if !accepted {
+        let Some(location) = accepted else {
             return;
-        }
-        // Wait until the instance is free again (the operation ended one way or another).
+        };
+        let op_path = location
+            .split_once("/vnflcm/v2")
+            .map(|(_, p)| p.to_owned())
+            .unwrap_or_default();
+        // Wait until the operation has ended one way or another, then record how.
+        let mut ended = None;
         for _ in 0..600 {
-            let (status, instance) = send(Method::GET, &format!("/vnf_instances/{id}"), None).await;
-            let want = if operation == "instantiate" {
-                "INSTANTIATED"
-            } else {
-                "NOT_INSTANTIATED"
-            };
-            if status == 200 && instance["instantiationState"] == want {
+            let (status, op) = send(Method::GET, &op_path, None).await;
+            let state = op["operationState"].as_str().unwrap_or_default().to_owned();
+            if status == 200 && matches!(state.as_str(), "COMPLETED" | "FAILED_TEMP" | "FAILED") {
+                let reason = op["error"]["detail"].as_str().unwrap_or_default().to_owned();
+                ended = Some((state, reason));
                 break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (state, reason) = ended.unwrap_or_else(|| ("STILL RUNNING".into(), String::new()));
+        let key = format!("{} {state} {reason}", operation.to_uppercase())
+            .trim()
+            .to_owned();
+        *outcomes.lock().unwrap().entry(key).or_default() += 1;
+        if state != "COMPLETED" {
+            return;
         }
     }
     send(Method::DELETE, &format!("/vnf_instances/{id}"), None).await;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tacker_conductor::TestDriver;
+use tacker_driver::TestDriver;
 use tacker_fake_kube::{FakeKube, FakeKubeConfig};
 use tacker_testkit::csar::{create_and_upload_as, sample_package, wait_onboarding, SAMPLE_VNFD_ID};
 use tacker_testkit::{TestApp, TestBackend};

@@ -11,6 +11,7 @@
 //! Reports answers by status, 5xx, lost updates, requests/s and the server's RSS over time.
 //! `BACKEND=postgres` runs on a fresh database of TACKER_TEST_POSTGRES_URL; SQLite otherwise.
 //! `BENCH_SECONDS`, `CLIENTS` override the defaults.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,7 +116,10 @@ async fn writer(target: Arc<Target>, n: usize, until: Instant) {
         match round % 10 {
             // Create (a quarter of them asking to be the project's default).
             0..=2 => {
-                if let Some(id) = target.create(&format!("w{n}-{round}"), round % 4 == 0).await {
+                if let Some(id) = target
+                    .create(&format!("w{n}-{round}"), round.is_multiple_of(4))
+                    .await
+                {
                     mine.push(id);
                 }
             }
@@ -129,7 +133,7 @@ async fn writer(target: Arc<Target>, n: usize, until: Instant) {
             // Flip the default.
             5 if !mine.is_empty() => {
                 let id = &mine[mine.len() - 1];
-                let body = json!({"vim": {"is_default": round % 2 == 0}});
+                let body = json!({"vim": {"is_default": round.is_multiple_of(2)}});
                 target
                     .send(Method::PUT, &format!("/v1.0/vims/{id}"), Some(body))
                     .await;

@@ -6,7 +6,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use tacker_common::Config;
-use tacker_conductor::{ConductorProcess, Drivers, Wake};
+use tacker_conductor::{ConductorProcess, Wake};
+use tacker_driver::Drivers;
 use tacker_server::lcm_wiring::notification_settings;
 use tacker_server::{Application, BuildOptions};
 use tokio::sync::watch;
@@ -21,7 +22,9 @@ impl AllInOne {
     /// Migrates the database and builds the server and a conductor with `drivers`.
     pub async fn build(config: Config, drivers: Drivers) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.state_path)?;
-        let app = Application::build(config.clone(), BuildOptions { migrate: true }).await?;
+        let app =
+            Application::build_with_drivers(config.clone(), BuildOptions { migrate: true }, drivers.clone())
+                .await?;
         let conductor = ConductorProcess::build(
             &config,
             app.state().db.clone(),

@@ -4,16 +4,16 @@
 
 use clap::Parser;
 use tacker::AllInOne;
-use tacker_server::app::shutdown_signal;
-use tacker_server::cli::DaemonArgs;
-use tacker_server::telemetry;
+use tacker_process::shutdown_signal;
+use tacker_process::telemetry;
+use tacker_process::DaemonArgs;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = DaemonArgs::parse();
     let config = args.load_config()?;
     telemetry::init(telemetry::LogOptions::from_config(&config));
-    let drivers = tacker_k8s::drivers(tacker_k8s::KubernetesSettings::default());
+    let drivers = tacker_k8s::drivers(tacker_k8s::KubernetesSettings::from_options(&config.lcm));
     AllInOne::build(config, drivers)
         .await?
         .run(shutdown_signal())

@@ -18,7 +18,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tacker_server::telemetry::init(Default::default());
+    tacker_process::telemetry::init(Default::default());
     let args = Args::parse();
     tacker_manage::run(Cli {
         config_files: args.config_files,

@@ -1,14 +1,16 @@
 //! tacker-server: serves the APIs; the database must already be migrated.
 
 use clap::Parser;
-use tacker_server::cli::DaemonArgs;
-use tacker_server::{telemetry, Application, BuildOptions};
+use tacker_process::telemetry;
+use tacker_process::DaemonArgs;
+use tacker_server::{Application, BuildOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = DaemonArgs::parse();
     let config = args.load_config()?;
     telemetry::init(telemetry::LogOptions::from_config(&config));
-    let app = Application::build(config, BuildOptions::default()).await?;
+    let drivers = tacker_k8s::drivers(tacker_k8s::KubernetesSettings::from_options(&config.lcm));
+    let app = Application::build_with_drivers(config, BuildOptions::default(), drivers).await?;
     app.run_until_stopped().await
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use tacker::AllInOne;
-use tacker_conductor::{Drivers, InfraDriver, TestDriver};
+use tacker_driver::TestDriver;
 use tacker_testkit::{TestApp, TestBackend};
 
 use crate::lcm_helpers::{instantiated, project_with_vim_and_package, wait_op};
@@ -17,10 +17,7 @@ async fn stopping_the_all_in_one_lets_its_running_operation_finish() {
     let vim_id = project_with_vim_and_package(&app).await;
 
     let driver = Arc::new(TestDriver::new());
-    let mut drivers = Drivers::new();
-    for vim_type in ["ETSINFV.KUBERNETES.V_1", "kubernetes"] {
-        drivers.insert(vim_type.to_owned(), driver.clone() as Arc<dyn InfraDriver>);
-    }
+    let drivers = tacker_testkit::kubernetes_in_memory(driver.clone());
     let mut config = app.config.clone();
     config.lcm.poll_interval = Duration::from_millis(100);
     config.lcm.graceful_shutdown_timeout = Duration::from_secs(30);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 use tacker_testkit::db_fault::SqliteWriteLock;
-use tacker_testkit::{backend_tests, TestApp, TestBackend};
+use tacker_testkit::{backend_tests, with_backend, TestApp, TestBackend};
 
 use crate::lcm_helpers::{act_and_wait, expect, instantiated, project_with_vim_and_package, v2, wait_op};
 
@@ -60,20 +60,10 @@ async fn stall_longer_than_the_lease(backend: TestBackend) {
     assert_eq!(row.claimed_by, None, "nothing is left claimed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_stall_longer_than_the_lease_does_not_fail_the_operation() {
-    stall_longer_than_the_lease(TestBackend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_a_stall_longer_than_the_lease_does_not_fail_the_operation() {
-    stall_longer_than_the_lease(TestBackend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mysql_a_stall_longer_than_the_lease_does_not_fail_the_operation() {
-    stall_longer_than_the_lease(TestBackend::MySql).await;
-}
+backend_tests!(
+    a_stall_longer_than_the_lease_does_not_fail_the_operation => stall_longer_than_the_lease,
+    setup = with_backend
+);
 
 backend_tests!(a_superseded_execution_changes_nothing => superseded_execution);
 

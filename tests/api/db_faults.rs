@@ -9,7 +9,7 @@ use futures::StreamExt;
 use reqwest::Method;
 use serde_json::Value;
 use tacker_testkit::db_fault::SqliteWriteLock;
-use tacker_testkit::{TestApp, TestBackend};
+use tacker_testkit::{backend_tests, with_backend, TestApp, TestBackend};
 
 use crate::helpers::{k8s_vim, register};
 
@@ -50,15 +50,10 @@ async fn pool_timeout_is_honoured(backend: TestBackend) {
     app.relay.as_ref().unwrap().restore();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_pool_timeout_is_honoured() {
-    pool_timeout_is_honoured(TestBackend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mysql_pool_timeout_is_honoured() {
-    pool_timeout_is_honoured(TestBackend::MySql).await;
-}
+backend_tests!(
+    pool_timeout_is_honoured => pool_timeout_is_honoured,
+    setup = with_backend, backends = [Postgres, MySql]
+);
 
 /// Sends and asserts a 503 in the API's own format, with `Retry-After`, answered promptly.
 async fn expect_unavailable(app: &TestApp, request: reqwest::RequestBuilder) {
@@ -147,15 +142,10 @@ async fn outage_is_prompt_and_recovers(backend: TestBackend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_postgres_outage_is_answered_promptly_and_recovered_from() {
-    outage_is_prompt_and_recovers(TestBackend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_mysql_outage_is_answered_promptly_and_recovered_from() {
-    outage_is_prompt_and_recovers(TestBackend::MySql).await;
-}
+backend_tests!(
+    an_outage_is_answered_promptly_and_recovered_from => outage_is_prompt_and_recovers,
+    setup = with_backend, backends = [Postgres, MySql]
+);
 
 /// Connections are cut again and again while clients read and write: each answer is a
 /// success or a 503, never a 500 (a connection killed mid-query included).
@@ -200,12 +190,7 @@ async fn connections_killed_under_traffic(backend: TestBackend) {
     assert_eq!(status, 200);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_connections_killed_under_traffic_are_never_a_500() {
-    connections_killed_under_traffic(TestBackend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mysql_connections_killed_under_traffic_are_never_a_500() {
-    connections_killed_under_traffic(TestBackend::MySql).await;
-}
+backend_tests!(
+    connections_killed_under_traffic_are_never_a_500 => connections_killed_under_traffic,
+    setup = with_backend, backends = [Postgres, MySql]
+);

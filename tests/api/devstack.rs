@@ -9,91 +9,31 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The folder of this build's tacker-server, tacker-conductor and tacker-manage
-/// (TACKER_RS_BIN_DIR names another one).
+/// The folder of this build's tacker-server, tacker-conductor and tacker-manage, which
+/// cargo builds for this package's tests (TACKER_RS_BIN_DIR names another one).
 fn bin_dir() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        if let Some(dir) = std::env::var_os("TACKER_RS_BIN_DIR") {
-            return PathBuf::from(dir);
-        }
-        let dir = Path::new(env!("CARGO_BIN_EXE_tacker-conductor"))
+    match std::env::var_os("TACKER_RS_BIN_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_BIN_EXE_tacker-server"))
             .parent()
             .unwrap()
-            .to_path_buf();
-        build_other_binaries(&dir);
-        dir
-    })
-    .clone()
-}
-
-/// tacker-server and tacker-manage are binaries of other packages, which cargo does not
-/// build for this package's tests: build them into the same folder. `--workspace
-/// --tests` resolves features as the test build did, so the libraries are current and
-/// only the two binaries are compiled (nothing at all when they are current too).
-fn build_other_binaries(dir: &Path) {
-    let mut command = Command::new(env!("CARGO"));
-    // Without what cargo and nextest set for a test process: build scripts that watch
-    // those variables (ring watches CARGO_MANIFEST_DIR) would run again, and everything
-    // above them would be compiled again, here and in the next test build.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("CARGO_PKG_")
-            || key.starts_with("CARGO_BIN_EXE_")
-            || key.starts_with("NEXTEST")
-            || key.starts_with("__NEXTEST")
-            || [
-                "CARGO",
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_CRATE_NAME",
-                "CARGO_BIN_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "CARGO_RUSTC_CURRENT_DIR",
-                "OUT_DIR",
-                "RUST_TEST_THREADS",
-            ]
-            .contains(&key.as_str())
-        {
-            command.env_remove(key);
-        }
+            .to_path_buf(),
     }
-    command.current_dir(repo()).args([
-        "build",
-        "--workspace",
-        "--tests",
-        "--bin",
-        "tacker-server",
-        "--bin",
-        "tacker-manage",
-    ]);
-    match dir.file_name().and_then(|name| name.to_str()) {
-        Some("debug") | None => {}
-        Some("release") => {
-            command.arg("--release");
-        }
-        Some(profile) => {
-            command.args(["--profile", profile]);
-        }
-    }
-    command.arg("--target-dir").arg(dir.parent().unwrap());
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "building tacker-server and tacker-manage failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Runs tests/devstack/run-phases.sh for a scenario on SQLite and asserts it passed.
 fn run_phases(scenario: &str) {
+    run_phases_with(scenario, &[]);
+}
+
+/// [`run_phases`] with more environment for the scenario.
+fn run_phases_with(scenario: &str, env: &[(&str, String)]) {
     let bin_dir = bin_dir();
     let started = Instant::now();
     let mut command = Command::new(repo().join("tests/devstack/run-phases.sh"));
@@ -120,6 +60,7 @@ fn run_phases(scenario: &str) {
         .arg(scenario)
         .env("TACKER_RS_BIN_DIR", &bin_dir)
         .env("DATABASE_TYPE", "sqlite")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -152,6 +93,27 @@ fn devstack_phases_tacker_tls_with_client_certificates_and_an_oidc_vim() {
 #[test]
 fn devstack_phases_external_oauth2_protects_the_apis() {
     run_phases("oauth2");
+}
+
+/// The plugin's default with Keystone enabled, against a real Keystone: the service
+/// user, [keystone_authtoken], the catalogue entry, Keystone tokens on the APIs, and
+/// python-tackerclient finding Tacker in the catalogue.
+#[test]
+fn devstack_phases_keystone_tokens_by_default() {
+    let Some(keystone) = tacker_testkit::keystone::Keystone::start(Default::default()) else {
+        return;
+    };
+    let mut env = vec![
+        ("STANDIN_KEYSTONE_URL", keystone.url.clone()),
+        (
+            "ADMIN_PASSWORD",
+            tacker_testkit::keystone::ADMIN_PASSWORD.to_string(),
+        ),
+    ];
+    if let Some(cli) = std::env::var_os("TACKER_TEST_OPENSTACK_CLI") {
+        env.push(("STANDIN_OPENSTACK_CLI", cli.to_string_lossy().into_owned()));
+    }
+    run_phases_with("keystone", &env);
 }
 
 /// The shell scripts under `dir`: files that start with a shell shebang or a

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tacker_conductor::TestDriver;
+use tacker_driver::TestDriver;
 use tacker_fake_kube::{sha256_hex, Authorization, FakeKube, FakeKubeConfig, OidcConfig, Rbac};
 use tacker_testkit::idp::{idp, CLIENT_SECRET};
 use tacker_testkit::{TestApp, TestBackend};

@@ -25,8 +25,7 @@ fn the_units_verify() {
     let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("etc/systemd");
     let dir = tempfile::tempdir().unwrap();
     for (unit, binary) in [
-        // tacker-server is another package's binary; any built executable proves the path.
-        ("tacker-server.service", env!("CARGO_BIN_EXE_tacker")),
+        ("tacker-server.service", env!("CARGO_BIN_EXE_tacker-server")),
         ("tacker-conductor.service", env!("CARGO_BIN_EXE_tacker-conductor")),
     ] {
         let text = std::fs::read_to_string(units.join(unit)).unwrap();

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use crate::connection_options::ConnectionOptions;
 use crate::database_options::DatabaseOptions;
 use crate::ini::IniFiles;
+use crate::keystone_options::KeystoneAuthtokenOptions;
 use crate::lcm_options::LcmOptions;
 use crate::package_options::VnfPackageOptions;
 
@@ -112,6 +113,8 @@ pub struct Config {
     pub policy_file: PathBuf,
     /// `[ext_oauth2_auth]`
     pub ext_oauth2: ExtOAuth2Options,
+    /// `[keystone_authtoken]`: Keystone token validation (the `authtoken` filter).
+    pub keystone_authtoken: KeystoneAuthtokenOptions,
     /// Options present in the files that tacker-rs does not use, as `[section] option`.
     pub ignored_options: Vec<String>,
 }
@@ -335,6 +338,7 @@ impl Config {
                 &string(files, "oslo_policy", "policy_file", "policy.yaml")?,
             ),
             ext_oauth2: ExtOAuth2Options::from_ini(files)?,
+            keystone_authtoken: KeystoneAuthtokenOptions::from_ini(files)?,
             ssl: ssl_options(files)?,
             vnf_package: VnfPackageOptions::from_ini(files, &state_path)?,
             lcm: LcmOptions::from_ini(files)?,
@@ -470,7 +474,7 @@ mod tests {
     #[test]
     fn unknown_options_are_collected_not_fatal() {
         let c = config(
-            "[DEFAULT]\nbind_port = 1234\ntransport_url = rabbit://\n[keystone_authtoken]\nauth_url = x\n",
+            "[DEFAULT]\nbind_port = 1234\ntransport_url = rabbit://\n[oslo_messaging_notifications]\ndriver = x\n",
         )
         .unwrap();
         assert_eq!(c.bind_port, 1234);
@@ -478,7 +482,7 @@ mod tests {
             c.ignored_options,
             vec![
                 "[DEFAULT] transport_url".to_string(),
-                "[keystone_authtoken] auth_url".to_string()
+                "[oslo_messaging_notifications] driver".to_string()
             ]
         );
     }

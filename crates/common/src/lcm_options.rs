@@ -37,6 +37,9 @@ pub struct LcmOptions {
     pub poll_interval: Duration,
     /// `[conductor] max_concurrent_operations`.
     pub max_concurrent_operations: usize,
+    /// `[v2_vnfm] kubernetes_vim_rsc_wait_timeout` (seconds): how long Kubernetes objects
+    /// may take to become ready or to go away.
+    pub kubernetes_wait_timeout: Duration,
     /// `[DEFAULT] graceful_shutdown_timeout` (oslo.service): on SIGTERM, how long running
     /// operations may go on; those still running then end FAILED_TEMP, to be retried.
     pub graceful_shutdown_timeout: Duration,
@@ -91,6 +94,28 @@ impl LcmOptions {
             poll_interval: seconds(CONDUCTOR, "poll_interval", 1.0)?,
             max_concurrent_operations: count(CONDUCTOR, "max_concurrent_operations", 16)?.max(1),
             graceful_shutdown_timeout: seconds("DEFAULT", "graceful_shutdown_timeout", 60.0)?,
+            kubernetes_wait_timeout: seconds(V2, "kubernetes_vim_rsc_wait_timeout", 500.0)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(text: &str) -> LcmOptions {
+        LcmOptions::from_ini(&IniFiles::parse_str(text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn waits_and_drains_are_read_with_tackers_defaults() {
+        let o = options("");
+        assert_eq!(o.kubernetes_wait_timeout, Duration::from_secs(500));
+        assert_eq!(o.graceful_shutdown_timeout, Duration::from_secs(60));
+        let o = options(
+            "[DEFAULT]\ngraceful_shutdown_timeout = 5\n[v2_vnfm]\nkubernetes_vim_rsc_wait_timeout = 90\n",
+        );
+        assert_eq!(o.kubernetes_wait_timeout, Duration::from_secs(90));
+        assert_eq!(o.graceful_shutdown_timeout, Duration::from_secs(5));
     }
 }

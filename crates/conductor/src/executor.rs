@@ -2,32 +2,28 @@
 //! COMPLETED | FAILED_TEMP, or FAILED_TEMP → ROLLING_BACK → ROLLED_BACK | FAILED_TEMP.
 //! Every state change is one transaction with its notifications, guarded by our claim.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
-
 use chrono::Utc;
+use http::StatusCode;
 use serde_json::{json, Map, Value};
 use tacker_crypto::KeyVault;
 use tacker_db::instances::{InstanceChange, InstanceRow, OpOccRow, OpTransition};
 use tacker_db::{Database, DbError};
+use tacker_driver::{ClaimState, DriverError, Drivers, Fence, FenceControl, Plan, VimDriver, Vnfc};
 use tacker_lcm::notifications::Notifier;
 use tacker_lcm::views::parse;
 use tacker_lcm::{scaling, ApiVersion, OpState, Operation, PendingAction};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
-use crate::driver::{DriverError, InfraDriver, Vnfc};
-use crate::fence::{ClaimState, Fence, FenceControl};
 use crate::plan::{self, bad, internal, Current};
 
-/// Drivers by vimType (`ETSINFV.KUBERNETES.V_1`, `kubernetes`, ...).
-pub type Drivers = HashMap<String, Arc<dyn InfraDriver>>;
-
-/// An INSTANTIATE's plan, its driver, and the stored (encrypted) vimConnectionInfo.
-type InstantiatePlan = (crate::driver::Plan, Arc<dyn InfraDriver>, Map<String, Value>);
+/// An INSTANTIATE's plan, its VIM type's driver, and the stored (encrypted)
+/// vimConnectionInfo.
+type InstantiatePlan = (Plan, Arc<dyn VimDriver>, Map<String, Value>);
 
 /// What a successful operation changes.
 struct Outcome {
@@ -57,6 +53,11 @@ impl Executor {
     /// ends or the claim is lost. When `stop` fires first, the work is dropped where it
     /// is: an operation that had started ends FAILED_TEMP (retry or roll back), one that
     /// had not is handed back for another conductor to start.
+    #[tracing::instrument(
+        name = "operation",
+        skip_all,
+        fields(op_occ = %op.id, operation = %op.operation, instance = %op.vnf_instance_id, vim_connection)
+    )]
     pub async fn run(&self, op: OpOccRow, stop: CancellationToken) {
         let Some(claim) = op.claimed_by.clone() else {
             return;
@@ -113,7 +114,7 @@ impl Executor {
         };
         let state: Result<OpState, _> = current.operation_state.parse();
         if matches!(state, Ok(OpState::Processing | OpState::RollingBack)) {
-            let error = DriverError::new(503, "Service Unavailable", STOPPED);
+            let error = DriverError::new(StatusCode::SERVICE_UNAVAILABLE, STOPPED);
             self.finish(&current, claim, Err(error), OpState::Completed).await;
         } else if let Err(e) = self.db.release_op_claim(&op.id, claim).await {
             tracing::warn!(op_occ = %op.id, error = %e, "could not hand back an operation at shutdown");
@@ -144,7 +145,7 @@ impl Executor {
             // done, so the operation goes to FAILED_TEMP for the user to retry or roll back.
             (_, OpState::Processing | OpState::RollingBack) => {
                 tracing::warn!(op_occ = %op.id, "taking over an interrupted operation");
-                let error = DriverError::new(500, "Internal Server Error", INTERRUPTED);
+                let error = DriverError::internal(INTERRUPTED);
                 self.finish(op, claim, Err(error), OpState::Completed).await;
             }
             _ => {
@@ -271,18 +272,16 @@ impl Executor {
             Operation::ModifyInfo => self.modify(&instance, &params).await,
             Operation::ChangeVnfpkg => self.change_vnfpkg(&instance, &params, fence).await,
             other => Err(DriverError::new(
-                422,
-                "Unprocessable Entity",
+                StatusCode::UNPROCESSABLE_ENTITY,
                 format!("{other} is not supported by the infra driver"),
             )),
         }
     }
 
-    fn driver(&self, vim_type: &str) -> Result<Arc<dyn InfraDriver>, DriverError> {
+    fn driver(&self, vim_type: &str) -> Result<Arc<dyn VimDriver>, DriverError> {
         self.drivers.get(vim_type).cloned().ok_or_else(|| {
             DriverError::new(
-                501,
-                "Not Implemented",
+                StatusCode::NOT_IMPLEMENTED,
                 format!("tacker-rs has no infra driver for {vim_type} VIMs"),
             )
         })
@@ -315,14 +314,9 @@ impl Executor {
             plan::workloads(flavour, &levels),
             fence,
         )?;
-        let (connection_id, manifests) = (plan.vim.id.clone(), plan.manifests.clone());
-        let additional = plan.additional_params.clone();
-        let vnfcs = driver.instantiate(&plan).await?;
-        let mut metadata = Map::new();
-        metadata.insert("lcm-kubernetes-def-files".into(), json!(manifests));
-        if let Some(namespace) = additional.get("namespace") {
-            metadata.insert("namespace".into(), namespace.clone());
-        }
+        let connection_id = plan.vim.id.clone();
+        let vnfcs = driver.infra().instantiate(&plan).await?;
+        let metadata = driver.recorded_metadata(&plan);
         let info = plan::instantiated_info(flavour, &levels, &vnfcs, &connection_id, metadata);
         let mut change = InstanceChange::from(instance);
         change.instantiation_state = "INSTANTIATED".into();
@@ -349,7 +343,7 @@ impl Executor {
         instance: &InstanceRow,
         params: &Map<String, Value>,
         package_dir: PathBuf,
-        workloads: Vec<crate::driver::Workload>,
+        workloads: Vec<tacker_driver::Workload>,
         fence: &Fence,
     ) -> Result<InstantiatePlan, DriverError> {
         let stored = params
@@ -358,23 +352,15 @@ impl Executor {
             .cloned()
             .unwrap_or_default();
         let vim = plan::vim_connection(&stored, &self.keys(instance)?)?;
+        tracing::Span::current().record("vim_connection", vim.id.as_str());
         let driver = self.driver(&vim.vim_type)?;
-        let additional = params
-            .get("additionalParams")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let manifests = additional
-            .get("lcm-kubernetes-def-files")
-            .and_then(Value::as_array)
-            .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .unwrap_or_default();
-        let plan = crate::driver::Plan {
+        let plan = Plan {
             instance_id: instance.id.clone(),
+            operation: Operation::Instantiate,
             vim,
             package_dir,
-            manifests,
-            additional_params: additional,
+            additional_params: additional_params(params),
+            instance_metadata: Map::new(),
             workloads,
             fence: fence.clone(),
         };
@@ -403,24 +389,19 @@ impl Executor {
     }
 
     /// Everything a later operation needs: current state, VIM, driver, VNFD.
-    async fn context(
-        &self,
-        instance: &InstanceRow,
-    ) -> Result<
-        (
-            Current,
-            crate::driver::VimConnection,
-            Arc<dyn InfraDriver>,
-            tacker_pkg::Vnfd,
-            PathBuf,
-        ),
-        DriverError,
-    > {
+    async fn context(&self, instance: &InstanceRow) -> Result<Later, DriverError> {
         let current = Current::of(instance);
         let vim = plan::vim_connection(&current.connections, &self.keys(instance)?)?;
+        tracing::Span::current().record("vim_connection", vim.id.as_str());
         let driver = self.driver(&vim.vim_type)?;
         let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
-        Ok((current, vim, driver, vnfd, package_dir))
+        Ok(Later {
+            current,
+            vim,
+            driver,
+            vnfd,
+            package_dir,
+        })
     }
 
     async fn terminate(
@@ -429,8 +410,8 @@ impl Executor {
         params: &Map<String, Value>,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
-        let (current, vim, driver, _vnfd, package_dir) = self.context(instance).await?;
-        let connection_id = vim.id.clone();
+        let later = self.context(instance).await?;
+        let connection_id = later.vim.id.clone();
         let graceful =
             (params.get("terminationType").and_then(Value::as_str) == Some("GRACEFUL")).then(|| {
                 Duration::from_secs(
@@ -440,15 +421,19 @@ impl Executor {
                         .unwrap_or(60),
                 )
             });
-        let plan = plan::plan_for(instance, &current, vim, package_dir, params, Vec::new(), fence);
-        driver.terminate(&plan, &current.vnfcs, graceful).await?;
+        let plan = later.plan(Operation::Terminate, instance, params, Vec::new(), fence);
+        later
+            .driver
+            .infra()
+            .terminate(&plan, &later.current.vnfcs, graceful)
+            .await?;
         let mut change = InstanceChange::from(instance);
         change.instantiation_state = "NOT_INSTANTIATED".into();
         change.instantiated_vnf_info = None;
         change.vim_id = None;
         Ok(Outcome {
             instance: Some(change),
-            resource_changes: Some(plan::affected(&current.vnfcs, &[], &connection_id)),
+            resource_changes: Some(plan::affected(&later.current.vnfcs, &[], &connection_id)),
             changed_info: None,
         })
     }
@@ -460,21 +445,25 @@ impl Executor {
         operation: Operation,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
-        let (current, vim, driver, vnfd, package_dir) = self.context(instance).await?;
-        let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
-        let target = target_levels(flavour, &current.levels, params, operation)?;
-        let connection_id = vim.id.clone();
-        let plan = plan::plan_for(
+        let later = self.context(instance).await?;
+        let flavour = plan::flavour(&later.vnfd, &later.current.flavour_id)?;
+        let target = target_levels(flavour, &later.current.levels, params, operation)?;
+        let plan = later.plan(
+            operation,
             instance,
-            &current,
-            vim,
-            package_dir,
             params,
             plan::workloads(flavour, &target),
             fence,
         );
-        let vnfcs = driver.scale(&plan, &current.vnfcs).await?;
-        Ok(self.updated(instance, flavour, &target, &current, vnfcs, &connection_id))
+        let vnfcs = later.driver.infra().scale(&plan, &later.current.vnfcs).await?;
+        Ok(self.updated(
+            instance,
+            flavour,
+            &target,
+            &later,
+            vnfcs,
+            &later.current.metadata(),
+        ))
     }
 
     async fn heal(
@@ -483,37 +472,40 @@ impl Executor {
         params: &Map<String, Value>,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
-        let (current, vim, driver, vnfd, package_dir) = self.context(instance).await?;
-        let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
+        let later = self.context(instance).await?;
+        let flavour = plan::flavour(&later.vnfd, &later.current.flavour_id)?;
         let wanted: Vec<&str> = params
             .get("vnfcInstanceId")
             .and_then(Value::as_array)
             .map(|l| l.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let targets: Vec<Vnfc> = current
+        let targets: Vec<Vnfc> = later
+            .current
             .vnfcs
             .iter()
             .filter(|v| wanted.contains(&v.id.as_str()))
             .cloned()
             .collect();
-        let connection_id = vim.id.clone();
-        let plan = plan::plan_for(
+        let levels = later.current.levels.clone();
+        let plan = later.plan(
+            Operation::Heal,
             instance,
-            &current,
-            vim,
-            package_dir,
             params,
-            plan::workloads(flavour, &current.levels),
+            plan::workloads(flavour, &levels),
             fence,
         );
-        let vnfcs = driver.heal(&plan, &current.vnfcs, &targets).await?;
+        let vnfcs = later
+            .driver
+            .infra()
+            .heal(&plan, &later.current.vnfcs, &targets)
+            .await?;
         Ok(self.updated(
             instance,
             flavour,
-            &current.levels,
-            &current,
+            &levels,
+            &later,
             vnfcs,
-            &connection_id,
+            &later.current.metadata(),
         ))
     }
 
@@ -523,56 +515,33 @@ impl Executor {
         params: &Map<String, Value>,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
-        let current = Current::of(instance);
-        let vim = plan::vim_connection(&current.connections, &self.keys(instance)?)?;
-        let driver = self.driver(&vim.vim_type)?;
+        let mut later = self.context(instance).await?;
         let new_vnfd_id = params.get("vnfdId").and_then(Value::as_str).unwrap_or_default();
         let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, new_vnfd_id).await?;
-        let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
-        let connection_id = vim.id.clone();
-        let mut plan = plan::plan_for(
+        (later.vnfd, later.package_dir) = (vnfd, package_dir);
+        let flavour = plan::flavour(&later.vnfd, &later.current.flavour_id)?;
+        let levels = later.current.levels.clone();
+        let plan = later.plan(
+            Operation::ChangeVnfpkg,
             instance,
-            &current,
-            vim,
-            package_dir,
             params,
-            plan::workloads(flavour, &current.levels),
+            plan::workloads(flavour, &levels),
             fence,
         );
-        // The new package may name other manifests; later operations use these.
-        if let Some(files) = plan
-            .additional_params
-            .get("lcm-kubernetes-def-files")
-            .and_then(Value::as_array)
-        {
-            plan.manifests = files
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect();
-        }
-        let vnfcs = driver.change_vnfpkg(&plan, &current.vnfcs).await?;
-        let mut outcome = self.updated(
-            instance,
-            flavour,
-            &current.levels,
-            &current,
-            vnfcs,
-            &connection_id,
-        );
+        let vnfcs = later
+            .driver
+            .infra()
+            .change_vnfpkg(&plan, &later.current.vnfcs)
+            .await?;
+        // The new package may name other files: later operations use what it recorded.
+        let mut metadata = later.current.metadata();
+        metadata.extend(later.driver.recorded_metadata(&plan));
+        let mut outcome = self.updated(instance, flavour, &levels, &later, vnfcs, &metadata);
         if let Some(change) = outcome.instance.as_mut() {
             let package = self.db.package_by_vnfd_id(new_vnfd_id).await.ok().flatten();
-            adopt_vnfd(change, &vnfd, package.map(|p| p.id));
-            if let Some(mut info) = change
-                .instantiated_vnf_info
-                .as_deref()
-                .and_then(|i| serde_json::from_str::<Value>(i).ok())
-            {
-                info["metadata"]["lcm-kubernetes-def-files"] = json!(plan.manifests);
-                change.instantiated_vnf_info = Some(info.to_string());
-            }
+            adopt_vnfd(change, &later.vnfd, package.map(|p| p.id));
         }
-        outcome.changed_info = Some(json!({"vnfdId": vnfd.vnfd_id}));
+        outcome.changed_info = Some(json!({"vnfdId": later.vnfd.vnfd_id}));
         Ok(outcome)
     }
 
@@ -582,16 +551,17 @@ impl Executor {
         instance: &InstanceRow,
         flavour: &tacker_pkg::Flavour,
         levels: &scaling::ScaleLevels,
-        current: &Current,
+        later: &Later,
         vnfcs: Vec<Vnfc>,
-        connection_id: &str,
+        metadata: &Map<String, Value>,
     ) -> Outcome {
-        let info = plan::instantiated_info(flavour, levels, &vnfcs, connection_id, current.metadata());
+        let connection_id = later.vim.id.as_str();
+        let info = plan::instantiated_info(flavour, levels, &vnfcs, connection_id, metadata.clone());
         let mut change = InstanceChange::from(instance);
         change.instantiated_vnf_info = Some(info.to_string());
         Outcome {
             instance: Some(change),
-            resource_changes: Some(plan::affected(&current.vnfcs, &vnfcs, connection_id)),
+            resource_changes: Some(plan::affected(&later.current.vnfcs, &vnfcs, connection_id)),
             changed_info: None,
         }
     }
@@ -599,67 +569,90 @@ impl Executor {
     /// Undoes a failed operation as far as the driver can.
     async fn roll_back(&self, op: &OpOccRow, fence: &Fence) -> Result<Outcome, DriverError> {
         let (instance, params, operation) = self.load(op).await?;
+        let nothing_changed = Outcome {
+            instance: None,
+            resource_changes: None,
+            changed_info: None,
+        };
         match operation {
             Operation::Instantiate => {
                 let (_, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
                 let (plan, driver, _) =
                     self.instantiate_plan(&instance, &params, package_dir, Vec::new(), fence)?;
-                driver.rollback_instantiate(&plan).await?;
-                Ok(Outcome {
-                    instance: None,
-                    resource_changes: None,
-                    changed_info: None,
-                })
+                driver.infra().rollback_instantiate(&plan).await?;
+                Ok(nothing_changed)
             }
             // The instance row still describes the state before the failed step: put the
-            // workloads back to it.
-            // The failed step may have replaced pods with the new package's: go back to
-            // the old package's manifests, which the instance row still names.
-            Operation::ChangeVnfpkg => {
-                let (current, vim, driver, vnfd, package_dir) = self.context(&instance).await?;
-                let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
-                let plan = plan::plan_for(
+            // workloads back to it. A failed CHANGE_VNFPKG may have replaced pods with the
+            // new package's: its rollback goes back to the old package, which the row
+            // (and the metadata it recorded) still names.
+            Operation::ChangeVnfpkg | Operation::Scale | Operation::ScaleToLevel => {
+                let later = self.context(&instance).await?;
+                let flavour = plan::flavour(&later.vnfd, &later.current.flavour_id)?;
+                let levels = later.current.levels.clone();
+                let plan = later.plan(
+                    operation,
                     &instance,
-                    &current,
-                    vim,
-                    package_dir,
                     &Map::new(),
-                    plan::workloads(flavour, &current.levels),
+                    plan::workloads(flavour, &levels),
                     fence,
                 );
-                driver.change_vnfpkg(&plan, &current.vnfcs).await?;
-                Ok(Outcome {
-                    instance: None,
-                    resource_changes: None,
-                    changed_info: None,
-                })
-            }
-            Operation::Scale | Operation::ScaleToLevel => {
-                let (current, vim, driver, vnfd, package_dir) = self.context(&instance).await?;
-                let flavour = plan::flavour(&vnfd, &current.flavour_id)?;
-                let plan = plan::plan_for(
-                    &instance,
-                    &current,
-                    vim,
-                    package_dir,
-                    &Map::new(),
-                    plan::workloads(flavour, &current.levels),
-                    fence,
-                );
-                driver.scale(&plan, &current.vnfcs).await?;
-                Ok(Outcome {
-                    instance: None,
-                    resource_changes: None,
-                    changed_info: None,
-                })
+                let infra = later.driver.infra();
+                if operation == Operation::ChangeVnfpkg {
+                    infra.change_vnfpkg(&plan, &later.current.vnfcs).await?;
+                } else {
+                    infra.scale(&plan, &later.current.vnfcs).await?;
+                }
+                Ok(nothing_changed)
             }
             other => Err(DriverError::new(
-                422,
-                "Unprocessable Entity",
+                StatusCode::UNPROCESSABLE_ENTITY,
                 format!("rollback of {other} is not supported"),
             )),
         }
     }
+}
+
+/// What an operation on an instantiated instance starts from.
+struct Later {
+    current: Current,
+    vim: tacker_driver::VimConnection,
+    driver: Arc<dyn VimDriver>,
+    vnfd: tacker_pkg::Vnfd,
+    package_dir: PathBuf,
+}
+
+impl Later {
+    /// The plan of `operation`: the instance's VIM and what its driver recorded, the
+    /// request's additionalParams, the target workloads.
+    fn plan(
+        &self,
+        operation: Operation,
+        instance: &InstanceRow,
+        params: &Map<String, Value>,
+        workloads: Vec<tacker_driver::Workload>,
+        fence: &Fence,
+    ) -> Plan {
+        Plan {
+            instance_id: instance.id.clone(),
+            operation,
+            vim: self.vim.clone(),
+            package_dir: self.package_dir.clone(),
+            additional_params: additional_params(params),
+            instance_metadata: self.current.metadata(),
+            workloads,
+            fence: fence.clone(),
+        }
+    }
+}
+
+/// The request's `additionalParams`, or none.
+fn additional_params(params: &Map<String, Value>) -> Map<String, Value> {
+    params
+        .get("additionalParams")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn transition(

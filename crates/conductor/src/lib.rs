@@ -1,20 +1,15 @@
 //! tacker-conductor: claims the LCM operation occurrences the API servers record in the
 //! shared database, runs them through the VIM type's infra driver, and records each state
-//! change with its notifications. Several conductors may share one database.
+//! change with its notifications. Several conductors may share one database. The drivers
+//! come from the registry of crates/driver, as the API server's do.
 
-pub mod driver;
 mod executor;
-pub mod fence;
 mod plan;
 mod process;
-pub mod test_driver;
 mod worker;
 
-pub use driver::{DriverError, InfraDriver, Plan, VimConnection, Vnfc, Workload};
-pub use executor::{Drivers, Executor};
-pub use fence::{ClaimState, Fence};
+pub use executor::Executor;
 pub use process::ConductorProcess;
-pub use test_driver::TestDriver;
 pub use worker::{Conductor, ConductorSettings, Wake};
 
 /// A name for this conductor's claims: host, process and a random part, so that two

@@ -12,15 +12,15 @@ use tacker_lcm::views::parse;
 use tacker_lcm::vim_conn;
 use tacker_pkg::{Flavour, Vnfd};
 
-use crate::driver::{DriverError, Plan, VimConnection, Vnfc, Workload};
-use crate::fence::Fence;
+use http::StatusCode;
+use tacker_driver::{DriverError, VimConnection, Vnfc, Workload};
 
 pub fn bad(detail: impl Into<String>) -> DriverError {
-    DriverError::new(400, "Bad Request", detail)
+    DriverError::bad_request(detail)
 }
 
 pub fn internal(detail: impl Into<String>) -> DriverError {
-    DriverError::new(500, "Internal Server Error", detail)
+    DriverError::internal(detail)
 }
 
 /// An onboarded package's VNFD and unpacked folder.
@@ -36,8 +36,7 @@ pub async fn package(
         .filter(|p| p.onboarding_state == "ONBOARDED")
         .ok_or_else(|| {
             DriverError::new(
-                422,
-                "Unprocessable Entity",
+                StatusCode::UNPROCESSABLE_ENTITY,
                 format!("no onboarded VNF package has vnfdId {vnfd_id}"),
             )
         })?;
@@ -127,48 +126,13 @@ impl Current {
         }
     }
 
-    /// The manifests and namespace instantiate recorded.
+    /// What the VIM type's driver recorded at instantiate (or the last package change).
     pub fn metadata(&self) -> Map<String, Value> {
         self.info
             .get("metadata")
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default()
-    }
-}
-
-/// The plan of an operation on an instantiated instance.
-pub fn plan_for(
-    instance: &InstanceRow,
-    current: &Current,
-    vim: VimConnection,
-    package_dir: PathBuf,
-    op_params: &Map<String, Value>,
-    workloads: Vec<Workload>,
-    fence: &Fence,
-) -> Plan {
-    let metadata = current.metadata();
-    let manifests = metadata
-        .get("lcm-kubernetes-def-files")
-        .and_then(Value::as_array)
-        .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default();
-    let mut additional = op_params
-        .get("additionalParams")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    if let Some(namespace) = metadata.get("namespace") {
-        additional.entry("namespace").or_insert_with(|| namespace.clone());
-    }
-    Plan {
-        instance_id: instance.id.clone(),
-        vim,
-        package_dir,
-        manifests,
-        additional_params: additional,
-        workloads,
-        fence: fence.clone(),
     }
 }
 

@@ -11,7 +11,9 @@ use tacker_lcm::notifications::Notifier;
 use tacker_notify::{DeliveryWorker, NotificationSettings, Sender};
 use tokio::sync::watch;
 
-use crate::executor::{Drivers, Executor};
+use tacker_driver::Drivers;
+
+use crate::executor::Executor;
 use crate::worker::{Conductor, ConductorSettings, Wake};
 
 pub struct ConductorProcess {

@@ -3,6 +3,13 @@
 pub enum DbError {
     #[error("unsupported [database] connection URL: {0}")]
     BadUrl(String),
+    #[error("cannot open [database] connection {url}: {source}")]
+    Open {
+        /// The URL without its password.
+        url: String,
+        #[source]
+        source: Box<DbError>,
+    },
     #[error(
         "the database schema is not up to date ({pending} migration(s) pending); run `tacker-manage --config-file <tacker.conf> db sync`"
     )]

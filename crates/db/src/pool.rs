@@ -37,10 +37,6 @@ pub struct PoolSettings {
 /// SQLite writes one transaction at a time: connections beyond this only cost memory.
 const SQLITE_MAX_CONNECTIONS: u32 = 16;
 
-/// How long a SQLite statement waits for another connection's write lock before the
-/// database counts as busy (a 503, never a 500).
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
 impl PoolSettings {
     pub fn from_options(options: &tacker_common::DatabaseOptions) -> Self {
         PoolSettings {
@@ -155,6 +151,16 @@ pub(crate) struct DbClock {
 }
 
 impl Database {
+    /// Connects as `[database]` says: the connection URL, the pool's size and wait.
+    pub async fn open(options: &tacker_common::DatabaseOptions) -> Result<Self, DbError> {
+        Database::connect(&options.connection, &PoolSettings::from_options(options))
+            .await
+            .map_err(|source| DbError::Open {
+                url: crate::url::redact(&options.connection),
+                source: Box::new(source),
+            })
+    }
+
     pub(crate) fn clock(&self) -> DbClock {
         match self.pool {
             // The text form sqlx writes timestamps in, so that they compare as text.
@@ -192,7 +198,9 @@ impl Database {
                     }
                     None => SqliteConnectOptions::from_str("sqlite::memory:")?,
                 };
-                let options = options.foreign_keys(true).busy_timeout(SQLITE_BUSY_TIMEOUT);
+                // A writer waits for another's write lock as long as for a connection
+                // (pool_timeout): then the database counts as busy (a 503, never a 500).
+                let options = options.foreign_keys(true).busy_timeout(settings.acquire_timeout);
                 // An in-memory database exists once per connection, so it gets exactly one.
                 let max = if path.is_some() {
                     settings.max_connections.clamp(1, SQLITE_MAX_CONNECTIONS)

@@ -6,7 +6,10 @@
 
 use tokio::sync::watch;
 
-use crate::driver::DriverError;
+/// Another conductor holds the operation now, or this one is stopping it.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("this conductor no longer holds the operation; it stopped before changing the VIM")]
+pub struct ClaimLost;
 
 /// What the executor knows of its claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +43,7 @@ impl Fence {
     }
 
     /// Returns once the claim is held; an error if it is lost.
-    pub async fn wait_held(&self) -> Result<(), DriverError> {
+    pub async fn wait_held(&self) -> Result<(), ClaimLost> {
         let mut rx = self.0.clone();
         let state = rx
             .wait_for(|state| *state != ClaimState::Uncertain)
@@ -49,11 +52,7 @@ impl Fence {
             // The executor is gone: nobody can tell, so act as if lost.
             .unwrap_or(ClaimState::Lost);
         match state {
-            ClaimState::Lost => Err(DriverError::new(
-                409,
-                "Conflict",
-                "this conductor no longer holds the operation; it stopped before changing the VIM",
-            )),
+            ClaimState::Lost => Err(ClaimLost),
             _ => Ok(()),
         }
     }

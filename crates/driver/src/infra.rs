@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use http::StatusCode;
 use serde_json::{json, Map, Value};
+
+use crate::fence::{ClaimLost, Fence};
+use crate::operation::Operation;
 
 /// The VIM connection an operation uses, credentials in clear (memory only).
 #[derive(Clone)]
@@ -40,15 +44,19 @@ pub struct Workload {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub instance_id: String,
+    /// The operation the plan serves (a rollback runs the plan of the operation it undoes).
+    pub operation: Operation,
     pub vim: VimConnection,
     /// The unpacked VNF package.
     pub package_dir: PathBuf,
-    /// `lcm-kubernetes-def-files` (paths inside the package), in the request's order.
-    pub manifests: Vec<String>,
+    /// The request's `additionalParams`; the driver reads its own parameters from them.
     pub additional_params: Map<String, Value>,
+    /// What the VIM type recorded in `instantiatedVnfInfo.metadata` when the instance was
+    /// instantiated or last moved to a package ([`crate::VimDriver::recorded_metadata`]).
+    pub instance_metadata: Map<String, Value>,
     pub workloads: Vec<Workload>,
     /// Wait on it before every change of the VIM: the execution may have lost its claim.
-    pub fence: crate::fence::Fence,
+    pub fence: Fence,
 }
 
 /// A running VNFC (for Kubernetes, a pod).
@@ -93,22 +101,40 @@ impl Vnfc {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{detail}")]
 pub struct DriverError {
-    pub status: u16,
-    pub title: String,
+    pub status: StatusCode,
     pub detail: String,
 }
 
 impl DriverError {
-    pub fn new(status: u16, title: &str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         DriverError {
             status,
-            title: title.into(),
             detail: detail.into(),
         }
     }
 
+    /// The request or the package asks for something the VIM cannot be made to do.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        DriverError::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// tacker-rs itself failed (its database, its files).
+    pub fn internal(detail: impl Into<String>) -> Self {
+        DriverError::new(StatusCode::INTERNAL_SERVER_ERROR, detail)
+    }
+
+    pub fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+
     pub fn problem_details(&self) -> Value {
-        json!({"status": self.status, "title": self.title, "detail": self.detail})
+        json!({"status": self.status.as_u16(), "title": self.title(), "detail": self.detail})
+    }
+}
+
+impl From<ClaimLost> for DriverError {
+    fn from(lost: ClaimLost) -> Self {
+        DriverError::new(StatusCode::CONFLICT, lost.to_string())
     }
 }
 

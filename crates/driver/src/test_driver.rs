@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::driver::{DriverError, InfraDriver, Plan, Vnfc};
+use crate::infra::{DriverError, InfraDriver, Plan, Vnfc};
 
 #[derive(Debug, Default)]
 pub struct TestDriver {
@@ -58,8 +58,7 @@ impl TestDriver {
         }
         if test.and_then(|t| t.get("fail")).and_then(Value::as_str) == Some(operation) {
             return Err(DriverError::new(
-                500,
-                "Internal Server Error",
+                http::StatusCode::INTERNAL_SERVER_ERROR,
                 format!("test driver: {operation} failed as requested"),
             ));
         }

@@ -1,6 +1,7 @@
 //! Patch bodies: JSON merge patch (RFC 7386, also used for strategic merge and apply
 //! patches, so lists are replaced whole) and JSON patch (RFC 6902).
 
+use axum::http::{header, HeaderMap};
 use serde_json::Value;
 
 use crate::status::ApiError;
@@ -17,7 +18,12 @@ pub enum PatchType {
 }
 
 impl PatchType {
-    pub fn from_content_type(content_type: &str) -> Result<Self, ApiError> {
+    /// The type of a PATCH request's body, from its `Content-Type` (415 when unknown).
+    pub fn from_headers(headers: &HeaderMap) -> Result<Self, ApiError> {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         let essence = content_type.split(';').next().unwrap_or_default().trim();
         match essence {
             "application/merge-patch+json" => Ok(PatchType::Merge),

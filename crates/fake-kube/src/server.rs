@@ -29,7 +29,7 @@ pub struct FakeKube {
     admin_token: Option<String>,
     app: AppState,
     oidc: Option<Arc<OidcAuthenticator>>,
-    handle: Handle,
+    handle: Handle<SocketAddr>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -58,6 +58,7 @@ impl FakeKube {
         seed(&app, addr);
         let handle = Handle::new();
         let server = axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls_config))
+            .map_err(Error::Io)?
             .handle(handle.clone())
             .serve(routes::router(app.clone()).into_make_service());
         let mut tasks = vec![tokio::spawn(async move {

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use tacker_conductor::{Fence, VimConnection};
+use tacker_driver::{Fence, VimConnection};
 use tacker_tls::client::OutboundTls;
 
 use crate::error::{Error, Result};

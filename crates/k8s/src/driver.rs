@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{json, Value};
-use tacker_conductor::{DriverError, InfraDriver, Plan, Vnfc};
+use tacker_driver::{DriverError, InfraDriver, Plan, Vnfc};
 
 use crate::client;
 use crate::error::{Error, Result};
@@ -19,9 +19,6 @@ use crate::operation::{dynamic, Operation};
 use crate::readiness;
 use crate::remove::remove_labelled;
 use crate::resources::Resolver;
-
-/// The vimType values this driver serves (v2 and v1 spellings).
-pub const VIM_TYPES: [&str; 2] = ["ETSINFV.KUBERNETES.V_1", "kubernetes"];
 
 /// `additionalParams` key (seconds) overriding [`KubernetesSettings::wait_timeout`] for
 /// one operation.
@@ -37,6 +34,16 @@ pub struct KubernetesSettings {
     pub poll_interval: Duration,
     /// Bound on connecting to the API server and on each request.
     pub request_timeout: Duration,
+}
+
+impl KubernetesSettings {
+    /// Tacker's options: `[v2_vnfm] kubernetes_vim_rsc_wait_timeout`.
+    pub fn from_options(options: &tacker_common::LcmOptions) -> Self {
+        KubernetesSettings {
+            wait_timeout: options.kubernetes_wait_timeout,
+            ..KubernetesSettings::default()
+        }
+    }
 }
 
 impl Default for KubernetesSettings {
@@ -86,7 +93,7 @@ impl KubernetesDriver {
     /// The manifests of `plan`, or (when they cannot be read: then nothing was created
     /// from them) just the namespace, for removing what carries the instance's label.
     fn removal_scope(plan: &Plan) -> (Manifests, Vec<(String, String)>) {
-        match manifests::load(plan, &plan.manifests) {
+        match manifests::load(plan, &manifests::files(plan)) {
             Ok(m) => {
                 let kinds = m
                     .objects
@@ -102,11 +109,7 @@ impl KubernetesDriver {
             }
             Err(e) => {
                 tracing::warn!(instance = %plan.instance_id, error = %e, "manifests unreadable; removing by label only");
-                let namespace = plan
-                    .additional_params
-                    .get("namespace")
-                    .and_then(Value::as_str)
-                    .filter(|n| !n.is_empty())
+                let namespace = manifests::explicit_namespace(plan)
                     .unwrap_or("default")
                     .to_owned();
                 (
@@ -122,12 +125,14 @@ impl KubernetesDriver {
     }
 
     async fn instantiate(&self, plan: &Plan) -> Result<Vec<Vnfc>> {
-        if plan.manifests.is_empty() {
-            return Err(Error::Manifest(
-                "'lcm-kubernetes-def-files' must be specified".into(),
-            ));
+        let files = manifests::files(plan);
+        if files.is_empty() {
+            return Err(Error::Manifest(format!(
+                "'{}' must be specified",
+                manifests::DEF_FILES
+            )));
         }
-        let m = manifests::load(plan, &plan.manifests)?;
+        let m = manifests::load(plan, &files)?;
         let op = self.begin(plan, &m).await?;
         // Every kind must be served before anything is created.
         for object in &m.objects {
@@ -142,7 +147,7 @@ impl KubernetesDriver {
     }
 
     async fn scale(&self, plan: &Plan) -> Result<Vec<Vnfc>> {
-        let m = manifests::load(plan, &plan.manifests)?;
+        let m = manifests::load(plan, &manifests::files(plan))?;
         let op = self.begin(plan, &m).await?;
         for workload in &m.workloads {
             let Some(replicas) = workload.replicas else {
@@ -170,7 +175,7 @@ impl KubernetesDriver {
     }
 
     async fn heal(&self, plan: &Plan, current: &[Vnfc], targets: &[Vnfc]) -> Result<Vec<Vnfc>> {
-        let m = manifests::load(plan, &plan.manifests)?;
+        let m = manifests::load(plan, &manifests::files(plan))?;
         let op = self.begin(plan, &m).await?;
         let targets = if targets.is_empty() { current } else { targets };
         let pods: Api<Pod> = Api::namespaced(op.session.client.clone(), &op.namespace);
@@ -202,19 +207,7 @@ impl KubernetesDriver {
     }
 
     async fn change_vnfpkg(&self, plan: &Plan) -> Result<Vec<Vnfc>> {
-        let files: Vec<String> = plan
-            .additional_params
-            .get("lcm-kubernetes-def-files")
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-            .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| plan.manifests.clone());
-        let m = manifests::load(plan, &files)?;
+        let m = manifests::load(plan, &manifests::files(plan))?;
         let op = self.begin(plan, &m).await?;
         let is_vdu = |o: &Value| {
             m.workloads
@@ -314,14 +307,4 @@ impl InfraDriver for KubernetesDriver {
     async fn rollback_instantiate(&self, plan: &Plan) -> Result<(), DriverError> {
         Ok(self.remove(plan, None).await?)
     }
-}
-
-/// The conductor's driver table with this driver serving every Kubernetes VIM type.
-pub fn drivers(settings: KubernetesSettings) -> tacker_conductor::Drivers {
-    let driver: std::sync::Arc<dyn tacker_conductor::InfraDriver> =
-        std::sync::Arc::new(KubernetesDriver::new(settings));
-    VIM_TYPES
-        .iter()
-        .map(|t| ((*t).to_owned(), driver.clone()))
-        .collect()
 }

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use tacker_conductor::DriverError;
+use http::StatusCode;
+use tacker_driver::DriverError;
 
 use crate::oidc::OidcError;
 
@@ -112,15 +113,15 @@ fn transport(endpoint: &str, err: &(dyn std::error::Error + 'static)) -> Error {
 
 impl From<Error> for DriverError {
     fn from(err: Error) -> DriverError {
-        let (status, title) = match &err {
-            Error::Oidc(_) | Error::Connection(_) | Error::Manifest(_) => (400, "Bad Request"),
+        let status = match &err {
+            Error::Oidc(_) | Error::Connection(_) | Error::Manifest(_) => StatusCode::BAD_REQUEST,
             Error::Tls { .. }
             | Error::Unreachable { .. }
             | Error::Api { .. }
             | Error::Missing(_)
-            | Error::Timeout { .. } => (422, "Unprocessable Entity"),
+            | Error::Timeout { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         };
-        DriverError::new(status, title, err.to_string())
+        DriverError::new(status, err.to_string())
     }
 }
 

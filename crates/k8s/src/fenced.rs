@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tacker_conductor::Fence;
+use tacker_driver::Fence;
 use tokio::sync::Mutex;
 use tower::{BoxError, Layer, Service, ServiceExt};
 
@@ -76,7 +76,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
-    use tacker_conductor::ClaimState;
+    use tacker_driver::ClaimState;
 
     use super::*;
 

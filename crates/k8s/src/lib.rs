@@ -18,8 +18,10 @@ pub mod probe;
 mod readiness;
 mod remove;
 mod resources;
+mod vim_type;
 
-pub use driver::{drivers, KubernetesDriver, KubernetesSettings, VIM_TYPES, WAIT_TIMEOUT_PARAM};
+pub use driver::{KubernetesDriver, KubernetesSettings, WAIT_TIMEOUT_PARAM};
 pub use error::{Error, Result};
 pub use manifests::INSTANCE_LABEL;
 pub use oidc::{IdToken, OidcCredentials, OidcError};
+pub use vim_type::{drivers, KubernetesVim, KUBERNETES_V2};

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path};
 
 use serde_json::{json, Map, Value};
-use tacker_conductor::Plan;
+use tacker_driver::{Operation as LcmOperation, Plan};
 
 use crate::error::{Error, Result};
 use crate::resources;
@@ -52,6 +52,46 @@ pub struct Manifests {
     pub namespace: String,
     pub objects: Vec<Value>,
     pub workloads: Vec<VduWorkload>,
+}
+
+/// `additionalParams` and instance-metadata key of the manifests, Tacker's name.
+pub const DEF_FILES: &str = "lcm-kubernetes-def-files";
+
+/// The manifests `plan` works on: those its request names (instantiate, change_vnfpkg,
+/// and their rollbacks), else those recorded when the instance was instantiated or last
+/// moved to a package.
+pub fn files(plan: &Plan) -> Vec<String> {
+    let named = |map: &Map<String, Value>| {
+        map.get(DEF_FILES)
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| !l.is_empty())
+    };
+    let from_request = matches!(
+        plan.operation,
+        LcmOperation::Instantiate | LcmOperation::ChangeVnfpkg
+    )
+    .then(|| named(&plan.additional_params))
+    .flatten();
+    from_request
+        .or_else(|| named(&plan.instance_metadata))
+        .unwrap_or_default()
+}
+
+/// The namespace the request names, else the one recorded at instantiation.
+pub fn explicit_namespace(plan: &Plan) -> Option<&str> {
+    [&plan.additional_params, &plan.instance_metadata]
+        .into_iter()
+        .find_map(|map| {
+            map.get("namespace")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+        })
 }
 
 /// Reads `files` (paths inside the package) of `plan` and prepares them for `plan`.
@@ -122,14 +162,11 @@ pub fn rank(kind: &str) -> usize {
         .unwrap_or(ORDER.len())
 }
 
-/// `additionalParams.namespace`, else the namespace every namespaced object declares,
+/// `additionalParams.namespace` (or the one instantiate recorded), else the namespace every
+/// namespaced object declares,
 /// else `default`. An object in another namespace than the chosen one is an error.
 fn namespace(plan: &Plan, sourced: &[(&str, Value)]) -> Result<String> {
-    let explicit = plan
-        .additional_params
-        .get("namespace")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty());
+    let explicit = explicit_namespace(plan);
     let declared: Vec<(&str, &Value, &str)> = sourced
         .iter()
         .filter(|(_, o)| !resources::cluster_scoped(api_version(o), kind(o)))
@@ -237,7 +274,7 @@ fn size_workloads(plan: &Plan, files: &[String], objects: &mut [Value]) -> Resul
 mod tests {
     use super::*;
     use std::path::PathBuf;
-    use tacker_conductor::{VimConnection, Workload};
+    use tacker_driver::{Operation as LcmOperation, VimConnection, Workload};
 
     fn plan(dir: PathBuf, namespace: Option<&str>, workloads: &[(&str, &str, u32)]) -> Plan {
         let mut additional = Map::new();
@@ -246,13 +283,14 @@ mod tests {
         }
         Plan {
             instance_id: "inst-1".into(),
+            operation: LcmOperation::Instantiate,
+            instance_metadata: Map::new(),
             vim: VimConnection {
                 id: "vim1".into(),
                 vim_type: "kubernetes".into(),
                 info: Map::new(),
             },
             package_dir: dir,
-            manifests: Vec::new(),
             additional_params: additional,
             workloads: workloads
                 .iter()

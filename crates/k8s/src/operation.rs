@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use kube::api::{DynamicObject, PostParams};
 use serde_json::Value;
-use tacker_conductor::Vnfc;
+use tacker_driver::Vnfc;
 
 use crate::client::Session;
 use crate::error::{Error, Result};

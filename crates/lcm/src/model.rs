@@ -3,6 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// LcmOperationType: shared with the drivers, which say which ones they perform.
+pub use tacker_driver::Operation;
+
 /// The two LCM APIs Tacker serves; their instances and occurrences are kept apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ApiVersion {
@@ -77,22 +80,6 @@ macro_rules! string_enum {
         }
     };
 }
-
-string_enum!(
-    /// LcmOperationType.
-    Operation {
-        Instantiate = "INSTANTIATE",
-        Scale = "SCALE",
-        ScaleToLevel = "SCALE_TO_LEVEL",
-        ChangeFlavour = "CHANGE_FLAVOUR",
-        Terminate = "TERMINATE",
-        Heal = "HEAL",
-        Operate = "OPERATE",
-        ChangeExtConn = "CHANGE_EXT_CONN",
-        ModifyInfo = "MODIFY_INFO",
-        ChangeVnfpkg = "CHANGE_VNFPKG",
-    }
-);
 
 string_enum!(
     /// LcmOperationStateType.

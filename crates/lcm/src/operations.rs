@@ -2,32 +2,24 @@
 //! VNFD, then an occurrence in STARTING is stored for a conductor, in one transaction that
 //! also takes the instance.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use serde_json::{json, Map, Value};
 use tacker_common::RequestContext;
 use tacker_db::instances::{InstanceRow, OpOccRow};
 use tacker_db::DbError;
+use tacker_driver::{Drivers, VimDriver};
 use tacker_pkg::Vnfd;
 use uuid::Uuid;
 
 use crate::error::{LcmError, Result};
 use crate::model::{ApiVersion, Operation, PendingAction, INSTANTIATED, NOT_INSTANTIATED};
-use crate::requests::{kubernetes_def_files, object, Body};
+use crate::requests::{object, Body};
 use crate::scaling;
 use crate::service::{in_progress_message, LcmService};
 use crate::views::parse;
-use crate::vim_conn::{self, is_kubernetes};
-
-/// Operations the Kubernetes infra driver performs.
-const KUBERNETES_OPERATIONS: &[Operation] = &[
-    Operation::Instantiate,
-    Operation::Terminate,
-    Operation::Scale,
-    Operation::ScaleToLevel,
-    Operation::Heal,
-    Operation::ChangeVnfpkg,
-    Operation::ModifyInfo,
-];
+use crate::vim_conn;
 
 impl LcmService {
     /// `POST /vnf_instances/{id}/<operation>` (and PATCH for MODIFY_INFO): returns the id
@@ -148,16 +140,11 @@ impl LcmService {
         if !vim_conn::is_known(&vim_type) {
             return Err(LcmError::BadRequest(unknown_vim_type(&vim_type)));
         }
-        check_supported(Operation::Instantiate, &vim_type)?;
-        if is_kubernetes(&vim_type) {
-            let files = kubernetes_def_files(&additional)?;
-            let artifacts = self.package_artifacts(&row.vnfd_id).await?;
-            if let Some(missing) = files.iter().find(|f| !artifacts.contains(f)) {
-                return Err(LcmError::BadRequest(format!(
-                    "'{missing}' in lcm-kubernetes-def-files is not an artifact of the VNF package"
-                )));
-            }
-        }
+        let driver = check_supported(&self.inner.drivers, Operation::Instantiate, &vim_type)?;
+        let artifacts = self.package_artifacts(&row.vnfd_id).await?;
+        driver
+            .check_additional_params(Operation::Instantiate, &additional, &artifacts)
+            .map_err(LcmError::BadRequest)?;
         params.insert("vimConnectionInfo".into(), Value::Object(resolved.info));
         if let Some(vim_id) = resolved.vim_id {
             params.insert("vimId".into(), json!(vim_id));
@@ -173,7 +160,7 @@ impl LcmService {
         body: &Body<'_>,
     ) -> Result<()> {
         let vim_type = instance_vim_type(row);
-        check_supported(operation, &vim_type)?;
+        check_supported(&self.inner.drivers, operation, &vim_type)?;
         let info = parse(row.instantiated_vnf_info.as_deref()).unwrap_or_else(|| json!({}));
         match operation {
             Operation::Terminate => {
@@ -379,25 +366,22 @@ pub(crate) fn instance_vim_type(row: &InstanceRow) -> String {
         .unwrap_or_default()
 }
 
-/// 422 for an operation the VIM type's driver cannot do, 501 for a VIM type Tacker drives
-/// and tacker-rs has no driver for (OpenStack, Helm). A type no Tacker knows is the
-/// client's error, not a missing feature: 422 here (an instance's stored type), 400 when an
-/// instantiation names it.
-fn check_supported(operation: Operation, vim_type: &str) -> Result<()> {
-    if is_kubernetes(vim_type) {
-        if KUBERNETES_OPERATIONS.contains(&operation) {
-            return Ok(());
-        }
-        return Err(LcmError::Unprocessable(format!(
+/// The driver of `vim_type` when it performs `operation`. Otherwise 422 for an operation
+/// the VIM type's driver cannot do, 501 for a VIM type Tacker drives and this deployment
+/// has no driver for (OpenStack, Helm). A type no Tacker knows is the client's error, not
+/// a missing feature: 422 here (an instance's stored type), 400 when an instantiation
+/// names it.
+fn check_supported(drivers: &Drivers, operation: Operation, vim_type: &str) -> Result<Arc<dyn VimDriver>> {
+    match drivers.get(vim_type) {
+        Some(driver) if driver.supports(operation) => Ok(driver.clone()),
+        Some(_) => Err(LcmError::Unprocessable(format!(
             "{operation} is not supported for {vim_type} VIMs."
-        )));
+        ))),
+        None if !vim_conn::is_known(vim_type) => Err(LcmError::Unprocessable(unknown_vim_type(vim_type))),
+        None => Err(LcmError::NotImplemented(format!(
+            "tacker-rs has no infra driver for {vim_type} VIMs; only Kubernetes VIMs are supported."
+        ))),
     }
-    if !vim_conn::is_known(vim_type) {
-        return Err(LcmError::Unprocessable(unknown_vim_type(vim_type)));
-    }
-    Err(LcmError::NotImplemented(format!(
-        "tacker-rs has no infra driver for {vim_type} VIMs; only Kubernetes VIMs are supported."
-    )))
 }
 
 fn unknown_vim_type(vim_type: &str) -> String {
@@ -426,18 +410,53 @@ fn policy_names(operation: Operation) -> (&'static str, &'static str) {
 mod tests {
     use super::*;
 
+    /// A Kubernetes type that scales but does not operate.
+    struct Kubernetes;
+
+    #[async_trait::async_trait]
+    impl VimDriver for Kubernetes {
+        fn registry_type(&self) -> &'static str {
+            "kubernetes"
+        }
+        fn vim_types(&self) -> &'static [&'static str] {
+            &["ETSINFV.KUBERNETES.V_1"]
+        }
+        fn supports(&self, operation: Operation) -> bool {
+            operation != Operation::Operate
+        }
+        fn check_additional_params(
+            &self,
+            _: Operation,
+            _: &Map<String, Value>,
+            _: &[String],
+        ) -> std::result::Result<(), String> {
+            Ok(())
+        }
+        async fn probe(&self, _: &Map<String, Value>) -> std::result::Result<Vec<String>, String> {
+            Ok(Vec::new())
+        }
+        fn recorded_metadata(&self, _: &tacker_driver::Plan) -> Map<String, Value> {
+            Map::new()
+        }
+        fn infra(&self) -> Arc<dyn tacker_driver::InfraDriver> {
+            Arc::new(tacker_driver::TestDriver::new())
+        }
+    }
+
     #[test]
     fn only_vim_types_tacker_knows_are_not_implemented() {
-        check_supported(Operation::Scale, "ETSINFV.KUBERNETES.V_1").unwrap();
-        check_supported(Operation::Instantiate, "kubernetes").unwrap();
+        let drivers = Drivers::new().with(Arc::new(Kubernetes));
+        let check = |operation, vim_type| check_supported(&drivers, operation, vim_type).map(|_| ());
+        check(Operation::Scale, "ETSINFV.KUBERNETES.V_1").unwrap();
+        check(Operation::Instantiate, "kubernetes").unwrap();
         assert!(matches!(
-            check_supported(Operation::Operate, "kubernetes"),
+            check(Operation::Operate, "kubernetes"),
             Err(LcmError::Unprocessable(_))
         ));
         for known in ["ETSINFV.OPENSTACK_KEYSTONE.V_3", "openstack", "ETSINFV.HELM.V_3"] {
             assert!(
                 matches!(
-                    check_supported(Operation::Instantiate, known),
+                    check(Operation::Instantiate, known),
                     Err(LcmError::NotImplemented(_))
                 ),
                 "{known}"
@@ -445,7 +464,7 @@ mod tests {
         }
         // What schemathesis sent: a 5xx said the server was at fault.
         for unknown in ["I\u{1d}Àç", ""] {
-            let error = check_supported(Operation::Heal, unknown).unwrap_err();
+            let error = check(Operation::Heal, unknown).unwrap_err();
             assert!(
                 matches!(&error, LcmError::Unprocessable(m) if m.contains("is not a VIM type")),
                 "{error}"

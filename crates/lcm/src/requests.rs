@@ -117,18 +117,3 @@ impl<'a> Body<'a> {
             .unwrap_or_default())
     }
 }
-
-/// `additionalParams.lcm-kubernetes-def-files`: the manifests to apply, in order.
-pub fn kubernetes_def_files(params: &Map<String, Value>) -> Result<Vec<String>> {
-    match params.get("lcm-kubernetes-def-files") {
-        Some(Value::Array(files)) if !files.is_empty() => files
-            .iter()
-            .map(|f| {
-                f.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| bad("'lcm-kubernetes-def-files' must list file paths"))
-            })
-            .collect(),
-        _ => Err(bad("'lcm-kubernetes-def-files' must be specified")),
-    }
-}

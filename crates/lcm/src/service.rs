@@ -12,6 +12,7 @@ use tacker_db::instances::InstanceRow;
 use tacker_db::notifications::SubscriptionRow;
 use tacker_db::packages::PackageRow;
 use tacker_db::{Database, DbError};
+use tacker_driver::Drivers;
 use tacker_policy::Enforcer;
 use tacker_sol013::{ListQuery, Paging};
 use tacker_vim::VimService;
@@ -36,6 +37,9 @@ pub struct LcmService {
 pub(crate) struct Inner {
     pub db: Database,
     pub vims: VimService,
+    /// The VIM types this deployment drives: which operations each supports and how its
+    /// additionalParams are checked.
+    pub drivers: Drivers,
     pub vault: KeyVault,
     pub policy: Arc<Enforcer>,
     pub notifier: Notifier,
@@ -56,6 +60,7 @@ impl LcmService {
     pub fn new(
         db: Database,
         vims: VimService,
+        drivers: Drivers,
         vault: KeyVault,
         policy: Arc<Enforcer>,
         endpoint: String,
@@ -68,6 +73,7 @@ impl LcmService {
             inner: Arc::new(Inner {
                 db,
                 vims,
+                drivers,
                 vault,
                 policy,
                 notifier,

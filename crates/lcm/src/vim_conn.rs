@@ -220,84 +220,19 @@ fn normalise_type(mut entry: Map<String, Value>, api: ApiVersion) -> Map<String,
     entry
 }
 
-/// Tacker's vim_to_conn_info: a registered VIM as a VimConnectionInfo.
+/// Tacker's vim_to_conn_info: a registered VIM as a VimConnectionInfo, connected the way
+/// the VIM registry checked it ([`RegisteredVim::connection`]).
 pub fn from_registered(vim: &RegisteredVim, api: ApiVersion) -> Map<String, Value> {
-    let cred = &vim.auth_cred;
-    // Set as Python's truthiness sees it: a token-only VIM is stored with
-    // `username: "None"` and `password: null`, and must connect with its bearer_token.
-    let set = |key: &str| {
-        cred.get(key)
-            .and_then(Value::as_str)
-            .is_some_and(|v| !v.is_empty())
-    };
-    let pick = |keys: &[&str]| -> Map<String, Value> {
-        keys.iter()
-            .filter_map(|k| cred.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-            .collect()
+    let vim_type = match (vim.vim_type == "kubernetes", api) {
+        (true, ApiVersion::V2) => KUBERNETES_V2,
+        (true, ApiVersion::V1) => "kubernetes",
+        (false, ApiVersion::V2) => OPENSTACK_V2,
+        (false, ApiVersion::V1) => "openstack",
     };
     let mut info = Map::new();
     info.insert("vimId".into(), json!(vim.id));
-    if vim.vim_type == "kubernetes" {
-        let vim_type = if api == ApiVersion::V2 {
-            KUBERNETES_V2
-        } else {
-            "kubernetes"
-        };
-        info.insert("vimType".into(), json!(vim_type));
-        let mut interface = Map::new();
-        interface.insert("endpoint".into(), json!(vim.auth_url));
-        if let Some(ca) = cred
-            .get("ssl_ca_cert")
-            .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-        {
-            interface.insert("ssl_ca_cert".into(), ca.clone());
-        }
-        info.insert("interfaceInfo".into(), Value::Object(interface));
-        let access = if cred.contains_key("oidc_token_url") {
-            pick(&[
-                "oidc_token_url",
-                "username",
-                "password",
-                "client_id",
-                "client_secret",
-            ])
-        } else if set("username") && set("password") {
-            pick(&["username", "password"])
-        } else {
-            pick(&["bearer_token"])
-        };
-        info.insert("accessInfo".into(), Value::Object(access));
-    } else {
-        let vim_type = if api == ApiVersion::V2 {
-            OPENSTACK_V2
-        } else {
-            "openstack"
-        };
-        info.insert("vimType".into(), json!(vim_type));
-        info.insert(
-            "interfaceInfo".into(),
-            json!({"endpoint": vim.auth_url, "skipCertificateHostnameCheck": true, "skipCertificateVerification": true}),
-        );
-        let mut access = pick(&["username", "password"]);
-        if let Some(region) = vim.regions.first() {
-            access.insert("region".into(), json!(region));
-        }
-        if let Some(project) = vim.vim_project.get("name") {
-            access.insert("project".into(), project.clone());
-        }
-        for (from, to) in [
-            ("project_domain_name", "projectDomain"),
-            ("user_domain_name", "userDomain"),
-        ] {
-            if let Some(v) = cred.get(from) {
-                access.insert(to.into(), v.clone());
-            }
-        }
-        info.insert("accessInfo".into(), Value::Object(access));
-    }
-    if !vim.extra.is_empty() {
-        info.insert("extra".into(), Value::Object(vim.extra.clone()));
-    }
+    info.insert("vimType".into(), json!(vim_type));
+    info.extend(vim.connection());
     info
 }
 

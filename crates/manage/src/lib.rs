@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tacker_common::Config;
 use tacker_crypto::KeyVault;
-use tacker_db::{url::redact, Database, PoolSettings};
+use tacker_db::Database;
 use tacker_vim::VimService;
 
 #[derive(Debug, Parser)]
@@ -193,17 +193,7 @@ fn default_ca_dir(config: &Config) -> PathBuf {
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Database> {
-    Database::connect(
-        &config.database_connection,
-        &PoolSettings::from_options(&config.database),
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "cannot open [database] connection {}",
-            redact(&config.database_connection)
-        )
-    })
+    Ok(Database::open(&config.database).await?)
 }
 
 async fn db(config: &Config, action: DbAction) -> anyhow::Result<()> {

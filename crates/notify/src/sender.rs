@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
+use tacker_tls::client::{client_builder, ClientTlsError, OutboundTls};
 
 use crate::authentication::SubscriptionAuth;
 use crate::error::{transport_error, DeliveryError, NotifyError};
@@ -47,32 +48,23 @@ impl std::fmt::Debug for Sender {
 }
 
 fn client(settings: &NotificationSettings, identity: Option<&[u8]>) -> Result<reqwest::Client, NotifyError> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
+    let tls = OutboundTls {
+        ca_pem: settings.ca_pem.clone(),
+        identity_pem: identity.map(<[u8]>::to_vec),
+        insecure: !settings.verify_tls,
+        timeout: Some(settings.timeout),
+    };
+    client_builder(&tls, USER_AGENT)
+        .map_err(|e| match e {
+            // The message of a bad identity never quotes the PEM.
+            ClientTlsError::Identity(_) => NotifyError::Client(
+                "client certificate: not a PEM certificate chain followed by its key".into(),
+            ),
+            e => NotifyError::Client(e.to_string()),
+        })?
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(settings.timeout)
-        .connect_timeout(settings.timeout);
-    if !settings.verify_tls {
-        builder = builder.danger_accept_invalid_certs(true);
-    } else if let Some(pem) = &settings.ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| NotifyError::Client(format!("CA bundle: {e}")))?;
-        if certs.is_empty() {
-            return Err(NotifyError::Client("CA bundle: holds no certificate".into()));
-        }
-        builder = builder.tls_built_in_root_certs(false);
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    if let Some(pem) = identity {
-        // The message of a bad identity never quotes the PEM.
-        let identity = reqwest::Identity::from_pem(pem).map_err(|_| {
-            NotifyError::Client("client certificate: not a PEM certificate chain followed by its key".into())
-        })?;
-        builder = builder.identity(identity);
-    }
-    builder.build().map_err(|e| NotifyError::Client(e.to_string()))
+        .build()
+        .map_err(|e| NotifyError::Client(e.to_string()))
 }
 
 impl Sender {

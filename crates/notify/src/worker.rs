@@ -10,6 +10,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use tracing::Instrument;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::{FutureExt, StreamExt};
@@ -161,19 +162,30 @@ impl DeliveryWorker {
                 .await?;
                 continue;
             }
-            match self.notifier.notify(&subscriber, &row.payload).await {
-                Ok(()) => {
-                    tracing::debug!(notification = %row.id, subscription = %subscription_id,
-                        kind = %row.notification_type, "notification delivered");
-                    self.db.notification_delivered(&row.id).await?;
-                }
-                Err(e) => {
-                    let message = e.to_string();
-                    self.failed(&row, &message).await?;
-                    if DeliveryError::is_unreachable(&e) {
-                        unreachable = Some(message);
+            let span = tracing::info_span!(
+                "delivery",
+                notification = %row.id,
+                subscription = %subscription_id,
+                kind = %row.notification_type,
+            );
+            let outcome = async {
+                match self.notifier.notify(&subscriber, &row.payload).await {
+                    Ok(()) => {
+                        tracing::debug!("notification delivered");
+                        self.db.notification_delivered(&row.id).await?;
+                        Ok(None)
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        self.failed(&row, &message).await?;
+                        Ok::<_, NotifyError>(DeliveryError::is_unreachable(&e).then_some(message))
                     }
                 }
+            }
+            .instrument(span)
+            .await?;
+            if outcome.is_some() {
+                unreachable = outcome;
             }
         }
         Ok(())

@@ -9,7 +9,8 @@ use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use tacker_common::paste::PasteDeploy;
 use tacker_common::Config;
 use tacker_crypto::KeyVault;
-use tacker_db::{url::redact, Database, PoolSettings};
+use tacker_db::Database;
+use tacker_driver::Drivers;
 use tacker_lcm::LcmService;
 use tacker_policy::Enforcer;
 use tacker_tls::{load_server_config, PeerCertAcceptor};
@@ -41,7 +42,19 @@ pub struct Application {
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Application {
+    /// A server that drives no VIM type: its LCM operations answer 501 and VIMs are not
+    /// checked at registration. Binaries use [`Application::build_with_drivers`].
     pub async fn build(config: Config, options: BuildOptions) -> anyhow::Result<Self> {
+        Application::build_with_drivers(config, options, Drivers::new()).await
+    }
+
+    /// A server whose API applies the rules of the VIM types in `drivers` (supported
+    /// operations, additionalParams, checks of VIMs at registration).
+    pub async fn build_with_drivers(
+        config: Config,
+        options: BuildOptions,
+        drivers: Drivers,
+    ) -> anyhow::Result<Self> {
         for ignored in &config.ignored_options {
             tracing::warn!(option = %ignored, "unknown configuration option ignored");
         }
@@ -50,17 +63,7 @@ impl Application {
             serve::nofile::connection_budget(),
             DRAIN_TIMEOUT,
         );
-        let db = Database::connect(
-            &config.database_connection,
-            &PoolSettings::from_options(&config.database),
-        )
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open [database] connection {}",
-                redact(&config.database_connection)
-            )
-        })?;
+        let db = Database::open(&config.database).await?;
         if options.migrate {
             db.migrate().await.context("cannot migrate the database")?;
         }
@@ -79,7 +82,7 @@ impl Application {
             policy.clone(),
         );
         if config.k8s_validate_on_register {
-            vims = vims.with_probe(Arc::new(crate::lcm_wiring::KubernetesProbe));
+            vims = vims.with_probes(drivers.clone());
         }
         let work_queued = Arc::new(tokio::sync::Notify::new());
         let notifications = crate::lcm_wiring::notification_settings(&config.lcm)?;
@@ -88,6 +91,7 @@ impl Application {
         let lcm = LcmService::new(
             db.clone(),
             vims.clone(),
+            drivers,
             vault.clone(),
             policy.clone(),
             config.lcm.endpoint.clone(),
@@ -161,6 +165,8 @@ impl Application {
             }
         }
         sweeper.abort();
+        // Accepted uploads still onboarding may finish; the rest are left to the next sweep.
+        self.state.packages.drain_onboardings(DRAIN_TIMEOUT).await;
         // The pool is not closed here: in the all-in-one process a conductor may still be
         // finishing its operations on it. Whoever owns the process closes it last.
         Ok(())
@@ -169,33 +175,10 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then closes the database.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let db = self.state.db.clone();
-        let served = self.run_until(shutdown_signal()).await;
+        let served = self.run_until(tacker_process::shutdown_signal()).await;
         db.close().await;
         served
     }
-}
-
-/// Resolves on Ctrl-C or SIGTERM (systemd's stop).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
 }
 
 /// The package registry, with its storage folder ready and its download client built.

@@ -1,6 +1,5 @@
 //! Collaborators of the services, built from tacker.conf: the notification sender
-//! (callback test), the subscription authentication codec, and the cluster probe that
-//! validates Kubernetes VIMs.
+//! (callback test) and the subscription authentication codec.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -112,20 +111,4 @@ pub fn notification_settings(options: &tacker_common::LcmOptions) -> anyhow::Res
         max_attempts: options.notification_max_attempts,
         ..NotificationSettings::default()
     })
-}
-
-/// Validates Kubernetes VIMs with the Kubernetes driver's client.
-pub struct KubernetesProbe;
-
-/// Bound on connecting to a cluster (and its IdP) during registration.
-const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
-
-impl tacker_vim::ClusterProbe for KubernetesProbe {
-    fn namespaces<'a>(
-        &'a self,
-        auth_url: &'a str,
-        auth_cred: &'a serde_json::Map<String, Value>,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<String>, String>> + Send + 'a>> {
-        Box::pin(tacker_k8s::probe::namespaces(auth_url, auth_cred, PROBE_TIMEOUT))
-    }
 }

@@ -2,7 +2,6 @@
 
 pub mod app;
 mod apps;
-pub mod cli;
 mod error;
 mod extract;
 mod health;
@@ -10,7 +9,6 @@ pub mod lcm_wiring;
 mod pipeline;
 mod serve;
 mod state;
-pub mod telemetry;
 
 pub use app::{Application, BuildOptions};
 pub use state::AppState;

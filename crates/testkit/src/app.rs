@@ -7,8 +7,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::Value;
 use tacker_common::Config;
-use tacker_conductor::{ConductorProcess, Drivers, TestDriver, Wake};
+use tacker_conductor::{ConductorProcess, Wake};
 use tacker_db::Database;
+use tacker_driver::{Drivers, InfraDriver, TestDriver};
 use tacker_notify::NotificationSettings;
 use tacker_server::{Application, BuildOptions};
 use tacker_vnfpkgm::PackageService;
@@ -18,9 +19,15 @@ use tokio::task::JoinHandle;
 use crate::db_fault::{server_addr, through_relay, DbRelay};
 use crate::{TestBackend, TestDatabase};
 
-/// The repository's api-paste.ini.
+/// The repository's api-paste.ini (Tacker's own: Keystone tokens).
 pub fn repo_api_paste() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../api-paste/api-paste.ini")
+}
+
+/// The repository's api-paste.ini for an external OAuth 2.0 authorization server
+/// (`external_oauth2_token` in the `keystone` pipelines).
+pub fn repo_api_paste_external_oauth2() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../api-paste/api-paste-external-oauth2.ini")
 }
 
 /// Writes `<dir>/tacker.conf` for a noauth server on a free port with its data in `dir`;
@@ -36,6 +43,14 @@ pub fn write_conf(dir: &Path, connection: &str, extra: &str) -> PathBuf {
     );
     std::fs::write(&path, conf).unwrap();
     path
+}
+
+/// The Kubernetes VIM type, its API rules and checks as in production, with `driver`
+/// running its plans in memory.
+pub fn kubernetes_in_memory(driver: Arc<TestDriver>) -> Drivers {
+    Drivers::new().with(Arc::new(tacker_k8s::KubernetesVim::with_infra(
+        driver as Arc<dyn InfraDriver>,
+    )))
 }
 
 /// Runs a built server in the background; returns its base URL and task.
@@ -79,7 +94,7 @@ impl TestAppBuilder {
     pub async fn spawn(self) -> Option<TestApp> {
         // Server logs in test output on request: TEST_LOG=1.
         if std::env::var_os("TEST_LOG").is_some() {
-            tacker_server::telemetry::init(tacker_server::telemetry::LogOptions {
+            tacker_process::telemetry::init(tacker_process::telemetry::LogOptions {
                 debug: true,
                 json: false,
             });
@@ -97,7 +112,8 @@ impl TestAppBuilder {
         };
         let conf_path = write_conf(state_dir.path(), &connection, &self.extra_conf);
         let config = Config::load(std::slice::from_ref(&conf_path)).unwrap();
-        let app = Application::build(config.clone(), BuildOptions { migrate: true })
+        let drivers = kubernetes_in_memory(Arc::new(TestDriver::new()));
+        let app = Application::build_with_drivers(config.clone(), BuildOptions { migrate: true }, drivers)
             .await
             .unwrap();
         let db = app.state().db.clone();
@@ -154,7 +170,8 @@ impl TestApp {
     /// A second server process-alike on the same database and key folder (as several
     /// tacker-server processes share one database); returns its address.
     pub async fn spawn_peer(&self) -> Peer {
-        let app = Application::build(self.config.clone(), BuildOptions::default())
+        let drivers = kubernetes_in_memory(Arc::new(TestDriver::new()));
+        let app = Application::build_with_drivers(self.config.clone(), BuildOptions::default(), drivers)
             .await
             .unwrap();
         let (address, server) = serve(app);
@@ -204,30 +221,16 @@ impl TestApp {
     /// Kubernetes VIMs; it is killed (not shut down) when the handle is dropped.
     pub fn spawn_conductor(&self, lease: Duration) -> ConductorHandle {
         let driver = Arc::new(TestDriver::new());
-        let mut drivers = Drivers::new();
-        for vim_type in ["ETSINFV.KUBERNETES.V_1", "kubernetes"] {
-            drivers.insert(
-                vim_type.to_owned(),
-                driver.clone() as Arc<dyn tacker_conductor::InfraDriver>,
-            );
-        }
-        self.spawn_conductor_with(lease, drivers, driver)
+        self.spawn_conductor_with(lease, kubernetes_in_memory(driver.clone()), driver)
     }
 
     /// A conductor with the test driver that [`ConductorHandle::shut_down`] stops as
     /// SIGTERM would, letting running operations go on for `drain`.
     pub fn spawn_stoppable_conductor(&self, lease: Duration, drain: Duration) -> ConductorHandle {
         let driver = Arc::new(TestDriver::new());
-        let mut drivers = Drivers::new();
-        for vim_type in ["ETSINFV.KUBERNETES.V_1", "kubernetes"] {
-            drivers.insert(
-                vim_type.to_owned(),
-                driver.clone() as Arc<dyn tacker_conductor::InfraDriver>,
-            );
-        }
         let mut config = self.config.clone();
         config.lcm.graceful_shutdown_timeout = drain;
-        self.conductor_from(&config, lease, drivers, driver)
+        self.conductor_from(&config, lease, kubernetes_in_memory(driver.clone()), driver)
     }
 
     /// A conductor with the given infra drivers (the real Kubernetes driver, say);

@@ -1,6 +1,10 @@
 //! The test authorization server: tests/idp/server.mjs (oidc-provider) over HTTPS with a
 //! test CA, started once per test binary with one client per authentication method and
-//! user clients whose tokens carry project, user and role claims.
+//! user clients whose tokens carry project, user and role claims. It is also the OIDC
+//! issuer of the Kubernetes tests (fake apiserver, driver, whole system): clients `carol`,
+//! `shortlived` (two seconds) and `other-client` may use the password grant, for users
+//! `alice` (sub `alice`, name `Alice`, verified email, groups `vnf-admins` and `dev`), `bob`
+//! (no email, no groups) and `mallory` (unverified email); see [`Idp::id_token`].
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -27,6 +31,8 @@ pub struct Idp {
     pub revocation_endpoint: String,
     /// CA of the IdP's server certificate (`[ext_oauth2_auth] cafile`).
     pub ca_file: PathBuf,
+    /// The same CA as PEM text (an apiserver's `--oidc-ca-file`, a VIM's `ssl_ca_cert`).
+    pub ca_pem: String,
     /// tacker-rs's client certificate and key for tls_client_auth.
     pub tacker_cert: PathBuf,
     pub tacker_key: PathBuf,
@@ -111,6 +117,9 @@ fn start() -> Idp {
         json!({"client_id": "carol", "client_secret": CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_post",
                "grant_types": ["client_credentials", "password"],
                "x_claims": claims("carol", "project-a", json!(["member", "reader"]))}),
+        // Another OIDC client: its id_tokens are for another audience.
+        json!({"client_id": "other-client", "client_secret": CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_post",
+               "grant_types": ["password"]}),
         json!({"client_id": "noroles", "client_secret": CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_post",
                "x_claims": {"project": {"id": "project-a"}, "user": {"id": "x", "name": "x"}}}),
     ];
@@ -118,7 +127,9 @@ fn start() -> Idp {
         let mut client = json!({"client_id": user, "client_secret": CLIENT_SECRET,
             "token_endpoint_auth_method": "client_secret_post", "x_claims": claims(user, project, json!(roles))});
         if *user == "shortlived" {
+            // Short-lived access tokens and id_tokens alike.
             client["x_ttl"] = json!(2);
+            client["grant_types"] = json!(["client_credentials", "password"]);
         }
         clients.push(client);
     }
@@ -129,7 +140,16 @@ fn start() -> Idp {
             "clientCa": write(&dir, "client-ca.pem", client_ca.cert_pem.as_bytes()),
         },
         "clients": clients,
-        "users": {"alice": {"password": "alice-password", "claims": {"sub": "alice", "groups": ["dev"]}}},
+        // Accounts of the password grant; the id_token carries all of a user's claims.
+        "users": {
+            "alice": {"password": "alice-password", "claims": {
+                "sub": "alice", "name": "Alice", "email": "alice@example.com", "email_verified": true,
+                "groups": ["vnf-admins", "dev"]}},
+            "bob": {"password": "bob-password", "claims": {"sub": "bob-sub", "name": "bob"}},
+            "mallory": {"password": "mallory-password", "claims": {
+                "sub": "mallory-sub", "name": "mallory", "email": "mallory@example.com",
+                "email_verified": false}},
+        },
     });
     let config_file = write(&dir, "idp.json", config.to_string().as_bytes());
 
@@ -155,6 +175,7 @@ fn start() -> Idp {
         introspection_endpoint: endpoint("introspection_endpoint"),
         revocation_endpoint: endpoint("revocation_endpoint"),
         ca_file: write(&dir, "idp-ca.pem", server_ca.cert_pem.as_bytes()),
+        ca_pem: server_ca.cert_pem.clone(),
         tacker_cert: write(&dir, "tacker.pem", tacker.cert_pem.as_bytes()),
         tacker_key: write(&dir, "tacker.key", tacker.key_pem.as_bytes()),
         jwt_key_file: write(&dir, "tacker-es256.pem", jwt_key.as_bytes()),
@@ -167,15 +188,17 @@ fn start() -> Idp {
 
 impl Idp {
     /// tacker.conf text for a keystone pipeline that introspects at this IdP with
-    /// `auth_method`, mapping the test claims.
+    /// `auth_method`, mapping the test claims (with the external OAuth2 api-paste.ini).
     pub fn tacker_conf(&self, auth_method: &str) -> String {
         let mut conf = format!(
-            "[DEFAULT]\nauth_strategy = keystone\n[ext_oauth2_auth]\nintrospect_endpoint = {}\naudience = {}\n\
+            "[DEFAULT]\nauth_strategy = keystone\napi_paste_config = {}\n\
+             [ext_oauth2_auth]\nintrospect_endpoint = {}\naudience = {}\n\
              auth_method = {auth_method}\nclient_id = {}\ncafile = {}\n\
              mapping_project_id = project.id\nmapping_project_name = project.name\n\
              mapping_project_domain_id = project.domain.id\nmapping_project_domain_name = project.domain.name\n\
              mapping_user_id = user.id\nmapping_user_name = user.name\nmapping_user_domain_id = user.domain.id\n\
              mapping_user_domain_name = user.domain.name\nmapping_roles = user.roles\n",
+            crate::repo_api_paste_external_oauth2().display(),
             self.introspection_endpoint,
             self.issuer,
             tacker_client_id(auth_method),
@@ -213,6 +236,15 @@ impl Idp {
         builder.build().unwrap()
     }
 
+    /// A successful token endpoint answer to `form`; `what` names the request in a failure.
+    async fn grant(&self, client: reqwest::Client, form: &[(&str, &str)], what: &str) -> Value {
+        let response = client.post(&self.token_endpoint).form(form).send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert!(status.is_success(), "{what}: {body}");
+        body
+    }
+
     /// A client-credentials access token of a user client (alice, bob, root, carol,
     /// noroles, shortlived), or of `mtls-user` (bound to its certificate).
     pub async fn token(&self, client_id: &str) -> String {
@@ -222,16 +254,25 @@ impl Idp {
         if !mtls {
             form.push(("client_secret", CLIENT_SECRET));
         }
-        let response = client
-            .post(&self.token_endpoint)
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert!(status.is_success(), "token for {client_id}: {body}");
+        let body = self.grant(client, &form, &format!("token for {client_id}")).await;
         body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// An id_token from the password grant (what Tacker does for an OIDC Kubernetes VIM),
+    /// for `client_id` (carol, shortlived, other-client) as `username`.
+    pub async fn id_token(&self, client_id: &str, username: &str, password: &str) -> String {
+        let form = [
+            ("grant_type", "password"),
+            ("scope", "openid"),
+            ("username", username),
+            ("password", password),
+            ("client_id", client_id),
+            ("client_secret", CLIENT_SECRET),
+        ];
+        let body = self
+            .grant(self.http(None), &form, &format!("password grant for {username}"))
+            .await;
+        body["id_token"].as_str().unwrap().to_string()
     }
 
     /// Revokes a token (as alice's client).

@@ -8,30 +8,58 @@ pub mod csar;
 mod database;
 pub mod db_fault;
 pub mod idp;
+pub mod keystone;
 pub mod pki;
 pub mod raw;
 
-pub use app::{repo_api_paste, write_conf, ConductorHandle, TestApp, TestAppBuilder};
+pub use app::{
+    kubernetes_in_memory, repo_api_paste, repo_api_paste_external_oauth2, write_conf, ConductorHandle,
+    TestApp, TestAppBuilder,
+};
 pub use database::{TestBackend, TestDatabase};
 
-/// Generates one `#[tokio::test]` per backend that runs `$body(app)` on a fresh app:
-/// `backend_tests!(module_name => async_fn_taking_TestApp);`
+/// One `#[tokio::test]` per backend, in a module of its own (`module::sqlite`,
+/// `module::postgres`, `module::mysql`), each running the test body on a fresh setup:
+///
+/// - `backend_tests!(module => body);`: `body(TestApp)` on a default app ([`run_on`]);
+/// - `backend_tests!(module => body, setup = run);`: `run(TestBackend, body)`, for tests
+///   that build their own environment per test (a database only, a relayed app, ...);
+///   [`with_backend`] hands `body` the backend itself;
+/// - `..., backends = [Postgres, MySql]` (after `setup`, if any): only these backends,
+///   for tests that mean nothing on the others.
+///
+/// Names are resolved where the macro is called.
 #[macro_export]
 macro_rules! backend_tests {
-    ($module:ident => $body:ident) => {
+    (@test Sqlite, $setup:path, $body:path) => {
+        $crate::backend_tests!(@fn sqlite, Sqlite, $setup, $body);
+    };
+    (@test Postgres, $setup:path, $body:path) => {
+        $crate::backend_tests!(@fn postgres, Postgres, $setup, $body);
+    };
+    (@test MySql, $setup:path, $body:path) => {
+        $crate::backend_tests!(@fn mysql, MySql, $setup, $body);
+    };
+    (@fn $name:ident, $backend:ident, $setup:path, $body:path) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            $setup($crate::TestBackend::$backend, $body).await
+        }
+    };
+    ($module:ident => $body:path) => {
+        $crate::backend_tests!($module => $body, setup = $crate::run_on);
+    };
+    ($module:ident => $body:path, backends = [$($backend:ident),+ $(,)?]) => {
+        $crate::backend_tests!($module => $body, setup = $crate::run_on, backends = [$($backend),+]);
+    };
+    ($module:ident => $body:path, setup = $setup:path) => {
+        $crate::backend_tests!($module => $body, setup = $setup, backends = [Sqlite, Postgres, MySql]);
+    };
+    ($module:ident => $body:path, setup = $setup:path, backends = [$($backend:ident),+ $(,)?]) => {
         mod $module {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                $crate::run_on($crate::TestBackend::Sqlite, super::$body).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                $crate::run_on($crate::TestBackend::Postgres, super::$body).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mysql() {
-                $crate::run_on($crate::TestBackend::MySql, super::$body).await
-            }
+            #[allow(unused_imports)]
+            use super::*;
+            $($crate::backend_tests!(@test $backend, $setup, $body);)+
         }
     };
 }
@@ -47,4 +75,13 @@ where
         return;
     };
     body(app).await
+}
+
+/// The setup of tests that build what they need themselves: runs `body(backend)`.
+pub async fn with_backend<F, Fut>(backend: TestBackend, body: F)
+where
+    F: FnOnce(TestBackend) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    body(backend).await
 }

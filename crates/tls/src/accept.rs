@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum_server::accept::Accept;
+use axum_server::tls::TlsService;
 use axum_server::tls_rustls::RustlsAcceptor;
 use tacker_common::PeerCertificate;
 use tokio::net::TcpStream;
@@ -30,7 +31,7 @@ where
     S: Send + 'static,
 {
     type Stream = TlsStream<TcpStream>;
-    type Service = WithPeer<S>;
+    type Service = WithPeer<TlsService<S>>;
     type Future = Pin<Box<dyn Future<Output = io::Result<(Self::Stream, Self::Service)>> + Send>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {

@@ -28,8 +28,16 @@ pub enum ClientTlsError {
     Build(String),
 }
 
-/// An HTTPS client with exactly this trust and identity.
+/// An HTTPS client with exactly this trust and identity (up to five redirects followed).
 pub fn http_client(tls: &OutboundTls, user_agent: &str) -> Result<reqwest::Client, ClientTlsError> {
+    client_builder(tls, user_agent)?
+        .build()
+        .map_err(|e| ClientTlsError::Build(e.to_string()))
+}
+
+/// The builder behind [`http_client`], for a caller that changes something TLS does not
+/// decide (the redirect policy, say) before building.
+pub fn client_builder(tls: &OutboundTls, user_agent: &str) -> Result<reqwest::ClientBuilder, ClientTlsError> {
     let mut builder = reqwest::Client::builder()
         .user_agent(user_agent)
         .redirect(reqwest::redirect::Policy::limited(5));
@@ -54,5 +62,5 @@ pub fn http_client(tls: &OutboundTls, user_agent: &str) -> Result<reqwest::Clien
             reqwest::Identity::from_pem(pem).map_err(|e| ClientTlsError::Identity(e.to_string()))?;
         builder = builder.identity(identity);
     }
-    builder.build().map_err(|e| ClientTlsError::Build(e.to_string()))
+    Ok(builder)
 }

@@ -6,11 +6,9 @@ pub mod auth_cred;
 mod connection;
 mod error;
 mod list;
-mod probe;
 mod service;
 
 pub use attrs::{parse_create, parse_update, unwrap_body, CreateVim, UpdateVim};
 pub use connection::RegisteredVim;
 pub use error::VimError;
-pub use probe::ClusterProbe;
 pub use service::{ListQuery, VimList, VimService, VimView};

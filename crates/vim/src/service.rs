@@ -12,12 +12,13 @@ use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
 use tacker_db::vims::VimRow;
 use tacker_db::Database;
+use tacker_driver::Drivers;
 use tacker_policy::Enforcer;
 
 use crate::attrs::{CreateVim, UpdateVim};
 use crate::auth_cred;
+use crate::connection::RegisteredVim;
 use crate::list::{ListCache, ListFilter};
-use crate::probe::ClusterProbe;
 use crate::VimError;
 
 /// How often a write whose row changed underneath is read and applied again before the
@@ -49,8 +50,9 @@ pub struct VimService {
     drivers: Vec<String>,
     policy: Arc<Enforcer>,
     list_cache: Arc<ListCache>,
-    /// Checks Kubernetes VIMs against their cluster (`[k8s_vim] validate_on_register`).
-    probe: Option<Arc<dyn ClusterProbe>>,
+    /// Checks VIMs against their infrastructure with their type's driver
+    /// (`[k8s_vim] validate_on_register`).
+    probes: Option<Drivers>,
 }
 
 impl VimService {
@@ -62,25 +64,29 @@ impl VimService {
             drivers,
             policy,
             list_cache: Arc::default(),
-            probe: None,
+            probes: None,
         }
     }
 
-    /// Validates Kubernetes VIMs against their cluster on register and credential update.
-    pub fn with_probe(mut self, probe: Arc<dyn ClusterProbe>) -> Self {
-        self.probe = Some(probe);
+    /// Checks VIMs against their infrastructure on register and credential update, with
+    /// the driver of their type (types without one are not checked).
+    pub fn with_probes(mut self, drivers: Drivers) -> Self {
+        self.probes = Some(drivers);
         self
     }
 
-    /// The namespaces of the cluster a Kubernetes VIM names (no probe: none checked).
-    async fn regions(&self, auth_url: &str, cred: &Map<String, Value>) -> Result<Vec<String>, VimError> {
-        match &self.probe {
-            Some(probe) => probe
-                .namespaces(auth_url, cred)
-                .await
-                .map_err(|why| VimError::BadRequest(format!("Kubernetes VIM validation failed: {why}"))),
-            None => Ok(Vec::new()),
-        }
+    /// The regions of the VIM as its driver finds them (for Kubernetes, the cluster's
+    /// namespaces); none when it is not checked.
+    async fn regions(&self, vim: &RegisteredVim) -> Result<Vec<String>, VimError> {
+        let Some(driver) = self.probes.as_ref().and_then(|d| d.get(&vim.vim_type)) else {
+            return Ok(Vec::new());
+        };
+        driver.probe(&vim.connection()).await.map_err(|why| {
+            VimError::BadRequest(format!(
+                "{} VIM validation failed: {why}",
+                type_title(&vim.vim_type)
+            ))
+        })
     }
 
     /// Registers a VIM and returns its response view.
@@ -114,10 +120,17 @@ impl VimService {
                 (url, cred)
             }
         };
-        let regions = match req.vim_type.as_str() {
-            "kubernetes" => self.regions(&auth_url, &cred).await?,
-            _ => Vec::new(),
-        };
+        let regions = self
+            .regions(&RegisteredVim {
+                id: id.clone(),
+                vim_type: req.vim_type.clone(),
+                auth_url: auth_url.clone(),
+                auth_cred: cred.clone(),
+                vim_project: req.vim_project.clone(),
+                extra: req.extra.clone(),
+                regions: Vec::new(),
+            })
+            .await?;
         let row = VimRow {
             id,
             tenant_id,
@@ -233,10 +246,20 @@ impl VimService {
                 auth_cred::encrypt(&mut update, &keys);
                 auth_cred::merge_kubernetes(&mut cred, update);
                 auth_cred::finish_kubernetes(&mut cred, &row.auth_url)?;
-                if self.probe.is_some() {
+                if self.probes.is_some() {
                     let mut clear = cred.clone();
                     auth_cred::decrypt(&mut clear, &keys)?;
-                    let regions = self.regions(&row.auth_url, &clear).await?;
+                    let regions = self
+                        .regions(&RegisteredVim {
+                            id: id.clone(),
+                            vim_type: row.vim_type.clone(),
+                            auth_url: row.auth_url.clone(),
+                            auth_cred: clear,
+                            vim_project: vim_project.clone(),
+                            extra: parse_object(&row.extra),
+                            regions: Vec::new(),
+                        })
+                        .await?;
                     row.placement_attr = json!({"regions": regions}).to_string();
                 }
             } else {
@@ -340,6 +363,15 @@ impl VimService {
             || self
                 .policy
                 .enforce(action, &Enforcer::project_target(tenant_id), ctx)
+    }
+}
+
+/// `kubernetes` → `Kubernetes`, for messages.
+fn type_title(vim_type: &str) -> String {
+    let mut chars = vim_type.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `/scale` subresource: an autoscaling/v1 `Scale` view of `spec.replicas`.
 
 use axum::body::Bytes;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -78,11 +78,7 @@ pub fn patch(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Response, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let kind = PatchType::from_content_type(content_type)?;
+    let kind = PatchType::from_headers(headers)?;
     let patch: Value =
         serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid patch body: {e}")))?;
     let mut state = app.store.lock();

@@ -1,7 +1,7 @@
 //! create (POST), replace (PUT) and patch (PATCH), on the main resource and `/status`.
 
 use axum::body::Bytes;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -194,11 +194,7 @@ pub fn patch(
     body: &Bytes,
     mode: UpdateMode,
 ) -> Result<Response, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let kind = PatchType::from_content_type(content_type)?;
+    let kind = PatchType::from_headers(headers)?;
     if kind == PatchType::Apply && params.field_manager.as_deref().unwrap_or_default().is_empty() {
         return Err(ApiError::invalid(
             "PatchOptions",

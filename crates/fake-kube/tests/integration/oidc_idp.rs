@@ -8,11 +8,14 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tacker_fake_kube::{sha256_hex, Authorization, FakeKube, FakeKubeConfig, OidcConfig, Rbac};
+use tacker_testkit::idp::idp;
 
-use crate::support::idp::{idp, CLIENT_ID};
 use crate::support::{Kube, UNAUTHORIZED};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
+/// The client id the fake apiserver is configured with (`--oidc-client-id`): the test
+/// IdP's password-grant client.
+const CLIENT_ID: &str = "carol";
 
 async fn fake(oidc: impl FnOnce(OidcConfig) -> OidcConfig) -> FakeKube {
     let idp = idp();
@@ -68,7 +71,7 @@ async fn id_token_from_password_grant_is_accepted_and_audited_per_operation() {
     // Two "operations", each with its own fresh id_token for all of its calls.
     let mut tokens = Vec::new();
     for operation in ["instantiate", "scale"] {
-        let token = idp.id_token(CLIENT_ID, "alice", "alice-pw").await;
+        let token = idp.id_token(CLIENT_ID, "alice", "alice-password").await;
         let k = Kube::with_token(&kube, &token);
         let (status, body) = k.get(PODS).await;
         assert_eq!(status, StatusCode::OK, "{operation}: {body}");
@@ -87,7 +90,7 @@ async fn id_token_from_password_grant_is_accepted_and_audited_per_operation() {
     for (i, entry) in audit.iter().enumerate() {
         assert_eq!(
             entry.user.as_deref(),
-            Some("alice"),
+            Some("Alice"),
             "username claim `name`, no prefix"
         );
         assert!(entry.groups.contains(&"system:authenticated".to_string()));
@@ -105,11 +108,11 @@ async fn id_token_from_password_grant_is_accepted_and_audited_per_operation() {
 async fn tokens_that_break_a_rule_get_the_exact_401() {
     let kube = guide_fake().await;
     let idp = idp();
-    let good = idp.id_token(CLIENT_ID, "alice", "alice-pw").await;
+    let good = idp.id_token(CLIENT_ID, "alice", "alice-password").await;
     let (header, payload) = parts(&good);
     let signature = good.rsplit('.').next().unwrap();
 
-    let wrong_aud = idp.id_token("other-client", "alice", "alice-pw").await;
+    let wrong_aud = idp.id_token("other-client", "alice", "alice-password").await;
     assert_unauthorized(&kube, &wrong_aud, "aud of another client").await;
 
     let mut tampered = payload.clone();
@@ -153,7 +156,7 @@ async fn tokens_that_break_a_rule_get_the_exact_401() {
     );
     assert_unauthorized(&kube, &forged, "another issuer").await;
 
-    let short = idp.id_token("shortlived", "alice", "alice-pw").await;
+    let short = idp.id_token("shortlived", "alice", "alice-password").await;
     let short_kube = fake(|c| {
         let mut c = c.username_claim("name").username_prefix("-");
         c.client_id = "shortlived".into();
@@ -166,7 +169,7 @@ async fn tokens_that_break_a_rule_get_the_exact_401() {
     tokio::time::sleep(Duration::from_millis(wait * 1000 + 100)).await;
     assert_unauthorized(&short_kube, &short, "expired (no leeway)").await;
 
-    let no_name = idp.id_token(CLIENT_ID, "bob", "bob-pw").await;
+    let no_name = idp.id_token(CLIENT_ID, "bob", "bob-password").await;
     assert_eq!(
         status_with(&kube, &no_name).await.0,
         StatusCode::OK,
@@ -183,14 +186,14 @@ async fn tokens_that_break_a_rule_get_the_exact_401() {
 async fn email_claim_default_prefix_and_groups() {
     let idp = idp();
     let by_email = fake(|c| c.username_claim("email")).await;
-    let alice = idp.id_token(CLIENT_ID, "alice", "alice-pw").await;
+    let alice = idp.id_token(CLIENT_ID, "alice", "alice-password").await;
     assert_eq!(status_with(&by_email, &alice).await.0, StatusCode::OK);
     assert_eq!(
         by_email.audit()[0].user.as_deref(),
         Some("alice@example.com"),
         "no default prefix for email"
     );
-    let mallory = idp.id_token(CLIENT_ID, "mallory", "mallory-pw").await;
+    let mallory = idp.id_token(CLIENT_ID, "mallory", "mallory-password").await;
     assert_unauthorized(&by_email, &mallory, "email_verified=false").await;
 
     let by_sub = fake(|c| c.groups_claim("groups").groups_prefix("oidc:")).await;
@@ -198,7 +201,7 @@ async fn email_claim_default_prefix_and_groups() {
     let entry = &by_sub.audit()[0];
     assert_eq!(
         entry.user.as_deref(),
-        Some(format!("{}#alice-sub", idp.issuer).as_str())
+        Some(format!("{}#alice", idp.issuer).as_str())
     );
     assert!(entry.groups.contains(&"oidc:vnf-admins".to_string()));
 
@@ -206,7 +209,7 @@ async fn email_claim_default_prefix_and_groups() {
     let rbac = Rbac::new().allow_all_for_group("oidc:vnf-admins");
     by_sub.set_authorization(Authorization::Rbac(rbac));
     assert_eq!(status_with(&by_sub, &alice).await.0, StatusCode::OK);
-    let bob = idp.id_token(CLIENT_ID, "bob", "bob-pw").await;
+    let bob = idp.id_token(CLIENT_ID, "bob", "bob-password").await;
     let (status, body) = status_with(&by_sub, &bob).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(

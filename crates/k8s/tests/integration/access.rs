@@ -2,7 +2,7 @@
 //! what its errors say when the server or the TLS handshake refuses it.
 
 use serde_json::json;
-use tacker_conductor::InfraDriver;
+use tacker_driver::InfraDriver;
 use tacker_fake_kube::{Authorization, FakeKubeConfig, Rbac, UserInfo};
 use tacker_testkit::pki::TestCa;
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::json;
-use tacker_conductor::{InfraDriver, Vnfc};
+use tacker_driver::{InfraDriver, Vnfc};
 use tacker_fake_kube::{sha256_hex, Authorization, FakeKubeConfig, InjectedError, PodFault, Rbac};
 
 use crate::rig::*;
@@ -353,7 +353,10 @@ async fn kinds_the_cluster_does_not_serve_are_refused_before_anything_is_created
     let package = package_copy(str::to_owned, &[("Files/kubernetes/widget.yaml", widget)]);
     let mut p = plan("inst-k", bearer(&kube), 1, 1);
     p.package_dir = package.path().to_owned();
-    p.manifests.push("Files/kubernetes/widget.yaml".into());
+    p.additional_params["lcm-kubernetes-def-files"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("Files/kubernetes/widget.yaml"));
     let err = driver().instantiate(&p).await.unwrap_err();
     assert_eq!(err.status, 400);
     assert_eq!(

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
-mod idp;
 mod lifecycle;
 mod oidc;
 mod oidc_vim;

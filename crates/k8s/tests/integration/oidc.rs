@@ -1,8 +1,7 @@
 //! The id_token source against the real test IdP (oidc-provider's password grant).
 
 use tacker_k8s::OidcCredentials;
-
-use crate::idp::{idp, CLIENT_SECRET};
+use tacker_testkit::idp::{idp, CLIENT_SECRET};
 
 fn credentials(password: &str, secret: &str) -> OidcCredentials {
     OidcCredentials {

@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tacker_conductor::{InfraDriver, VimConnection};
+use tacker_driver::{InfraDriver, VimConnection};
 use tacker_fake_kube::{Authorization, FakeKube, FakeKubeConfig, OidcConfig, Rbac};
 use tacker_k8s::OidcCredentials;
+use tacker_testkit::idp::{idp, CLIENT_SECRET};
 
-use crate::idp::{idp, CLIENT_SECRET};
 use crate::rig::*;
 
 pub async fn oidc_kube(client_id: &str) -> FakeKube {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use tacker_conductor::{Plan, VimConnection, Vnfc, Workload};
+use tacker_driver::{Plan, VimConnection, Vnfc, Workload};
 use tacker_fake_kube::{AuditEntry, FakeKube, FakeKubeConfig, UserInfo};
 use tacker_k8s::{KubernetesDriver, KubernetesSettings, INSTANCE_LABEL};
 
@@ -68,9 +68,10 @@ pub fn plan(instance_id: &str, vim: VimConnection, web: u32, kv: u32) -> Plan {
     Plan {
         instance_id: instance_id.into(),
         vim,
+        operation: tacker_driver::Operation::Instantiate,
         package_dir: sample_package(),
-        manifests: MANIFESTS.iter().map(|m| (*m).to_owned()).collect(),
-        additional_params: object(json!({"namespace": "default"})),
+        additional_params: object(json!({"namespace": "default", "lcm-kubernetes-def-files": MANIFESTS})),
+        instance_metadata: Map::new(),
         workloads: vec![
             Workload {
                 vdu_id: "VDU1".into(),

@@ -10,8 +10,9 @@ use base64::Engine;
 use chrono::Utc;
 use serde_json::{json, Value};
 use tacker_notify::{DeliveryWorker, NotificationSettings, Sender};
+use tacker_testkit::backend_tests;
 
-use crate::helpers::{closed_port, db_tests, fast_settings, Env, Receiver};
+use crate::helpers::{closed_port, fast_settings, with_env, Env, Receiver};
 
 fn worker(env: &Env, settings: NotificationSettings, holder: &str) -> DeliveryWorker {
     let sender = Sender::new(&settings).unwrap();
@@ -42,7 +43,7 @@ async fn drain(env: &Env, worker: &DeliveryWorker, limit: usize) {
     panic!("outbox not empty after {limit} rounds: {:?}", env.pending().await);
 }
 
-db_tests!(basic_auth_with_the_sol003_headers => basic_auth);
+backend_tests!(basic_auth_with_the_sol003_headers => basic_auth, setup = with_env);
 async fn basic_auth(env: Env) {
     let receiver = Receiver::http().await;
     let password = "pa:ss-w0rd/secret";
@@ -106,7 +107,7 @@ async fn basic_auth(env: Env) {
     assert!(!error.contains(password) && !error.contains("nfvo:"), "{error}");
 }
 
-db_tests!(failures_are_retried_until_delivered => retried_until_delivered);
+backend_tests!(failures_are_retried_until_delivered => retried_until_delivered, setup = with_env);
 async fn retried_until_delivered(env: Env) {
     let receiver = Receiver::http().await;
     let subscription = env.subscribe(&receiver.callback("/cb"), "2", None).await;
@@ -140,7 +141,7 @@ async fn retried_until_delivered(env: Env) {
     assert_eq!(delivered, expected, "each delivered exactly once, none lost");
 }
 
-db_tests!(a_notification_is_dropped_after_its_last_attempt => gives_up);
+backend_tests!(a_notification_is_dropped_after_its_last_attempt => gives_up, setup = with_env);
 async fn gives_up(env: Env) {
     let receiver = Receiver::http().await;
     receiver.fail_next(usize::MAX, 500);
@@ -160,7 +161,7 @@ async fn gives_up(env: Env) {
     assert_eq!(receiver.received().len(), 3);
 }
 
-db_tests!(a_crashed_workers_claims_are_taken_over => takeover);
+backend_tests!(a_crashed_workers_claims_are_taken_over => takeover, setup = with_env);
 async fn takeover(env: Env) {
     let receiver = Receiver::http().await;
     let subscription = env.subscribe(&receiver.callback("/cb"), "2", None).await;
@@ -184,7 +185,7 @@ async fn takeover(env: Env) {
     assert!(env.pending().await.is_empty());
 }
 
-db_tests!(an_unreachable_subscriber_is_retried_later => unreachable);
+backend_tests!(an_unreachable_subscriber_is_retried_later => unreachable, setup = with_env);
 async fn unreachable(env: Env) {
     let port = closed_port().await;
     let subscription = env
@@ -216,7 +217,7 @@ async fn unreachable(env: Env) {
     assert!(pending.iter().all(|r| r.attempts == 1));
 }
 
-db_tests!(the_loop_delivers_until_shut_down => run_loop);
+backend_tests!(the_loop_delivers_until_shut_down => run_loop, setup = with_env);
 async fn run_loop(env: Env) {
     let receiver = Receiver::http().await;
     let subscription = env.subscribe(&receiver.callback("/cb"), "2", None).await;
@@ -256,7 +257,7 @@ async fn run_loop(env: Env) {
     assert!(env.pending().await.is_empty());
 }
 
-db_tests!(a_subscription_whose_key_is_gone_keeps_its_notifications => key_gone);
+backend_tests!(a_subscription_whose_key_is_gone_keeps_its_notifications => key_gone, setup = with_env);
 async fn key_gone(env: Env) {
     let receiver = Receiver::http().await;
     let subscription = env

@@ -20,28 +20,6 @@ use tacker_testkit::{TestBackend, TestDatabase};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
-/// One `#[tokio::test]` per backend running `$body(env)` on a fresh database:
-/// `db_tests!(module => async_fn_taking_Env);`
-macro_rules! db_tests {
-    ($module:ident => $body:ident) => {
-        mod $module {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                $crate::helpers::run_on(tacker_testkit::TestBackend::Sqlite, super::$body).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                $crate::helpers::run_on(tacker_testkit::TestBackend::Postgres, super::$body).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mysql() {
-                $crate::helpers::run_on(tacker_testkit::TestBackend::MySql, super::$body).await
-            }
-        }
-    };
-}
-pub(crate) use db_tests;
-
 /// A migrated database of its own and a key folder.
 pub struct Env {
     pub db: Database,
@@ -51,8 +29,9 @@ pub struct Env {
 }
 
 /// Runs `body` on a fresh database of `backend`; skipped when the backend is not
-/// configured here (and failing under CI, as the testkit decides).
-pub async fn run_on<F, Fut>(backend: TestBackend, body: F)
+/// configured here (and failing under CI, as the testkit decides). The per-test setup of
+/// `backend_tests!(module => body, setup = with_env)`.
+pub async fn with_env<F, Fut>(backend: TestBackend, body: F)
 where
     F: FnOnce(Env) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -317,11 +296,12 @@ impl Receiver {
         let url = format!("https://{}", listener.local_addr().unwrap());
         let state = Self::state();
         let router = Self::router(&state);
+        let serving = axum_server::from_tcp(listener)
+            .unwrap()
+            .acceptor(acceptor)
+            .serve(router.into_make_service());
         let server = tokio::spawn(async move {
-            let _ = axum_server::from_tcp(listener)
-                .acceptor(acceptor)
-                .serve(router.into_make_service())
-                .await;
+            let _ = serving.await;
         });
         Receiver {
             url,

@@ -10,10 +10,11 @@ use tacker_notify::{
     ApiVersion, DeliveryError, DeliveryWorker, NotificationSettings, Notifier, Sender, Subscriber,
     SubscriptionAuth,
 };
+use tacker_testkit::backend_tests;
 use tacker_testkit::idp::{idp, tacker_client_id, CLIENT_SECRET};
 use tacker_testkit::pki::TestCa;
 
-use crate::helpers::{db_tests, fast_settings, Env, Receiver};
+use crate::helpers::{fast_settings, with_env, Env, Receiver};
 
 fn idp_settings() -> NotificationSettings {
     NotificationSettings {
@@ -27,7 +28,10 @@ fn client_credentials(client_id: &str, password: &str) -> serde_json::Value {
         "clientId": client_id, "clientPassword": password, "tokenEndpoint": idp().token_endpoint}})
 }
 
-db_tests!(client_credentials_tokens_are_fetched_cached_and_renewed => client_credentials_flow);
+backend_tests!(
+    client_credentials_tokens_are_fetched_cached_and_renewed => client_credentials_flow,
+    setup = with_env
+);
 async fn client_credentials_flow(env: Env) {
     let idp = idp();
     let client_id = tacker_client_id("client_secret_basic");

@@ -50,7 +50,7 @@ pub struct Issuer {
     pub url: String,
     pub ca_pem: String,
     published: Arc<Mutex<Vec<Value>>>,
-    handle: axum_server::Handle,
+    handle: axum_server::Handle<std::net::SocketAddr>,
 }
 
 impl Drop for Issuer {
@@ -118,6 +118,7 @@ impl Issuer {
         listener.set_nonblocking(true).unwrap();
         let handle = axum_server::Handle::new();
         let server = axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(config))
+            .unwrap()
             .handle(handle.clone())
             .serve(app.into_make_service());
         tokio::spawn(server);

@@ -1,6 +1,5 @@
 //! Helpers: a fake per test, an HTTPS client trusting its CA, and polling.
 
-pub mod idp;
 pub mod issuer;
 
 use std::future::Future;

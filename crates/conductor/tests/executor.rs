@@ -1,0 +1,266 @@
+//! The executor on its own, over a real database and the in-memory test driver: the
+//! states an occurrence goes through, and the claim that fences every write.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tacker_conductor::Executor;
+use tacker_crypto::KeyVault;
+use tacker_db::instances::OpOccRow;
+use tacker_driver::{Drivers, TestDriver};
+use tacker_lcm::notifications::Notifier;
+use tacker_testkit::csar::{create_and_upload_as, sample_package, wait_onboarding, SAMPLE_VNFD_ID};
+use tacker_testkit::{backend_tests, kubernetes_in_memory, TestApp};
+use tokio_util::sync::CancellationToken;
+
+const PROJECT: &str = "conductor-tests";
+const LEASE: Duration = Duration::from_secs(30);
+
+fn executor(app: &TestApp, drivers: Drivers) -> Executor {
+    Executor {
+        db: app.db.clone(),
+        vault: KeyVault::new(&app.config.vim_key_dir, None),
+        drivers,
+        csar_path: app.config.vnf_package.csar_path.clone(),
+        notifier: Notifier {
+            endpoint: "http://127.0.0.1".into(),
+        },
+        holder: "executor-test".into(),
+        lease: LEASE,
+    }
+}
+
+async fn send(app: &TestApp, method: Method, path: &str, body: Value) -> (u16, Value) {
+    let request = app
+        .request_as(PROJECT, "member,reader", method, &format!("/vnflcm/v2{path}"))
+        .header("Version", "2.0.0")
+        .json(&body);
+    app.send(request).await
+}
+
+/// A project with a default Kubernetes VIM, the sample package and one instance.
+async fn instance(app: &TestApp) -> String {
+    let vim = json!({"vim": {
+        "type": "kubernetes", "name": "cluster", "tenant_id": PROJECT, "is_default": true,
+        "auth_url": "https://10.0.0.10:6443", "auth_cred": {"bearer_token": "token"},
+        "vim_project": {"name": "default"},
+    }});
+    let (status, _) = app
+        .send(app.request(Method::POST, "/v1.0/vims.json").json(&vim))
+        .await;
+    assert_eq!(status, 201);
+    let package = create_and_upload_as(app, Some(PROJECT), sample_package()).await;
+    assert_eq!(
+        wait_onboarding(app, &package).await["onboardingState"],
+        "ONBOARDED"
+    );
+    let (status, created) = send(
+        app,
+        Method::POST,
+        "/vnf_instances",
+        json!({"vnfdId": SAMPLE_VNFD_ID}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().unwrap().to_owned()
+}
+
+async fn instantiate(app: &TestApp, id: &str, extra: Value) -> String {
+    let mut params = json!({"lcm-kubernetes-def-files": ["Files/kubernetes/deployment.yaml"]});
+    params
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let body = json!({"flavourId": "simple", "additionalParams": params});
+    let response = app
+        .request_as(
+            PROJECT,
+            "member,reader",
+            Method::POST,
+            &format!("/vnflcm/v2/vnf_instances/{id}/instantiate"),
+        )
+        .header("Version", "2.0.0")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let location = response.headers()["location"].to_str().unwrap();
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
+/// Claims the occurrence as a conductor would.
+async fn claim(app: &TestApp, op_id: &str) -> OpOccRow {
+    let claimed = app
+        .db
+        .claim_op_occs("executor-test", LEASE, 10, &Default::default())
+        .await
+        .unwrap();
+    claimed.into_iter().find(|op| op.id == op_id).expect("claimed")
+}
+
+async fn op(app: &TestApp, id: &str) -> OpOccRow {
+    app.db.get_op_occ(id).await.unwrap().unwrap()
+}
+
+backend_tests!(an_instantiate_runs_to_completed_and_releases_its_claim => completed);
+
+async fn completed(app: TestApp) {
+    let id = instance(&app).await;
+    let driver = Arc::new(TestDriver::new());
+    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
+    let op_id = instantiate(&app, &id, json!({})).await;
+    executor
+        .run(claim(&app, &op_id).await, CancellationToken::new())
+        .await;
+
+    let done = op(&app, &op_id).await;
+    assert_eq!(done.operation_state, "COMPLETED");
+    assert_eq!((done.claimed_by, done.pending_action), (None, None));
+    assert_eq!(driver.changes(&id, "instantiate"), 1);
+    let instance = app.db.get_instance(&id).await.unwrap().unwrap();
+    assert_eq!(instance.instantiation_state, "INSTANTIATED");
+    assert_eq!(instance.active_op_occ_id, None, "the instance is free again");
+    // What the Kubernetes VIM type records is kept for later operations.
+    let info: Value = serde_json::from_str(instance.instantiated_vnf_info.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        info["metadata"]["lcm-kubernetes-def-files"],
+        json!(["Files/kubernetes/deployment.yaml"])
+    );
+    let vnfcs = info["vnfcResourceInfo"].as_array().unwrap();
+    assert!(!vnfcs.is_empty());
+    assert_eq!(
+        driver.pods(&id).len(),
+        vnfcs.len(),
+        "what runs is what the instance says"
+    );
+}
+
+backend_tests!(a_failing_driver_ends_failed_temp_with_its_error => failed_temp);
+
+async fn failed_temp(app: TestApp) {
+    let id = instance(&app).await;
+    let driver = Arc::new(TestDriver::new());
+    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
+    let op_id = instantiate(&app, &id, json!({"tacker-rs-test": {"fail": "instantiate"}})).await;
+    executor
+        .run(claim(&app, &op_id).await, CancellationToken::new())
+        .await;
+
+    let failed = op(&app, &op_id).await;
+    assert_eq!(failed.operation_state, "FAILED_TEMP");
+    let error: Value = serde_json::from_str(failed.error.as_deref().unwrap()).unwrap();
+    assert_eq!(error["status"], 500);
+    assert_eq!(error["detail"], "test driver: instantiate failed as requested");
+    assert_eq!(failed.claimed_by, None);
+    let instance = app.db.get_instance(&id).await.unwrap().unwrap();
+    assert_eq!(instance.instantiation_state, "NOT_INSTANTIATED");
+    assert_eq!(
+        instance.active_op_occ_id.as_deref(),
+        Some(op_id.as_str()),
+        "held for retry or rollback"
+    );
+}
+
+backend_tests!(a_vim_type_without_a_driver_is_not_implemented => no_driver);
+
+async fn no_driver(app: TestApp) {
+    let id = instance(&app).await;
+    let executor = executor(&app, Drivers::new());
+    let op_id = instantiate(&app, &id, json!({})).await;
+    executor
+        .run(claim(&app, &op_id).await, CancellationToken::new())
+        .await;
+    let failed = op(&app, &op_id).await;
+    assert_eq!(failed.operation_state, "FAILED_TEMP");
+    let error: Value = serde_json::from_str(failed.error.as_deref().unwrap()).unwrap();
+    assert_eq!(error["status"], 501);
+    assert_eq!(error["title"], "Not Implemented");
+}
+
+backend_tests!(a_claim_taken_by_another_conductor_fences_every_write => fenced);
+
+async fn fenced(app: TestApp) {
+    let id = instance(&app).await;
+    let driver = Arc::new(TestDriver::new());
+    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
+    let op_id = instantiate(&app, &id, json!({})).await;
+    let mine = claim(&app, &op_id).await;
+    // Another conductor's claim replaced ours before we began.
+    tacker_testkit::raw::execute(
+        &app.config.database_connection,
+        &format!("UPDATE vnf_lcm_op_occs SET claimed_by = 'other/1' WHERE id = '{op_id}'"),
+    )
+    .await
+    .unwrap();
+    executor.run(mine, CancellationToken::new()).await;
+
+    let untouched = op(&app, &op_id).await;
+    assert_eq!(untouched.operation_state, "STARTING", "nothing written");
+    assert_eq!(untouched.claimed_by.as_deref(), Some("other/1"));
+    assert_eq!(driver.changes(&id, "instantiate"), 0, "the VIM was not touched");
+}
+
+backend_tests!(an_occurrence_found_processing_was_interrupted => interrupted);
+
+async fn interrupted(app: TestApp) {
+    let id = instance(&app).await;
+    let driver = Arc::new(TestDriver::new());
+    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
+    let op_id = instantiate(&app, &id, json!({})).await;
+    // A dead conductor had moved it to PROCESSING; its lease has run out.
+    tacker_testkit::raw::execute(
+        &app.config.database_connection,
+        &format!("UPDATE vnf_lcm_op_occs SET operation_state = 'PROCESSING' WHERE id = '{op_id}'"),
+    )
+    .await
+    .unwrap();
+    executor
+        .run(claim(&app, &op_id).await, CancellationToken::new())
+        .await;
+
+    let failed = op(&app, &op_id).await;
+    assert_eq!(failed.operation_state, "FAILED_TEMP");
+    let error: Value = serde_json::from_str(failed.error.as_deref().unwrap()).unwrap();
+    assert_eq!(error["detail"], "Failure due to conductor processing error.");
+    assert_eq!(
+        driver.changes(&id, "instantiate"),
+        0,
+        "its half-done step is not repeated"
+    );
+}
+
+backend_tests!(a_stop_during_the_step_ends_failed_temp => stopped_early);
+
+async fn stopped_early(app: TestApp) {
+    let id = instance(&app).await;
+    let driver = Arc::new(TestDriver::new());
+    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
+    let op_id = instantiate(
+        &app,
+        &id,
+        json!({"tacker-rs-test": {"delay_ms": {"instantiate": 60_000}}}),
+    )
+    .await;
+    let stop = CancellationToken::new();
+    let run = executor.run(claim(&app, &op_id).await, stop.clone());
+    let stopper = async {
+        // Stop once the step has begun.
+        for _ in 0..100 {
+            if op(&app, &op_id).await.operation_state == "PROCESSING" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.cancel();
+    };
+    tokio::join!(run, stopper);
+    let stopped = op(&app, &op_id).await;
+    assert_eq!(stopped.operation_state, "FAILED_TEMP");
+    assert_eq!(stopped.claimed_by, None);
+    assert!(stopped.error.unwrap().contains("conductor was stopped"));
+    assert_eq!(driver.changes(&id, "instantiate"), 0);
+}

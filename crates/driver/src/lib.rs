@@ -1,0 +1,16 @@
+//! The infra-driver boundary. The API side and the conductor take one [`Drivers`]
+//! registry; each VIM type's crate (crates/k8s for Kubernetes) implements [`VimDriver`]
+//! and [`InfraDriver`]. Nothing here knows a particular VIM type, except the
+//! [`test_driver`], which runs workloads in memory for tests and benchmarks.
+
+pub mod fence;
+mod infra;
+mod operation;
+mod registry;
+pub mod test_driver;
+
+pub use fence::{ClaimLost, ClaimState, Fence, FenceControl};
+pub use infra::{DriverError, InfraDriver, Plan, VimConnection, Vnfc, Workload};
+pub use operation::Operation;
+pub use registry::{Drivers, VimDriver};
+pub use test_driver::TestDriver;
