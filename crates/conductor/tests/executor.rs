@@ -102,6 +102,16 @@ async fn claim(app: &TestApp, op_id: &str) -> OpOccRow {
     claimed.into_iter().find(|op| op.id == op_id).expect("claimed")
 }
 
+/// An instance, an instantiate of it asked for (`extra` additionalParams), and an
+/// executor whose Kubernetes VIM type runs in `driver`.
+async fn prepared(app: &TestApp, extra: Value) -> (String, String, Arc<TestDriver>, Executor) {
+    let id = instance(app).await;
+    let driver = Arc::new(TestDriver::new());
+    let executor = executor(app, kubernetes_in_memory(driver.clone()));
+    let op_id = instantiate(app, &id, extra).await;
+    (id, op_id, driver, executor)
+}
+
 async fn op(app: &TestApp, id: &str) -> OpOccRow {
     app.db.get_op_occ(id).await.unwrap().unwrap()
 }
@@ -109,10 +119,7 @@ async fn op(app: &TestApp, id: &str) -> OpOccRow {
 backend_tests!(an_instantiate_runs_to_completed_and_releases_its_claim => completed);
 
 async fn completed(app: TestApp) {
-    let id = instance(&app).await;
-    let driver = Arc::new(TestDriver::new());
-    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
-    let op_id = instantiate(&app, &id, json!({})).await;
+    let (id, op_id, driver, executor) = prepared(&app, json!({})).await;
     executor
         .run(claim(&app, &op_id).await, CancellationToken::new())
         .await;
@@ -142,10 +149,8 @@ async fn completed(app: TestApp) {
 backend_tests!(a_failing_driver_ends_failed_temp_with_its_error => failed_temp);
 
 async fn failed_temp(app: TestApp) {
-    let id = instance(&app).await;
-    let driver = Arc::new(TestDriver::new());
-    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
-    let op_id = instantiate(&app, &id, json!({"tacker-rs-test": {"fail": "instantiate"}})).await;
+    let (id, op_id, driver, executor) =
+        prepared(&app, json!({"tacker-rs-test": {"fail": "instantiate"}})).await;
     executor
         .run(claim(&app, &op_id).await, CancellationToken::new())
         .await;
@@ -184,10 +189,7 @@ async fn no_driver(app: TestApp) {
 backend_tests!(a_claim_taken_by_another_conductor_fences_every_write => fenced);
 
 async fn fenced(app: TestApp) {
-    let id = instance(&app).await;
-    let driver = Arc::new(TestDriver::new());
-    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
-    let op_id = instantiate(&app, &id, json!({})).await;
+    let (id, op_id, driver, executor) = prepared(&app, json!({})).await;
     let mine = claim(&app, &op_id).await;
     // Another conductor's claim replaced ours before we began.
     tacker_testkit::raw::execute(
@@ -207,10 +209,7 @@ async fn fenced(app: TestApp) {
 backend_tests!(an_occurrence_found_processing_was_interrupted => interrupted);
 
 async fn interrupted(app: TestApp) {
-    let id = instance(&app).await;
-    let driver = Arc::new(TestDriver::new());
-    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
-    let op_id = instantiate(&app, &id, json!({})).await;
+    let (id, op_id, driver, executor) = prepared(&app, json!({})).await;
     // A dead conductor had moved it to PROCESSING; its lease has run out.
     tacker_testkit::raw::execute(
         &app.config.database_connection,
@@ -236,12 +235,8 @@ async fn interrupted(app: TestApp) {
 backend_tests!(a_stop_during_the_step_ends_failed_temp => stopped_early);
 
 async fn stopped_early(app: TestApp) {
-    let id = instance(&app).await;
-    let driver = Arc::new(TestDriver::new());
-    let executor = executor(&app, kubernetes_in_memory(driver.clone()));
-    let op_id = instantiate(
+    let (id, op_id, driver, executor) = prepared(
         &app,
-        &id,
         json!({"tacker-rs-test": {"delay_ms": {"instantiate": 60_000}}}),
     )
     .await;
