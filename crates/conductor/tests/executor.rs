@@ -168,6 +168,10 @@ async fn failed_temp(app: TestApp) {
         Some(op_id.as_str()),
         "held for retry or rollback"
     );
+    assert!(
+        driver.pods(&id).is_empty(),
+        "the failed step left nothing running"
+    );
 }
 
 backend_tests!(a_vim_type_without_a_driver_is_not_implemented => no_driver);
