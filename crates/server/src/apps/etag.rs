@@ -4,7 +4,6 @@
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -12,15 +11,20 @@ use crate::error::EtsiError;
 
 /// A strong tag of the representation: equal bytes, equal tag.
 pub fn etag_of(view: &Value) -> String {
-    let digest = Sha256::digest(view.to_string().as_bytes());
+    tag_of_bytes(view.to_string().as_bytes())
+}
+
+fn tag_of_bytes(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
 }
 
-/// The representation as JSON with its `ETag`.
+/// The representation as JSON with its `ETag`, serialised once for both.
 pub fn tagged(view: Value) -> Response {
-    let tag = etag_of(&view);
-    let mut response = Json(view).into_response();
+    let body = view.to_string();
+    let tag = tag_of_bytes(body.as_bytes());
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
     if let Ok(value) = HeaderValue::from_str(&tag) {
         response.headers_mut().insert(header::ETAG, value);
     }
@@ -63,6 +67,14 @@ mod tests {
             headers.append(header::IF_MATCH, HeaderValue::from_str(value).unwrap());
         }
         headers
+    }
+
+    #[test]
+    fn the_tag_is_the_digest_of_the_body_sent() {
+        let view = json!({"id": "1", "name": "n"});
+        let response = tagged(view.clone());
+        assert_eq!(response.headers()[header::ETAG], etag_of(&view).as_str());
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     }
 
     #[test]
