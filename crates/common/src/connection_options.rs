@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::config::{parse_bool, parsed, ConfigError};
+use crate::config::{parse_bool, parsed, ConfigError, ValueRule};
 use crate::ini::IniFiles;
 
 const SECTION: &str = "DEFAULT";
@@ -32,7 +32,7 @@ impl ConnectionOptions {
             parsed(files, SECTION, option, default, |s| {
                 s.trim()
                     .parse::<u64>()
-                    .map_err(|_| "must be a whole number of seconds (0: no timeout)".to_string())
+                    .map_err(|_| ValueRule("must be a whole number of seconds (0: no timeout)"))
             })
             .map(|secs| (secs > 0).then(|| Duration::from_secs(secs)))
         };
@@ -49,7 +49,7 @@ impl ConnectionOptions {
                     .parse::<usize>()
                     .ok()
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| "must be a positive number".to_string())
+                    .ok_or(ValueRule("must be a positive number"))
             })?,
         })
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::config::{parsed, ConfigError};
+use crate::config::{parsed, ConfigError, ValueRule};
 use crate::ini::IniFiles;
 
 const SECTION: &str = "database";
@@ -46,7 +46,7 @@ impl DatabaseOptions {
             parsed(files, SECTION, option, default, |s| {
                 s.trim()
                     .parse::<u32>()
-                    .map_err(|_| "must be a whole number".to_string())
+                    .map_err(|_| ValueRule("must be a whole number"))
             })
         };
         let max_pool_size = count("max_pool_size", 5)?;
@@ -68,7 +68,7 @@ impl DatabaseOptions {
                     .ok()
                     .filter(|secs| secs.is_finite() && *secs > 0.0)
                     .map(Duration::from_secs_f64)
-                    .ok_or_else(|| "must be a positive number of seconds".to_string())
+                    .ok_or(ValueRule("must be a positive number of seconds"))
             })?,
         })
     }

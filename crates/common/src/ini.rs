@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use ini::{Ini, ParseOption};
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, ParseError};
 
 /// The merged content of one or more INI files.
 #[derive(Debug, Default)]
@@ -56,14 +56,14 @@ impl IniFiles {
     fn merge_str(&mut self, text: &str, path: &Path) -> Result<(), ConfigError> {
         let parsed = Ini::load_from_str_opt(text, parse_options()).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            reason: e.into(),
         })?;
         for (section, props) in parsed.iter() {
             let Some(section) = section else {
                 if !props.is_empty() {
                     return Err(ConfigError::Parse {
                         path: path.to_path_buf(),
-                        reason: "option found before the first [section] header".into(),
+                        reason: ParseError::OptionBeforeSection,
                     });
                 }
                 continue;

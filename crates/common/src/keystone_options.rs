@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{parse_bool, parsed, ConfigError};
+use crate::config::{parse_bool, parsed, ConfigError, ValueRule};
 use crate::ini::IniFiles;
 
 const SECTION: &str = "keystone_authtoken";
@@ -165,7 +165,7 @@ impl KeystoneAuthtokenOptions {
         let boolean = |option: &str, default: bool| -> Result<bool, ConfigError> {
             match text(option)? {
                 None => Ok(default),
-                Some(v) => parse_bool(&v).map_err(|r| ConfigError::invalid(SECTION, option, &v, &r)),
+                Some(v) => parse_bool(&v).map_err(|r| ConfigError::invalid(SECTION, option, &v, r.0)),
             }
         };
         let http_connect_timeout = match text("http_connect_timeout")? {
@@ -206,20 +206,20 @@ impl KeystoneAuthtokenOptions {
             http_connect_timeout,
             http_request_max_retries: parsed(files, SECTION, "http_request_max_retries", 3, |s| {
                 s.parse::<u32>()
-                    .map_err(|_| "must be a non-negative integer".to_string())
+                    .map_err(|_| ValueRule("must be a non-negative integer"))
             })?,
             service_token_roles: list("service_token_roles", &["service"])?,
             service_token_roles_required: boolean("service_token_roles_required", true)?,
             memcached_servers: text("memcached_servers")?.or(text("memcache_servers")?),
             token_cache_time: parsed(files, SECTION, "token_cache_time", 300, |s| {
                 s.parse::<i64>()
-                    .map_err(|_| "must be a number of seconds".to_string())
+                    .map_err(|_| ValueRule("must be a number of seconds"))
             })?,
             token_cache_size: parsed(files, SECTION, "token_cache_size", 10_000, |s| {
                 s.parse::<u64>()
                     .ok()
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| "must be a positive number".to_string())
+                    .ok_or(ValueRule("must be a positive number"))
             })?,
             delay_auth_decision: boolean("delay_auth_decision", false)?,
             enforce_token_bind,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::{parse_bool, parsed, string, ConfigError};
+use crate::config::{parse_bool, parsed, string, ConfigError, ValueRule};
 use crate::ini::IniFiles;
 
 const V2: &str = "v2_vnfm";
@@ -65,7 +65,7 @@ impl LcmOptions {
             parsed(files, section, option, default, |s| {
                 s.trim()
                     .parse::<usize>()
-                    .map_err(|_| "must be a non-negative integer".to_string())
+                    .map_err(|_| ValueRule("must be a non-negative integer"))
             })
         };
         let seconds = |section: &str, option: &str, default: f64| -> Result<Duration, ConfigError> {
@@ -74,7 +74,7 @@ impl LcmOptions {
                     .parse::<f64>()
                     .ok()
                     .filter(|v| v.is_finite() && *v > 0.0)
-                    .ok_or_else(|| "must be a positive number of seconds".to_string())
+                    .ok_or(ValueRule("must be a positive number of seconds"))
             })?;
             Ok(Duration::from_secs_f64(value))
         };

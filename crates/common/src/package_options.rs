@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::{parsed, ConfigError};
+use crate::config::{parsed, ConfigError, ValueRule};
 use crate::ini::IniFiles;
 
 const SECTION: &str = "vnf_package";
@@ -55,7 +55,7 @@ impl VnfPackageOptions {
                 "sha512".into(),
                 |s| match s {
                     "sha256" | "sha512" => Ok(s.to_string()),
-                    _ => Err("must be 'sha256' or 'sha512'".into()),
+                    _ => Err(ValueRule("must be 'sha256' or 'sha512'")),
                 },
             )?,
             page_size: count(files, "vnf_package_num", 100)?,
@@ -76,7 +76,7 @@ fn gigabytes(files: &IniFiles, option: &str, default: f64) -> Result<u64, Config
             .parse::<f64>()
             .ok()
             .filter(|v| v.is_finite() && *v > 0.0)
-            .ok_or_else(|| "must be a positive number of GB".to_string())
+            .ok_or(ValueRule("must be a positive number of GB"))
     })?;
     Ok((gb * GIB) as u64)
 }
@@ -86,7 +86,7 @@ fn count(files: &IniFiles, option: &str, default: usize) -> Result<usize, Config
     parsed(files, SECTION, option, default, |s| {
         s.trim()
             .parse::<usize>()
-            .map_err(|_| "must be a non-negative integer".to_string())
+            .map_err(|_| ValueRule("must be a non-negative integer"))
     })
 }
 
@@ -97,7 +97,7 @@ fn seconds(files: &IniFiles, option: &str, default: u64) -> Result<Duration, Con
             .ok()
             .filter(|n| *n > 0)
             .map(Duration::from_secs)
-            .ok_or_else(|| "must be a positive number of seconds".to_string())
+            .ok_or(ValueRule("must be a positive number of seconds"))
     })
 }
 

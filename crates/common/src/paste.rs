@@ -13,6 +13,31 @@ use crate::ini::IniFiles;
 const URLMAP: &str = "egg:Paste#urlmap";
 const PIPELINE_FACTORY: &str = "call:tacker.auth:pipeline_factory";
 
+/// Why api-paste.ini cannot be resolved into mounts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasteError {
+    #[error("'{0}' nests too deeply (a cycle?)")]
+    TooDeep(String),
+    #[error("[composite:{composite}] has no '{key}' pipeline")]
+    NoPipelineFor { composite: String, key: &'static str },
+    #[error("[composite:{composite}] uses unsupported '{usage}'")]
+    UnsupportedUse { composite: String, usage: String },
+    #[error("[composite:{0}] maps no URL prefix")]
+    NoPrefix(String),
+    #[error("[pipeline:{0}] has no 'pipeline' option")]
+    NoPipelineOption(String),
+    #[error("'{0}' has an empty pipeline")]
+    EmptyPipeline(String),
+    #[error("pipeline '{pipeline}' names undefined filter '{filter}'")]
+    UndefinedFilter { pipeline: String, filter: String },
+    #[error("[filter:{0}] has no paste.filter_factory")]
+    NoFilterFactory(String),
+    #[error("[app:{0}] has no paste.app_factory")]
+    NoAppFactory(String),
+    #[error("'{0}' is not defined as a composite, pipeline or app")]
+    Undefined(String),
+}
+
 /// A filter or app section and the factory it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Component {
@@ -46,12 +71,12 @@ impl PasteDeploy {
         let files = IniFiles::load(&[path.to_path_buf()])?;
         Self::resolve(&files, app_name, strategy).map_err(|reason| ConfigError::Parse {
             path: path.to_path_buf(),
-            reason,
+            reason: reason.into(),
         })
     }
 
     /// Resolves already-read paste content.
-    pub fn resolve(files: &IniFiles, app_name: &str, strategy: AuthStrategy) -> Result<Self, String> {
+    pub fn resolve(files: &IniFiles, app_name: &str, strategy: AuthStrategy) -> Result<Self, PasteError> {
         let resolver = Resolver { files, strategy };
         let mut mounts = Vec::new();
         resolver.resolve_target(app_name, "", &[], &mut mounts, 0)?;
@@ -95,9 +120,9 @@ impl Resolver<'_> {
         filters: &[Component],
         mounts: &mut Vec<Mount>,
         depth: u8,
-    ) -> Result<(), String> {
+    ) -> Result<(), PasteError> {
         if depth > 16 {
-            return Err(format!("'{name}' nests too deeply (a cycle?)"));
+            return Err(PasteError::TooDeep(name.into()));
         }
         if let Some(section) = self.section("composite", name) {
             let usage = section.get("use").map(String::as_str).unwrap_or_default();
@@ -105,24 +130,28 @@ impl Resolver<'_> {
                 URLMAP => self.resolve_urlmap(name, section, prefix, filters, mounts, depth),
                 PIPELINE_FACTORY => {
                     let key = self.strategy.as_str();
-                    let pipeline = section
-                        .get(key)
-                        .ok_or_else(|| format!("[composite:{name}] has no '{key}' pipeline"))?;
+                    let pipeline = section.get(key).ok_or_else(|| PasteError::NoPipelineFor {
+                        composite: name.into(),
+                        key,
+                    })?;
                     self.resolve_pipeline(name, pipeline, prefix, filters, mounts, depth)
                 }
-                other => Err(format!("[composite:{name}] uses unsupported '{other}'")),
+                other => Err(PasteError::UnsupportedUse {
+                    composite: name.into(),
+                    usage: other.into(),
+                }),
             };
         }
         if let Some(section) = self.section("pipeline", name) {
             let pipeline = section
                 .get("pipeline")
-                .ok_or_else(|| format!("[pipeline:{name}] has no 'pipeline' option"))?;
+                .ok_or_else(|| PasteError::NoPipelineOption(name.into()))?;
             return self.resolve_pipeline(name, pipeline, prefix, filters, mounts, depth);
         }
         if let Some(section) = self.section("app", name) {
             let factory = section
                 .get("paste.app_factory")
-                .ok_or_else(|| format!("[app:{name}] has no paste.app_factory"))?;
+                .ok_or_else(|| PasteError::NoAppFactory(name.into()))?;
             mounts.push(Mount {
                 prefix: if prefix.is_empty() {
                     "/".into()
@@ -137,7 +166,7 @@ impl Resolver<'_> {
             });
             return Ok(());
         }
-        Err(format!("'{name}' is not defined as a composite, pipeline or app"))
+        Err(PasteError::Undefined(name.into()))
     }
 
     fn resolve_urlmap(
@@ -148,7 +177,7 @@ impl Resolver<'_> {
         filters: &[Component],
         mounts: &mut Vec<Mount>,
         depth: u8,
-    ) -> Result<(), String> {
+    ) -> Result<(), PasteError> {
         let mut any = false;
         for (key, target) in section.iter().filter(|(k, _)| k.starts_with('/')) {
             any = true;
@@ -159,7 +188,7 @@ impl Resolver<'_> {
         if any {
             Ok(())
         } else {
-            Err(format!("[composite:{name}] maps no URL prefix"))
+            Err(PasteError::NoPrefix(name.into()))
         }
     }
 
@@ -171,19 +200,22 @@ impl Resolver<'_> {
         filters: &[Component],
         mounts: &mut Vec<Mount>,
         depth: u8,
-    ) -> Result<(), String> {
+    ) -> Result<(), PasteError> {
         let mut parts: Vec<&str> = pipeline.split_whitespace().collect();
         let app = parts
             .pop()
-            .ok_or_else(|| format!("'{name}' has an empty pipeline"))?;
+            .ok_or_else(|| PasteError::EmptyPipeline(name.into()))?;
         let mut chain = filters.to_vec();
         for filter in parts {
             let section = self
                 .section("filter", filter)
-                .ok_or_else(|| format!("pipeline '{name}' names undefined filter '{filter}'"))?;
+                .ok_or_else(|| PasteError::UndefinedFilter {
+                    pipeline: name.into(),
+                    filter: filter.into(),
+                })?;
             let factory = section
                 .get("paste.filter_factory")
-                .ok_or_else(|| format!("[filter:{filter}] has no paste.filter_factory"))?;
+                .ok_or_else(|| PasteError::NoFilterFactory(filter.into()))?;
             chain.push(Component {
                 name: filter.into(),
                 factory: factory.clone(),
@@ -250,6 +282,13 @@ mod tests {
             AuthStrategy::NoAuth,
         )
         .unwrap_err();
-        assert!(err.contains("nosuch"), "{err}");
+        assert_eq!(
+            err,
+            PasteError::UndefinedFilter {
+                pipeline: "api_v1".into(),
+                filter: "nosuch".into()
+            }
+        );
+        assert!(err.to_string().contains("nosuch"), "{err}");
     }
 }

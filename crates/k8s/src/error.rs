@@ -21,12 +21,23 @@ pub enum Error {
     /// The package's manifests or the plan do not fit together.
     #[error("{0}")]
     Manifest(String),
-    /// The TLS handshake with the API server failed.
+    /// The TLS handshake with the API server failed; `detail` is the innermost cause.
     #[error("TLS with the Kubernetes API server {endpoint} failed: {detail}")]
-    Tls { endpoint: String, detail: String },
-    /// The API server could not be reached (or did not answer in time).
+    Tls {
+        endpoint: String,
+        detail: String,
+        #[source]
+        source: Box<kube::Error>,
+    },
+    /// The API server could not be reached (or did not answer in time); `detail` is the
+    /// innermost cause.
     #[error("the Kubernetes API server {endpoint} is unreachable: {detail}")]
-    Unreachable { endpoint: String, detail: String },
+    Unreachable {
+        endpoint: String,
+        detail: String,
+        #[source]
+        source: Box<kube::Error>,
+    },
     /// The API server refused a request; `message` is its `Status` message.
     #[error("the Kubernetes API server refused to {action}: {code} {reason}: {message}")]
     Api {
@@ -71,7 +82,7 @@ impl Error {
                 },
                 message: status.message.clone(),
             },
-            other => transport(endpoint, &other),
+            other => transport(endpoint, other),
         }
     }
 }
@@ -84,29 +95,26 @@ fn reason_phrase(code: u16) -> String {
         .to_owned()
 }
 
-/// A failure below HTTP: TLS, connection, timeout. Says which from the error chain.
-fn transport(endpoint: &str, err: &(dyn std::error::Error + 'static)) -> Error {
-    let mut messages = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(next) = source {
-        messages.push(next.to_string());
-        source = next.source();
+/// A failure below HTTP: TLS, connection, timeout. Says which from the types in the error
+/// chain (a `rustls::Error`, also inside an `io::Error`), never from its words.
+fn transport(endpoint: &str, err: kube::Error) -> Error {
+    let mut innermost: &dyn std::error::Error = &err;
+    while let Some(next) = innermost.source() {
+        innermost = next;
     }
-    let innermost = messages.last().cloned().unwrap_or_default();
-    let all = messages.join(": ").to_ascii_lowercase();
+    let detail = innermost.to_string();
     let endpoint = endpoint.to_owned();
-    if ["certificate", "tls", "handshake", "unknownissuer", "peer sent"]
-        .iter()
-        .any(|w| all.contains(w))
-    {
+    if tacker_tls::tls_cause(&err).is_some() {
         Error::Tls {
             endpoint,
-            detail: innermost,
+            detail,
+            source: Box::new(err),
         }
     } else {
         Error::Unreachable {
             endpoint,
-            detail: innermost,
+            detail,
+            source: Box::new(err),
         }
     }
 }

@@ -26,6 +26,52 @@ const SECRETS: &[(&str, &str)] = &[
     ("paramsOauth2ClientCredentials", "clientPassword"),
 ];
 
+/// Why a SubscriptionAuthentication object cannot be used. The messages of a request's
+/// object are shown to the client (400); they name the missing or wrong attribute.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticationError {
+    #[error("authentication must be an object")]
+    NotAnObject,
+    #[error("authentication.authType is required")]
+    NoAuthType,
+    #[error("authentication.authType must be a non-empty list")]
+    AuthTypeNotAList,
+    #[error("authentication.authType must be a list of strings")]
+    AuthTypeNotStrings,
+    #[error("authType TLS_CERT is not supported")]
+    TlsCert,
+    #[error("unknown authType {0:?}: expected {BASIC}, {OAUTH2_CLIENT_CREDENTIALS} or {OAUTH2_CLIENT_CERT}")]
+    UnknownAuthType(String),
+    #[error("{params} is required for authType {auth_type}")]
+    MissingParams { params: String, auth_type: String },
+    #[error("{params}.{field} is required for authType {auth_type} (a non-empty string)")]
+    MissingParam {
+        params: String,
+        field: String,
+        auth_type: String,
+    },
+    #[error("{params}.certificateRef is required for authType {OAUTH2_CLIENT_CERT}")]
+    NoCertificateRef { params: String },
+    #[error("{params}.certificateRef.{field} is required for authType {OAUTH2_CLIENT_CERT}")]
+    CertificateRefField { params: String, field: &'static str },
+    #[error("{params}.tokenEndpoint must be an absolute URI")]
+    TokenEndpointNotAbsolute {
+        params: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("{params}.tokenEndpoint must be an http or https URI")]
+    TokenEndpointNotHttp { params: String },
+    #[error(
+        "{params}.tokenEndpoint must be an https URI: OAUTH2_CLIENT_CERT authenticates with a TLS client certificate"
+    )]
+    TokenEndpointNotHttps { params: String },
+    #[error("the stored authentication is not JSON")]
+    StoredNotJson(#[source] serde_json::Error),
+    #[error("a stored secret cannot be decrypted with the subscription's key")]
+    StoredSecret(#[source] VaultError),
+}
+
 /// How notifications to one subscriber authenticate, secrets in clear (memory only).
 /// When several types are listed, the first of BASIC, OAUTH2_CLIENT_CREDENTIALS,
 /// OAUTH2_CLIENT_CERT is used, as Tacker does.
@@ -76,7 +122,7 @@ impl fmt::Debug for SubscriptionAuth {
 impl SubscriptionAuth {
     /// The typed form of a SubscriptionAuthentication object whose secrets are in clear
     /// (a request body, or a stored one after [`decrypt_authentication`]).
-    pub fn parse(auth: &Value) -> Result<Self, String> {
+    pub fn parse(auth: &Value) -> Result<Self, AuthenticationError> {
         validate_authentication(auth)?;
         let types = auth_types(auth)?;
         // Validation guarantees every field read below.
@@ -107,49 +153,49 @@ impl SubscriptionAuth {
 
     /// The typed form of a stored `lcm_subscriptions.authentication` (secrets encrypted
     /// with `keys`).
-    pub fn from_stored(stored: &str, keys: &VimKeys) -> Result<Self, String> {
-        let mut auth: Value =
-            serde_json::from_str(stored).map_err(|_| "the stored authentication is not JSON".to_string())?;
-        decrypt_authentication(&mut auth, keys)
-            .map_err(|_| "a stored secret cannot be decrypted with the subscription's key".to_string())?;
+    pub fn from_stored(stored: &str, keys: &VimKeys) -> Result<Self, AuthenticationError> {
+        let mut auth: Value = serde_json::from_str(stored).map_err(AuthenticationError::StoredNotJson)?;
+        decrypt_authentication(&mut auth, keys).map_err(AuthenticationError::StoredSecret)?;
         SubscriptionAuth::parse(&auth)
     }
 }
 
-fn auth_types(auth: &Value) -> Result<Vec<&str>, String> {
+fn auth_types(auth: &Value) -> Result<Vec<&str>, AuthenticationError> {
     let Some(list) = auth.get("authType") else {
-        return Err("authentication.authType is required".into());
+        return Err(AuthenticationError::NoAuthType);
     };
     let Some(list) = list.as_array().filter(|l| !l.is_empty()) else {
-        return Err("authentication.authType must be a non-empty list".into());
+        return Err(AuthenticationError::AuthTypeNotAList);
     };
     list.iter()
-        .map(|t| {
-            t.as_str()
-                .ok_or_else(|| "authentication.authType must be a list of strings".to_string())
-        })
+        .map(|t| t.as_str().ok_or(AuthenticationError::AuthTypeNotStrings))
         .collect()
 }
 
-fn token_endpoint(auth: &Value, params: &str) -> Result<Url, String> {
+fn token_endpoint(auth: &Value, params: &str) -> Result<Url, AuthenticationError> {
     let value = auth[params]["tokenEndpoint"].as_str().unwrap_or_default();
-    let url = Url::parse(value).map_err(|_| format!("{params}.tokenEndpoint must be an absolute URI"))?;
+    let url = Url::parse(value).map_err(|source| AuthenticationError::TokenEndpointNotAbsolute {
+        params: params.to_owned(),
+        source,
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("{params}.tokenEndpoint must be an http or https URI"));
+        return Err(AuthenticationError::TokenEndpointNotHttp {
+            params: params.to_owned(),
+        });
     }
     if params == "paramsOauth2ClientCert" && url.scheme() != "https" {
-        return Err(format!(
-            "{params}.tokenEndpoint must be an https URI: OAUTH2_CLIENT_CERT authenticates with a TLS client certificate"
-        ));
+        return Err(AuthenticationError::TokenEndpointNotHttps {
+            params: params.to_owned(),
+        });
     }
     Ok(url)
 }
 
 /// Checks a SubscriptionAuthentication object from a request; the error is a message for
 /// a 400 answer, naming the missing or wrong attribute.
-pub fn validate_authentication(auth: &Value) -> Result<(), String> {
+pub fn validate_authentication(auth: &Value) -> Result<(), AuthenticationError> {
     if !auth.is_object() {
-        return Err("authentication must be an object".into());
+        return Err(AuthenticationError::NotAnObject);
     }
     let types = auth_types(auth)?;
     for auth_type in &types {
@@ -157,32 +203,34 @@ pub fn validate_authentication(auth: &Value) -> Result<(), String> {
             BASIC => require_params(auth, BASIC, "paramsBasic", &["userName", "password"])?,
             OAUTH2_CLIENT_CREDENTIALS => {
                 let params = "paramsOauth2ClientCredentials";
-                require_params(auth, auth_type, params, &["clientId", "clientPassword", "tokenEndpoint"])?;
+                require_params(
+                    auth,
+                    auth_type,
+                    params,
+                    &["clientId", "clientPassword", "tokenEndpoint"],
+                )?;
                 token_endpoint(auth, params)?;
             }
             OAUTH2_CLIENT_CERT => {
                 let params = "paramsOauth2ClientCert";
                 require_params(auth, auth_type, params, &["clientId", "tokenEndpoint"])?;
                 let Some(reference) = auth[params].get("certificateRef").filter(|r| r.is_object()) else {
-                    return Err(format!(
-                        "{params}.certificateRef is required for authType {OAUTH2_CLIENT_CERT}"
-                    ));
+                    return Err(AuthenticationError::NoCertificateRef {
+                        params: params.to_owned(),
+                    });
                 };
                 for field in ["type", "value"] {
                     if !is_filled(reference.get(field)) {
-                        return Err(format!(
-                            "{params}.certificateRef.{field} is required for authType {OAUTH2_CLIENT_CERT}"
-                        ));
+                        return Err(AuthenticationError::CertificateRefField {
+                            params: params.to_owned(),
+                            field,
+                        });
                     }
                 }
                 token_endpoint(auth, params)?;
             }
-            "TLS_CERT" => return Err("authType TLS_CERT is not supported".into()),
-            other => {
-                return Err(format!(
-                    "unknown authType {other:?}: expected {BASIC}, {OAUTH2_CLIENT_CREDENTIALS} or {OAUTH2_CLIENT_CERT}"
-                ))
-            }
+            "TLS_CERT" => return Err(AuthenticationError::TlsCert),
+            other => return Err(AuthenticationError::UnknownAuthType(other.to_owned())),
         }
     }
     Ok(())
@@ -192,15 +240,25 @@ fn is_filled(value: Option<&Value>) -> bool {
     value.and_then(Value::as_str).is_some_and(|s| !s.is_empty())
 }
 
-fn require_params(auth: &Value, auth_type: &str, params: &str, fields: &[&str]) -> Result<(), String> {
+fn require_params(
+    auth: &Value,
+    auth_type: &str,
+    params: &str,
+    fields: &[&str],
+) -> Result<(), AuthenticationError> {
     let Some(object) = auth.get(params).filter(|p| p.is_object()) else {
-        return Err(format!("{params} is required for authType {auth_type}"));
+        return Err(AuthenticationError::MissingParams {
+            params: params.to_owned(),
+            auth_type: auth_type.to_owned(),
+        });
     };
     for field in fields {
         if !is_filled(object.get(*field)) {
-            return Err(format!(
-                "{params}.{field} is required for authType {auth_type} (a non-empty string)"
-            ));
+            return Err(AuthenticationError::MissingParam {
+                params: params.to_owned(),
+                field: (*field).to_owned(),
+                auth_type: auth_type.to_owned(),
+            });
         }
     }
     Ok(())
@@ -241,7 +299,7 @@ mod tests {
     use super::*;
 
     fn err(auth: Value) -> String {
-        validate_authentication(&auth).unwrap_err()
+        validate_authentication(&auth).unwrap_err().to_string()
     }
 
     #[test]

@@ -50,7 +50,8 @@ pub enum NotifyError {
 }
 
 /// A reqwest failure for logs and error messages: what failed and its innermost cause,
-/// never the URL (which may carry credentials) nor the request.
+/// never the URL (which may carry credentials) nor the request. A TLS failure is told by
+/// the `rustls::Error` in the chain (see [`tacker_tls::tls_cause`]), not by its words.
 pub(crate) fn transport_error(e: &reqwest::Error) -> String {
     let mut cause = String::new();
     let mut source = std::error::Error::source(e);
@@ -60,7 +61,7 @@ pub(crate) fn transport_error(e: &reqwest::Error) -> String {
     }
     let kind = if e.is_timeout() {
         "timed out"
-    } else if cause.contains("certificate") || cause.contains("handshake") || cause.contains("TLS") {
+    } else if tacker_tls::tls_cause(e).is_some() {
         "TLS handshake failed"
     } else if e.is_connect() {
         "connection failed"

@@ -23,7 +23,8 @@ mod token;
 mod worker;
 
 pub use authentication::{
-    decrypt_authentication, encrypt_authentication, validate_authentication, SubscriptionAuth,
+    decrypt_authentication, encrypt_authentication, validate_authentication, AuthenticationError,
+    SubscriptionAuth,
 };
 pub use error::{DeliveryError, NotifyError};
 pub use sender::{Notifier, Sender};

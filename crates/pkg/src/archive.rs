@@ -17,6 +17,29 @@ use crate::limits::ArchiveLimits;
 /// Longest entry name accepted, in bytes.
 const MAX_NAME_LEN: usize = 1024;
 
+/// Why one entry of the archive is refused; shown to the user after the entry's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum EntryRefused {
+    #[error("entry names must be 1 to {MAX_NAME_LEN} bytes long")]
+    NameLength,
+    #[error("entry names must not contain NUL or backslash characters")]
+    NameCharacters,
+    #[error("absolute paths are not allowed in a package")]
+    Absolute,
+    #[error("entry names must not contain empty or '.' components")]
+    EmptyOrDotComponent,
+    #[error("the path escapes the package ('..')")]
+    Escapes,
+    #[error("symbolic links are not allowed in a package")]
+    Symlink,
+    #[error("only regular files and directories are allowed in a package")]
+    NotFileOrDirectory,
+    #[error("the file is larger than {max_entry_bytes} bytes uncompressed")]
+    TooLarge { max_entry_bytes: u64 },
+    #[error("the compression ratio exceeds {max_ratio}:1 (a zip bomb?)")]
+    CompressionRatio { max_ratio: u64 },
+}
+
 /// Unpacks the zip at `archive` into `dest`, which must not exist yet. Returns the files it
 /// holds (relative paths with `/`, sorted). On any error `dest` is removed.
 pub fn extract(archive: &Path, dest: &Path, limits: &ArchiveLimits) -> Result<BTreeSet<String>> {
@@ -58,14 +81,14 @@ fn plan(zip: &mut ZipArchive<File>, limits: &ArchiveLimits) -> Result<Vec<Entry>
             .by_index_raw(index)
             .map_err(|e| PackageError::package(format!("the package's entry {index} is unreadable: {e}")))?;
         let raw_name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-        let name = checked_name(&raw_name).map_err(|why| PackageError::in_file(&raw_name, why))?;
+        let name = checked_name(&raw_name).map_err(|why| refused(&raw_name, why))?;
         if entry.encrypted() {
             return Err(PackageError::in_file(name, "encrypted entries are not supported"));
         }
-        check_entry_kind(&entry).map_err(|why| PackageError::in_file(&name, why))?;
+        check_entry_kind(&entry).map_err(|why| refused(&name, why))?;
         let is_dir = entry.is_dir();
         if !is_dir {
-            check_declared_size(&entry, limits).map_err(|why| PackageError::in_file(&name, why))?;
+            check_declared_size(&entry, limits).map_err(|why| refused(&name, why))?;
             declared_total = declared_total.saturating_add(entry.size());
             if declared_total > limits.max_total_bytes {
                 return Err(total_too_large(limits));
@@ -119,25 +142,29 @@ fn first_repeated_name(file: File, start: u64) -> Option<String> {
     }
 }
 
+fn refused(name: &str, why: EntryRefused) -> PackageError {
+    PackageError::in_file(name, why.to_string())
+}
+
 /// The entry's name as a safe relative path, or why it is not one.
-fn checked_name(raw: &str) -> Result<String, String> {
+fn checked_name(raw: &str) -> Result<String, EntryRefused> {
     if raw.is_empty() || raw.len() > MAX_NAME_LEN {
-        return Err(format!("entry names must be 1 to {MAX_NAME_LEN} bytes long"));
+        return Err(EntryRefused::NameLength);
     }
     if raw.contains('\0') || raw.contains('\\') {
-        return Err("entry names must not contain NUL or backslash characters".into());
+        return Err(EntryRefused::NameCharacters);
     }
     if raw.starts_with('/') || raw.as_bytes().get(1) == Some(&b':') {
-        return Err("absolute paths are not allowed in a package".into());
+        return Err(EntryRefused::Absolute);
     }
     let trimmed = raw.trim_end_matches('/');
     if trimmed.is_empty() {
-        return Err("absolute paths are not allowed in a package".into());
+        return Err(EntryRefused::Absolute);
     }
     for part in trimmed.split('/') {
         match part {
-            "" | "." => return Err("entry names must not contain empty or '.' components".into()),
-            ".." => return Err("the path escapes the package ('..')".into()),
+            "" | "." => return Err(EntryRefused::EmptyOrDotComponent),
+            ".." => return Err(EntryRefused::Escapes),
             _ => {}
         }
     }
@@ -145,9 +172,9 @@ fn checked_name(raw: &str) -> Result<String, String> {
 }
 
 /// Only regular files and directories: a symlink could point anywhere on the host.
-fn check_entry_kind(entry: &ZipFile<'_, File>) -> Result<(), String> {
+fn check_entry_kind(entry: &ZipFile<'_, File>) -> Result<(), EntryRefused> {
     if entry.is_symlink() {
-        return Err("symbolic links are not allowed in a package".into());
+        return Err(EntryRefused::Symlink);
     }
     const S_IFMT: u32 = 0o170_000;
     const S_IFREG: u32 = 0o100_000;
@@ -155,32 +182,30 @@ fn check_entry_kind(entry: &ZipFile<'_, File>) -> Result<(), String> {
     if let Some(mode) = entry.unix_mode() {
         let kind = mode & S_IFMT;
         if kind != 0 && kind != S_IFREG && kind != S_IFDIR {
-            return Err("only regular files and directories are allowed in a package".into());
+            return Err(EntryRefused::NotFileOrDirectory);
         }
     }
     Ok(())
 }
 
-fn check_declared_size(entry: &ZipFile<'_, File>, limits: &ArchiveLimits) -> Result<(), String> {
+fn check_declared_size(entry: &ZipFile<'_, File>, limits: &ArchiveLimits) -> Result<(), EntryRefused> {
     if entry.size() > limits.max_entry_bytes {
         return Err(entry_too_large(limits));
     }
     if entry.size() > ArchiveLimits::RATIO_CHECK_FLOOR
         && entry.size() / entry.compressed_size().max(1) > limits.max_compression_ratio
     {
-        return Err(format!(
-            "the compression ratio exceeds {}:1 (a zip bomb?)",
-            limits.max_compression_ratio
-        ));
+        return Err(EntryRefused::CompressionRatio {
+            max_ratio: limits.max_compression_ratio,
+        });
     }
     Ok(())
 }
 
-fn entry_too_large(limits: &ArchiveLimits) -> String {
-    format!(
-        "the file is larger than {} bytes uncompressed",
-        limits.max_entry_bytes
-    )
+fn entry_too_large(limits: &ArchiveLimits) -> EntryRefused {
+    EntryRefused::TooLarge {
+        max_entry_bytes: limits.max_entry_bytes,
+    }
 }
 
 fn total_too_large(limits: &ArchiveLimits) -> PackageError {
@@ -227,7 +252,7 @@ fn unpack(
             return Err(if budget < limits.max_entry_bytes {
                 total_too_large(limits)
             } else {
-                PackageError::in_file(&entry.name, entry_too_large(limits))
+                refused(&entry.name, entry_too_large(limits))
             });
         };
         if written != declared {

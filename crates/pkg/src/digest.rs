@@ -51,9 +51,14 @@ impl fmt::Display for DigestAlgorithm {
     }
 }
 
+/// A hash algorithm tacker-rs does not check digests with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported hash algorithm '{0}' (SHA-256, SHA-384 or SHA-512)")]
+pub struct UnsupportedAlgorithm(pub String);
+
 /// Accepts `SHA-256`, `sha256`, `SHA_512` and the like: packages in the wild spell it all ways.
 impl FromStr for DigestAlgorithm {
-    type Err = String;
+    type Err = UnsupportedAlgorithm;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let normal: String = s
@@ -65,9 +70,7 @@ impl FromStr for DigestAlgorithm {
             "SHA256" => Ok(DigestAlgorithm::Sha256),
             "SHA384" => Ok(DigestAlgorithm::Sha384),
             "SHA512" => Ok(DigestAlgorithm::Sha512),
-            _ => Err(format!(
-                "unsupported hash algorithm '{s}' (SHA-256, SHA-384 or SHA-512)"
-            )),
+            _ => Err(UnsupportedAlgorithm(s.to_owned())),
         }
     }
 }

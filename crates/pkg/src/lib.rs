@@ -16,7 +16,7 @@ mod zipping;
 
 pub use archive::extract;
 pub use csar::{inspect, Artifact, Csar};
-pub use digest::{DigestAlgorithm, Hasher};
+pub use digest::{DigestAlgorithm, Hasher, UnsupportedAlgorithm};
 pub use error::{PackageError, Problem, Result};
 pub use limits::ArchiveLimits;
 pub use manifests::parse_manifests;

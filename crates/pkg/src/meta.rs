@@ -128,8 +128,8 @@ fn artifact(block: &Block, file: &str, path_key: &str) -> Result<ArtifactRef> {
         (None, None) => None,
         (Some(algorithm), Some(hash)) => {
             let algorithm = algorithm
-                .parse()
-                .map_err(|why: String| PackageError::in_file(file, format!("{path}: {why}")))?;
+                .parse::<DigestAlgorithm>()
+                .map_err(|why| PackageError::in_file(file, format!("{path}: {why}")))?;
             Some((algorithm, hash.to_ascii_lowercase()))
         }
         _ => {

@@ -13,6 +13,69 @@ const VNF_TYPE: &str = "tosca.nodes.nfv.VNF";
 const VDU_TYPE: &str = "tosca.nodes.nfv.Vdu.Compute";
 const SW_IMAGE_TYPE: &str = "tosca.artifacts.nfv.SwImage";
 
+/// What is wrong with a deployment flavour's topology template; shown to the user after
+/// the file it is in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum FlavourProblem {
+    #[error("policy '{policy}' has no aspects")]
+    NoAspects { policy: String },
+    #[error("aspect '{aspect}' needs a non-negative max_scale_level")]
+    NoMaxScaleLevel { aspect: String },
+    #[error("policy '{policy}' has no levels")]
+    NoLevels { policy: String },
+    #[error("instantiation level '{level}' names unknown aspect '{aspect}'")]
+    LevelUnknownAspect { level: String, aspect: String },
+    #[error("instantiation level '{level}' needs a scale_level for '{aspect}'")]
+    LevelNoScaleLevel { level: String, aspect: String },
+    #[error(
+        "instantiation level '{level}' puts '{aspect}' at level {scale_level}, above its max_scale_level {max_scale_level}"
+    )]
+    LevelAboveMax {
+        level: String,
+        aspect: String,
+        scale_level: u32,
+        max_scale_level: u32,
+    },
+    #[error("default_level '{level}' is not one of the instantiation levels")]
+    UnknownDefaultLevel { level: String },
+    #[error("policy '{policy}' names no aspect")]
+    NoAspect { policy: String },
+    #[error("policy '{policy}' names unknown aspect '{aspect}'")]
+    UnknownAspect { policy: String, aspect: String },
+    #[error("policy '{policy}' delta '{delta}' needs number_of_instances")]
+    DeltaNoInstances { policy: String, delta: String },
+    #[error("policy '{policy}' does not define step delta '{step}'")]
+    MissingStepDelta { policy: String, step: String },
+    #[error("policy '{policy}' level '{level}' needs number_of_instances")]
+    LevelNoInstances { policy: String, level: String },
+    #[error("policy '{policy}' names unknown instantiation level '{level}'")]
+    UnknownLevel { policy: String, level: String },
+    #[error("policy '{policy}' needs initial_delta.number_of_instances")]
+    NoInitialDelta { policy: String },
+    #[error("policy '{policy}' has no targets")]
+    NoTargets { policy: String },
+    #[error("policy '{policy}' targets '{target}', which is not a VDU")]
+    TargetNotVdu { policy: String, target: String },
+    #[error("VDU '{vdu}' has no properties")]
+    VduNoProperties { vdu: String },
+    #[error("VDU '{vdu}' has no name")]
+    VduNoName { vdu: String },
+    #[error("VDU '{vdu}' needs vdu_profile.{bound}_number_of_instances")]
+    VduNoBound { vdu: String, bound: &'static str },
+    #[error("VDU '{vdu}' has min_number_of_instances above max_number_of_instances")]
+    VduMinAboveMax { vdu: String },
+    #[error("the software image of '{node}' has no name")]
+    ImageNoName { node: String },
+    #[error("each policy must be a one-entry map")]
+    PolicyNotOneEntryMap,
+    #[error("empty policy")]
+    EmptyPolicy,
+    #[error("policies must be a list or a map")]
+    PoliciesNotListOrMap,
+}
+
+type FlavourResult<T> = std::result::Result<T, FlavourProblem>;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vnfd {
     pub vnfd_id: String,
@@ -126,9 +189,11 @@ impl Vnfd {
                 ));
             }
             let flavour = Flavour::parse(flavour_id, topology, &vnf_type, &types)
-                .map_err(|detail| PackageError::in_file(path, detail))?;
-            vnfd.software_images
-                .extend(software_images(topology, &types).map_err(|d| PackageError::in_file(path, d))?);
+                .map_err(|problem| PackageError::in_file(path, problem.to_string()))?;
+            vnfd.software_images.extend(
+                software_images(topology, &types)
+                    .map_err(|problem| PackageError::in_file(path, problem.to_string()))?,
+            );
             vnfd.flavours.push(flavour);
         }
         if vnfd.flavours.is_empty() {
@@ -261,7 +326,7 @@ impl Flavour {
         topology: &Value,
         vnf_type: &str,
         types: &TypeIndex<'_>,
-    ) -> Result<Self, String> {
+    ) -> FlavourResult<Self> {
         let templates = topology.get("node_templates").and_then(Value::as_object);
         let mut description = None;
         let mut vdus = Vec::new();
@@ -288,7 +353,7 @@ impl Flavour {
         Ok(flavour)
     }
 
-    fn apply_policies(&mut self, policies: Option<&Value>) -> Result<(), String> {
+    fn apply_policies(&mut self, policies: Option<&Value>) -> FlavourResult<()> {
         let policies = named_policies(policies)?;
         // Aspects and levels first: the per-VDU policies refer to them.
         for (name, policy) in &policies {
@@ -309,14 +374,16 @@ impl Flavour {
         Ok(())
     }
 
-    fn add_aspects(&mut self, policy_name: &str, policy: &Value) -> Result<(), String> {
+    fn add_aspects(&mut self, policy_name: &str, policy: &Value) -> FlavourResult<()> {
         let aspects = props(policy)
             .get("aspects")
             .and_then(Value::as_object)
-            .ok_or_else(|| format!("policy '{policy_name}' has no aspects"))?;
+            .ok_or_else(|| FlavourProblem::NoAspects {
+                policy: policy_name.to_owned(),
+            })?;
         for (id, aspect) in aspects {
             let max_scale_level = uint(aspect.get("max_scale_level"))
-                .ok_or_else(|| format!("aspect '{id}' needs a non-negative max_scale_level"))?;
+                .ok_or_else(|| FlavourProblem::NoMaxScaleLevel { aspect: id.clone() })?;
             let step_deltas = aspect
                 .get("step_deltas")
                 .and_then(Value::as_array)
@@ -334,12 +401,15 @@ impl Flavour {
         Ok(())
     }
 
-    fn add_levels(&mut self, policy_name: &str, policy: &Value) -> Result<(), String> {
+    fn add_levels(&mut self, policy_name: &str, policy: &Value) -> FlavourResult<()> {
         let props = props(policy);
-        let levels = props
-            .get("levels")
-            .and_then(Value::as_object)
-            .ok_or_else(|| format!("policy '{policy_name}' has no levels"))?;
+        let levels =
+            props
+                .get("levels")
+                .and_then(Value::as_object)
+                .ok_or_else(|| FlavourProblem::NoLevels {
+                    policy: policy_name.to_owned(),
+                })?;
         for (id, level) in levels {
             let mut scale_levels = BTreeMap::new();
             for (aspect, info) in level
@@ -352,15 +422,22 @@ impl Flavour {
                     .scaling_aspects
                     .iter()
                     .find(|a| &a.id == aspect)
-                    .ok_or_else(|| format!("instantiation level '{id}' names unknown aspect '{aspect}'"))?;
-                let level = uint(info.get("scale_level")).ok_or_else(|| {
-                    format!("instantiation level '{id}' needs a scale_level for '{aspect}'")
-                })?;
+                    .ok_or_else(|| FlavourProblem::LevelUnknownAspect {
+                        level: id.clone(),
+                        aspect: aspect.clone(),
+                    })?;
+                let level =
+                    uint(info.get("scale_level")).ok_or_else(|| FlavourProblem::LevelNoScaleLevel {
+                        level: id.clone(),
+                        aspect: aspect.clone(),
+                    })?;
                 if level > aspect_def.max_scale_level {
-                    return Err(format!(
-                        "instantiation level '{id}' puts '{aspect}' at level {level}, above its max_scale_level {}",
-                        aspect_def.max_scale_level
-                    ));
+                    return Err(FlavourProblem::LevelAboveMax {
+                        level: id.clone(),
+                        aspect: aspect.clone(),
+                        scale_level: level,
+                        max_scale_level: aspect_def.max_scale_level,
+                    });
                 }
                 scale_levels.insert(aspect.clone(), level);
             }
@@ -374,26 +451,32 @@ impl Flavour {
         self.default_instantiation_level = props.get("default_level").and_then(scalar_string);
         if let Some(default) = &self.default_instantiation_level {
             if !self.instantiation_levels.iter().any(|l| &l.id == default) {
-                return Err(format!(
-                    "default_level '{default}' is not one of the instantiation levels"
-                ));
+                return Err(FlavourProblem::UnknownDefaultLevel {
+                    level: default.clone(),
+                });
             }
         }
         Ok(())
     }
 
-    fn add_vdu_deltas(&mut self, policy_name: &str, policy: &Value) -> Result<(), String> {
+    fn add_vdu_deltas(&mut self, policy_name: &str, policy: &Value) -> FlavourResult<()> {
         let props = props(policy);
-        let aspect_id = props
-            .get("aspect")
-            .and_then(scalar_string)
-            .ok_or_else(|| format!("policy '{policy_name}' names no aspect"))?;
+        let aspect_id =
+            props
+                .get("aspect")
+                .and_then(scalar_string)
+                .ok_or_else(|| FlavourProblem::NoAspect {
+                    policy: policy_name.to_owned(),
+                })?;
         let targets = self.targets(policy_name, policy)?;
         let aspect = self
             .scaling_aspects
             .iter_mut()
             .find(|a| a.id == aspect_id)
-            .ok_or_else(|| format!("policy '{policy_name}' names unknown aspect '{aspect_id}'"))?;
+            .ok_or_else(|| FlavourProblem::UnknownAspect {
+                policy: policy_name.to_owned(),
+                aspect: aspect_id.clone(),
+            })?;
         let mut deltas = BTreeMap::new();
         for (delta, body) in props
             .get("deltas")
@@ -401,15 +484,19 @@ impl Flavour {
             .into_iter()
             .flatten()
         {
-            let n = uint(body.get("number_of_instances"))
-                .ok_or_else(|| format!("policy '{policy_name}' delta '{delta}' needs number_of_instances"))?;
+            let n =
+                uint(body.get("number_of_instances")).ok_or_else(|| FlavourProblem::DeltaNoInstances {
+                    policy: policy_name.to_owned(),
+                    delta: delta.clone(),
+                })?;
             deltas.insert(delta.clone(), n);
         }
         for step in &aspect.step_deltas {
             if !deltas.contains_key(step) {
-                return Err(format!(
-                    "policy '{policy_name}' does not define step delta '{step}'"
-                ));
+                return Err(FlavourProblem::MissingStepDelta {
+                    policy: policy_name.to_owned(),
+                    step: step.clone(),
+                });
             }
         }
         for vdu in targets {
@@ -418,22 +505,27 @@ impl Flavour {
         Ok(())
     }
 
-    fn add_vdu_levels(&mut self, policy_name: &str, policy: &Value) -> Result<(), String> {
+    fn add_vdu_levels(&mut self, policy_name: &str, policy: &Value) -> FlavourResult<()> {
         let targets = self.targets(policy_name, policy)?;
         let levels = props(policy)
             .get("levels")
             .and_then(Value::as_object)
-            .ok_or_else(|| format!("policy '{policy_name}' has no levels"))?;
-        for (level_id, body) in levels {
-            let n = uint(body.get("number_of_instances")).ok_or_else(|| {
-                format!("policy '{policy_name}' level '{level_id}' needs number_of_instances")
+            .ok_or_else(|| FlavourProblem::NoLevels {
+                policy: policy_name.to_owned(),
             })?;
+        for (level_id, body) in levels {
+            let n =
+                uint(body.get("number_of_instances")).ok_or_else(|| FlavourProblem::LevelNoInstances {
+                    policy: policy_name.to_owned(),
+                    level: level_id.clone(),
+                })?;
             let level = self
                 .instantiation_levels
                 .iter_mut()
                 .find(|l| &l.id == level_id)
-                .ok_or_else(|| {
-                    format!("policy '{policy_name}' names unknown instantiation level '{level_id}'")
+                .ok_or_else(|| FlavourProblem::UnknownLevel {
+                    policy: policy_name.to_owned(),
+                    level: level_id.clone(),
                 })?;
             for vdu in &targets {
                 level.vdu_instances.insert(vdu.clone(), n);
@@ -442,14 +534,16 @@ impl Flavour {
         Ok(())
     }
 
-    fn add_initial_delta(&mut self, policy_name: &str, policy: &Value) -> Result<(), String> {
+    fn add_initial_delta(&mut self, policy_name: &str, policy: &Value) -> FlavourResult<()> {
         let targets = self.targets(policy_name, policy)?;
         let n = uint(
             props(policy)
                 .get("initial_delta")
                 .and_then(|d| d.get("number_of_instances")),
         )
-        .ok_or_else(|| format!("policy '{policy_name}' needs initial_delta.number_of_instances"))?;
+        .ok_or_else(|| FlavourProblem::NoInitialDelta {
+            policy: policy_name.to_owned(),
+        })?;
         for vdu in self.vdus.iter_mut().filter(|v| targets.contains(&v.id)) {
             vdu.initial_instances = Some(n);
         }
@@ -457,20 +551,23 @@ impl Flavour {
     }
 
     /// The policy's targets, each of which must be a VDU of this flavour.
-    fn targets(&self, policy_name: &str, policy: &Value) -> Result<Vec<String>, String> {
+    fn targets(&self, policy_name: &str, policy: &Value) -> FlavourResult<Vec<String>> {
         let targets: Vec<String> = policy
             .get("targets")
             .and_then(Value::as_array)
             .map(|ts| ts.iter().filter_map(scalar_string).collect())
             .unwrap_or_default();
         if targets.is_empty() {
-            return Err(format!("policy '{policy_name}' has no targets"));
+            return Err(FlavourProblem::NoTargets {
+                policy: policy_name.to_owned(),
+            });
         }
         for target in &targets {
             if !self.vdus.iter().any(|v| &v.id == target) {
-                return Err(format!(
-                    "policy '{policy_name}' targets '{target}', which is not a VDU"
-                ));
+                return Err(FlavourProblem::TargetNotVdu {
+                    policy: policy_name.to_owned(),
+                    target: target.clone(),
+                });
             }
         }
         Ok(targets)
@@ -478,21 +575,25 @@ impl Flavour {
 }
 
 impl Vdu {
-    fn parse(id: &str, props: Option<&Value>) -> Result<Self, String> {
-        let props = props.ok_or_else(|| format!("VDU '{id}' has no properties"))?;
+    fn parse(id: &str, props: Option<&Value>) -> FlavourResult<Self> {
+        let props = props.ok_or_else(|| FlavourProblem::VduNoProperties { vdu: id.to_owned() })?;
         let name = props
             .get("name")
             .and_then(scalar_string)
-            .ok_or_else(|| format!("VDU '{id}' has no name"))?;
+            .ok_or_else(|| FlavourProblem::VduNoName { vdu: id.to_owned() })?;
         let profile = props.get("vdu_profile");
-        let min = uint(profile.and_then(|p| p.get("min_number_of_instances")))
-            .ok_or_else(|| format!("VDU '{id}' needs vdu_profile.min_number_of_instances"))?;
-        let max = uint(profile.and_then(|p| p.get("max_number_of_instances")))
-            .ok_or_else(|| format!("VDU '{id}' needs vdu_profile.max_number_of_instances"))?;
+        let bound = |bound: &'static str| {
+            uint(profile.and_then(|p| p.get(format!("{bound}_number_of_instances")))).ok_or_else(|| {
+                FlavourProblem::VduNoBound {
+                    vdu: id.to_owned(),
+                    bound,
+                }
+            })
+        };
+        let min = bound("min")?;
+        let max = bound("max")?;
         if min > max {
-            return Err(format!(
-                "VDU '{id}' has min_number_of_instances above max_number_of_instances"
-            ));
+            return Err(FlavourProblem::VduMinAboveMax { vdu: id.to_owned() });
         }
         Ok(Vdu {
             id: id.to_owned(),
@@ -506,7 +607,7 @@ impl Vdu {
 }
 
 /// Software images of VDUs (and virtual storages) in a topology template.
-fn software_images(topology: &Value, types: &TypeIndex<'_>) -> Result<Vec<SoftwareImage>, String> {
+fn software_images(topology: &Value, types: &TypeIndex<'_>) -> FlavourResult<Vec<SoftwareImage>> {
     let mut images = Vec::new();
     let templates = topology.get("node_templates").and_then(Value::as_object);
     for (node_id, node) in templates.into_iter().flatten() {
@@ -529,8 +630,9 @@ fn software_images(topology: &Value, types: &TypeIndex<'_>) -> Result<Vec<Softwa
             });
             images.push(SoftwareImage {
                 id: node_id.clone(),
-                name: field("name")
-                    .ok_or_else(|| format!("the software image of '{node_id}' has no name"))?,
+                name: field("name").ok_or_else(|| FlavourProblem::ImageNoName {
+                    node: node_id.clone(),
+                })?,
                 version: field("version").unwrap_or_default(),
                 checksum,
                 container_format: field("container_format"),
@@ -546,7 +648,7 @@ fn software_images(topology: &Value, types: &TypeIndex<'_>) -> Result<Vec<Softwa
 }
 
 /// TOSCA lets policies be a list of one-entry maps or a map.
-fn named_policies(policies: Option<&Value>) -> Result<Vec<(String, Value)>, String> {
+fn named_policies(policies: Option<&Value>) -> FlavourResult<Vec<(String, Value)>> {
     match policies {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
@@ -555,13 +657,13 @@ fn named_policies(policies: Option<&Value>) -> Result<Vec<(String, Value)>, Stri
                 let map = item
                     .as_object()
                     .filter(|m| m.len() == 1)
-                    .ok_or("each policy must be a one-entry map")?;
-                let (name, body) = map.iter().next().ok_or("empty policy")?;
+                    .ok_or(FlavourProblem::PolicyNotOneEntryMap)?;
+                let (name, body) = map.iter().next().ok_or(FlavourProblem::EmptyPolicy)?;
                 Ok((name.clone(), body.clone()))
             })
             .collect(),
         Some(Value::Object(map)) => Ok(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        Some(_) => Err("policies must be a list or a map".into()),
+        Some(_) => Err(FlavourProblem::PoliciesNotListOrMap),
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tacker_common::RequestContext;
 
 use crate::defaults;
-use crate::rule::{parse, Rule, Scope};
+use crate::rule::{parse, Rule, RuleError, Scope};
 
 /// The attributes of the object acted on (`project_id`, `tenant_id`, ...).
 pub type Target = HashMap<String, Value>;
@@ -15,13 +15,24 @@ pub type Target = HashMap<String, Value>;
 /// Why the policy file cannot be used; start-up stops with this.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("cannot read policy file {path}: {reason}")]
-    File { path: String, reason: String },
+    #[error("cannot read policy file {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read policy file {path}: {source}")]
+    Parse {
+        path: String,
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
     #[error("policy file {path}: rule {name:?}: {reason}")]
     Rule {
         path: String,
         name: String,
-        reason: String,
+        #[source]
+        reason: RuleError,
     },
 }
 
@@ -53,14 +64,14 @@ impl Enforcer {
             return Ok(enforcer);
         }
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::File {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
             path: shown.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         let overrides: HashMap<String, serde_yaml_ng::Value> =
-            serde_yaml_ng::from_str(&text).map_err(|e| PolicyError::File {
+            serde_yaml_ng::from_str(&text).map_err(|source| PolicyError::Parse {
                 path: shown.clone(),
-                reason: e.to_string(),
+                source,
             })?;
         for (name, value) in overrides {
             let rule = rule_from_yaml(&value).map_err(|reason| PolicyError::Rule {
@@ -101,22 +112,18 @@ impl Enforcer {
 }
 
 /// A string expression, or policy.json's old list form (a list of and-lists, or-ed).
-fn rule_from_yaml(value: &serde_yaml_ng::Value) -> Result<Rule, String> {
+fn rule_from_yaml(value: &serde_yaml_ng::Value) -> Result<Rule, RuleError> {
     match value {
         serde_yaml_ng::Value::String(text) => parse(text),
         serde_yaml_ng::Value::Sequence(alternatives) => {
             let mut any = Vec::new();
             for alternative in alternatives {
                 let serde_yaml_ng::Value::Sequence(checks) = alternative else {
-                    return Err("a list rule must be a list of lists of checks".into());
+                    return Err(RuleError::NotAListOfLists);
                 };
                 let all = checks
                     .iter()
-                    .map(|c| {
-                        c.as_str()
-                            .ok_or("checks must be strings".to_string())
-                            .and_then(parse)
-                    })
+                    .map(|c| c.as_str().ok_or(RuleError::CheckNotAString).and_then(parse))
                     .collect::<Result<Vec<_>, _>>()?;
                 any.push(Rule::And(all));
             }
@@ -126,7 +133,7 @@ fn rule_from_yaml(value: &serde_yaml_ng::Value) -> Result<Rule, String> {
                 Rule::Or(any)
             })
         }
-        _ => Err("a rule must be a string".into()),
+        _ => Err(RuleError::NotAString),
     }
 }
 

@@ -7,4 +7,4 @@ mod enforcer;
 mod rule;
 
 pub use enforcer::{Enforcer, PolicyError, Target};
-pub use rule::{parse, Rule};
+pub use rule::{parse, Rule, RuleError};

@@ -31,8 +31,32 @@ pub enum Rule {
     Or(Vec<Rule>),
 }
 
+/// What is wrong with a rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("unexpected '{token}' in rule {text:?}")]
+    Unexpected { token: String, text: String },
+    #[error("the rule ends too early")]
+    EndsEarly,
+    #[error("a '(' is not closed")]
+    Unclosed,
+    #[error("'{0}' is not a check (kind:value)")]
+    NotACheck(String),
+    #[error("'{0}' is not field:resource:field=value")]
+    NotAFieldCheck(String),
+    #[error("remote checks ('{0}') are not supported")]
+    Remote(String),
+    /// policy.json's list form, not a list of lists.
+    #[error("a list rule must be a list of lists of checks")]
+    NotAListOfLists,
+    #[error("checks must be strings")]
+    CheckNotAString,
+    #[error("a rule must be a string")]
+    NotAString,
+}
+
 /// Parses an expression; the error says what is wrong with it.
-pub fn parse(text: &str) -> Result<Rule, String> {
+pub fn parse(text: &str) -> Result<Rule, RuleError> {
     let tokens = tokenize(text);
     if tokens.is_empty() {
         return Ok(Rule::Always);
@@ -41,7 +65,10 @@ pub fn parse(text: &str) -> Result<Rule, String> {
     let rule = parser.or()?;
     match parser.tokens.get(parser.pos) {
         None => Ok(rule),
-        Some(extra) => Err(format!("unexpected '{extra}' in rule {text:?}")),
+        Some(extra) => Err(RuleError::Unexpected {
+            token: extra.clone(),
+            text: text.to_owned(),
+        }),
     }
 }
 
@@ -78,7 +105,7 @@ impl Parser {
             .is_some_and(|t| t.eq_ignore_ascii_case(word))
     }
 
-    fn or(&mut self) -> Result<Rule, String> {
+    fn or(&mut self) -> Result<Rule, RuleError> {
         let mut alternatives = vec![self.and()?];
         while self.peek_is("or") {
             self.pos += 1;
@@ -91,7 +118,7 @@ impl Parser {
         })
     }
 
-    fn and(&mut self) -> Result<Rule, String> {
+    fn and(&mut self) -> Result<Rule, RuleError> {
         let mut all = vec![self.not()?];
         while self.peek_is("and") {
             self.pos += 1;
@@ -104,7 +131,7 @@ impl Parser {
         })
     }
 
-    fn not(&mut self) -> Result<Rule, String> {
+    fn not(&mut self) -> Result<Rule, RuleError> {
         if self.peek_is("not") {
             self.pos += 1;
             return Ok(Rule::Not(Box::new(self.not()?)));
@@ -112,17 +139,13 @@ impl Parser {
         self.atom()
     }
 
-    fn atom(&mut self) -> Result<Rule, String> {
-        let token = self
-            .tokens
-            .get(self.pos)
-            .cloned()
-            .ok_or("the rule ends too early")?;
+    fn atom(&mut self) -> Result<Rule, RuleError> {
+        let token = self.tokens.get(self.pos).cloned().ok_or(RuleError::EndsEarly)?;
         self.pos += 1;
         if token == "(" {
             let inner = self.or()?;
             if self.tokens.get(self.pos).map(String::as_str) != Some(")") {
-                return Err("a '(' is not closed".into());
+                return Err(RuleError::Unclosed);
             }
             self.pos += 1;
             return Ok(inner);
@@ -131,7 +154,7 @@ impl Parser {
     }
 }
 
-fn check(token: &str) -> Result<Rule, String> {
+fn check(token: &str) -> Result<Rule, RuleError> {
     match token {
         "@" => return Ok(Rule::Always),
         "!" => return Ok(Rule::Never),
@@ -139,7 +162,7 @@ fn check(token: &str) -> Result<Rule, String> {
     }
     let (kind, value) = token
         .split_once(':')
-        .ok_or_else(|| format!("'{token}' is not a check (kind:value)"))?;
+        .ok_or_else(|| RuleError::NotACheck(token.to_owned()))?;
     Ok(match kind {
         "role" => Rule::Role(value.to_string()),
         "rule" => Rule::Named(value.to_string()),
@@ -147,16 +170,16 @@ fn check(token: &str) -> Result<Rule, String> {
             // field:<resource>:<field>=<value>
             let (_, assignment) = value
                 .split_once(':')
-                .ok_or_else(|| format!("'{token}' is not field:resource:field=value"))?;
+                .ok_or_else(|| RuleError::NotAFieldCheck(token.to_owned()))?;
             let (field, value) = assignment
                 .split_once('=')
-                .ok_or_else(|| format!("'{token}' is not field:resource:field=value"))?;
+                .ok_or_else(|| RuleError::NotAFieldCheck(token.to_owned()))?;
             Rule::Field {
                 field: field.to_string(),
                 value: value.to_string(),
             }
         }
-        "http" | "https" => return Err(format!("remote checks ('{token}') are not supported")),
+        "http" | "https" => return Err(RuleError::Remote(token.to_owned())),
         _ => Rule::Generic {
             key: kind.to_string(),
             value: value.to_string(),

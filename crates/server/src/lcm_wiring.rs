@@ -22,7 +22,10 @@ impl CallbackTester for SenderTester {
         authentication: Option<&'a Value>,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
-            let auth = authentication.map(SubscriptionAuth::parse).transpose()?;
+            let auth = authentication
+                .map(SubscriptionAuth::parse)
+                .transpose()
+                .map_err(|e| e.to_string())?;
             let subscriber = Subscriber::new(callback_uri, tacker_notify::ApiVersion::V2, auth)
                 .map_err(|e| e.to_string())?;
             self.sender
@@ -54,7 +57,7 @@ pub struct VaultCodec {
 
 impl AuthenticationCodec for VaultCodec {
     fn validate(&self, authentication: &Value) -> Result<(), String> {
-        tacker_notify::validate_authentication(authentication)
+        tacker_notify::validate_authentication(authentication).map_err(|e| e.to_string())
     }
 
     fn encrypt(&self, subscription_id: &str, authentication: &mut Value) -> Result<(), String> {

@@ -6,10 +6,12 @@
 
 mod accept;
 pub mod client;
+mod failure;
 mod load;
 mod reload;
 
 pub use accept::PeerCertAcceptor;
+pub use failure::tls_cause;
 pub use load::{load_server_config, TlsError};
 pub use reload::watch;
 

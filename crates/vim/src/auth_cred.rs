@@ -229,15 +229,26 @@ pub fn finish_openstack(
     Ok(auth_url)
 }
 
+/// Why a URL cannot be a VIM's endpoint; shown after the URL (or the attribute's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UrlProblem {
+    #[error("is not a URL")]
+    NotAUrl,
+    #[error("must be an http or https URL")]
+    NotHttp,
+    #[error("has no host")]
+    NoHost,
+}
+
 /// An http(s) URL with a host.
-pub fn check_http_url(url: &str) -> Result<(), String> {
-    let (scheme, rest) = url.split_once("://").ok_or("is not a URL")?;
+pub fn check_http_url(url: &str) -> Result<(), UrlProblem> {
+    let (scheme, rest) = url.split_once("://").ok_or(UrlProblem::NotAUrl)?;
     if !matches!(scheme, "http" | "https") {
-        return Err("must be an http or https URL".into());
+        return Err(UrlProblem::NotHttp);
     }
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if host.is_empty() || host.starts_with(':') {
-        return Err("has no host".into());
+        return Err(UrlProblem::NoHost);
     }
     Ok(())
 }
@@ -268,22 +279,42 @@ pub fn normalize_pem(pem: &str) -> String {
     joined
 }
 
+/// Why a CA bundle cannot be used; shown after the attribute's name.
+#[derive(Debug, thiserror::Error)]
+pub enum PemBundleError {
+    #[error("is not valid PEM: {0}")]
+    Pem(#[source] pem::PemError),
+    #[error("holds no PEM certificate")]
+    Empty,
+    /// `block` counts from 1.
+    #[error("block {block} is a {tag:?}, not a CERTIFICATE")]
+    NotACertificate { block: usize, tag: String },
+    /// `certificate` counts from 1.
+    #[error("certificate {certificate} does not parse as X.509: {source}")]
+    X509 {
+        certificate: usize,
+        #[source]
+        source: x509_parser::nom::Err<x509_parser::error::X509Error>,
+    },
+}
+
 /// One or more PEM certificates, each a parseable X.509 certificate. Returns the count.
-pub fn check_pem_bundle(pem: &str) -> Result<usize, String> {
-    let blocks = pem::parse_many(pem).map_err(|e| format!("is not valid PEM: {e}"))?;
+pub fn check_pem_bundle(pem: &str) -> Result<usize, PemBundleError> {
+    let blocks = pem::parse_many(pem).map_err(PemBundleError::Pem)?;
     if blocks.is_empty() {
-        return Err("holds no PEM certificate".into());
+        return Err(PemBundleError::Empty);
     }
     for (i, block) in blocks.iter().enumerate() {
         if block.tag() != "CERTIFICATE" {
-            return Err(format!(
-                "block {} is a {:?}, not a CERTIFICATE",
-                i + 1,
-                block.tag()
-            ));
+            return Err(PemBundleError::NotACertificate {
+                block: i + 1,
+                tag: block.tag().to_owned(),
+            });
         }
-        x509_parser::parse_x509_certificate(block.contents())
-            .map_err(|e| format!("certificate {} does not parse as X.509: {e}", i + 1))?;
+        x509_parser::parse_x509_certificate(block.contents()).map_err(|source| PemBundleError::X509 {
+            certificate: i + 1,
+            source,
+        })?;
     }
     Ok(blocks.len())
 }

@@ -41,14 +41,19 @@ pub enum BindMode {
     Named(String),
 }
 
+/// `enforce_token_bind` set to nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("enforce_token_bind is empty")]
+pub struct EmptyTokenBind;
+
 impl BindMode {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, EmptyTokenBind> {
         Ok(match value {
             "disabled" => BindMode::Disabled,
             "permissive" => BindMode::Permissive,
             "strict" => BindMode::Strict,
             "required" => BindMode::Required,
-            "" => return Err("enforce_token_bind is empty".into()),
+            "" => return Err(EmptyTokenBind),
             other => BindMode::Named(other.to_string()),
         })
     }
@@ -187,6 +192,10 @@ impl KeystoneAuth {
                 Err(Refusal::Unauthorized)
             }
             Err(ValidationError::Invalid(why)) => {
+                tracing::info!(reason = %why, "refused a token");
+                Err(Refusal::Unauthorized)
+            }
+            Err(ValidationError::Unreadable(why)) => {
                 tracing::info!(reason = %why, "refused a token");
                 Err(Refusal::Unauthorized)
             }

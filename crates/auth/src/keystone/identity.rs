@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 
 use super::service_auth::ServiceAuth;
-use super::token::TokenInfo;
+use super::token::{TokenDataError, TokenInfo};
 use crate::oauth2::transport_error_message;
 
 /// Longest token tacker-rs sends on to Keystone (fernet tokens are ~200 bytes, JWS ~800).
@@ -24,6 +24,9 @@ pub enum ValidationError {
     /// Unknown, expired, revoked or malformed: a 401.
     #[error("invalid token: {0}")]
     Invalid(String),
+    /// Keystone's description of the token cannot be used: a 401 too.
+    #[error("invalid token: {0}")]
+    Unreadable(#[from] TokenDataError),
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -103,7 +106,7 @@ impl Validator {
                         .bytes()
                         .await
                         .map_err(|e| Unavailable(format!("Keystone's answer broke off: {}", transport_error_message(&e))))?;
-                    return TokenInfo::from_body(&body).map_err(ValidationError::Invalid);
+                    return Ok(TokenInfo::from_body(&body)?);
                 }
                 404 => return Err(ValidationError::Invalid("Keystone does not know the token".into())),
                 401 if attempt == 0 => {

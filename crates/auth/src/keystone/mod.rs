@@ -8,7 +8,7 @@ mod service_auth;
 mod setup;
 mod token;
 
-pub use filter::{keystone_thumbprint, keystone_token, BindMode, KeystoneAuth, TokenSource};
+pub use filter::{keystone_thumbprint, keystone_token, BindMode, EmptyTokenBind, KeystoneAuth, TokenSource};
 pub use identity::{Unavailable, ValidationError};
 pub use setup::KeystoneConfigError;
-pub use token::{AccessRule, Scope, TokenInfo};
+pub use token::{AccessRule, Scope, TokenDataError, TokenInfo};

@@ -1,13 +1,13 @@
 //! From `[keystone_authtoken]` to a ready filter, checked at start-up: every missing or
 //! unusable option is named in one message, so a service never starts half-configured.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::http::HeaderValue;
 use serde_json::{json, Map, Value};
 use tacker_common::KeystoneAuthtokenOptions;
-use tacker_tls::client::{http_client, OutboundTls};
+use tacker_tls::client::{http_client, ClientTlsError, OutboundTls};
 
 use super::filter::{BindMode, KeystoneAuth};
 use super::identity::Validator;
@@ -20,8 +20,26 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What is wrong with `[keystone_authtoken]`; start-up stops with this.
 #[derive(Debug, thiserror::Error)]
-#[error("[keystone_authtoken] {0}")]
-pub struct KeystoneConfigError(pub String);
+pub enum KeystoneConfigError {
+    /// Every missing or unusable option, in one message.
+    #[error("[keystone_authtoken] {0}")]
+    Options(String),
+    /// The HTTPS client towards Keystone cannot be built.
+    #[error("[keystone_authtoken] {0}")]
+    Client(#[source] ClientTlsError),
+    #[error("[keystone_authtoken] www_authenticate_uri")]
+    WwwAuthenticate(#[source] axum::http::header::InvalidHeaderValue),
+}
+
+/// A file an option names cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{option} {}: {source}", path.display())]
+struct ReadError {
+    option: &'static str,
+    path: PathBuf,
+    #[source]
+    source: std::io::Error,
+}
 
 /// The domain part of a password-grant request: by id or by name.
 fn domain(
@@ -107,8 +125,12 @@ fn auth_request(o: &KeystoneAuthtokenOptions, missing: &mut Vec<&'static str>) -
     AuthRequest(json!({ "auth": auth }))
 }
 
-fn read(option: &str, path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{option} {}: {e}", path.display()))
+fn read(option: &'static str, path: &Path) -> Result<Vec<u8>, ReadError> {
+    std::fs::read(path).map_err(|source| ReadError {
+        option,
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl KeystoneAuth {
@@ -156,7 +178,7 @@ impl KeystoneAuth {
         let bind = match BindMode::parse(&o.enforce_token_bind) {
             Ok(bind) => bind,
             Err(why) => {
-                problems.push(why);
+                problems.push(why.to_string());
                 BindMode::Permissive
             }
         };
@@ -174,7 +196,7 @@ impl KeystoneAuth {
                     None
                 }
                 Err(why) => {
-                    problems.push(why);
+                    problems.push(why.to_string());
                     None
                 }
             },
@@ -187,7 +209,7 @@ impl KeystoneAuth {
                     Some(pem)
                 }
                 (Err(why), _) | (_, Err(why)) => {
-                    problems.push(why);
+                    problems.push(why.to_string());
                     None
                 }
             },
@@ -207,7 +229,7 @@ impl KeystoneAuth {
             );
         }
         if !problems.is_empty() {
-            return Err(KeystoneConfigError(problems.join("; ")));
+            return Err(KeystoneConfigError::Options(problems.join("; ")));
         }
         if o.insecure {
             tracing::warn!("[keystone_authtoken] insecure = true: Keystone's certificate is not verified");
@@ -241,7 +263,7 @@ impl KeystoneAuth {
                 " keystonemiddleware.auth_token"
             ),
         )
-        .map_err(|e| KeystoneConfigError(e.to_string()))?;
+        .map_err(KeystoneConfigError::Client)?;
         let service = ServiceAuth::new(
             client.clone(),
             &auth_url,
@@ -253,8 +275,7 @@ impl KeystoneAuth {
         Ok(KeystoneAuth {
             validator: Validator::new(client, service, o.http_request_max_retries),
             cache: ExpiringCache::new(o.token_cache_time, o.token_cache_size),
-            www_authenticate: www_authenticate
-                .map_err(|_| KeystoneConfigError("www_authenticate_uri".into()))?,
+            www_authenticate: www_authenticate.map_err(KeystoneConfigError::WwwAuthenticate)?,
             delay_auth_decision: o.delay_auth_decision,
             service_token_roles: o.service_token_roles.clone(),
             service_token_roles_required: o.service_token_roles_required,

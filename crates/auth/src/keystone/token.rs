@@ -1,6 +1,7 @@
 //! A Keystone v3 token as `GET /v3/auth/tokens` describes it, reduced to what the
 //! filter decides with and passes on: who, in which scope, with which roles, until when.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::http::HeaderMap;
@@ -8,6 +9,25 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::identity_headers::set;
+
+/// Why a validation response cannot be used; the token then counts as invalid.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TokenDataError {
+    #[error("unreadable token data: {0}")]
+    Unreadable(#[source] Arc<serde_json::Error>),
+    #[error("unreadable expires_at")]
+    ExpiresAt(#[source] chrono::ParseError),
+    #[error("expires_at before 1970")]
+    Before1970,
+    #[error("the token has no user")]
+    NoUser,
+    #[error("the token's user has no id")]
+    NoUserId,
+    #[error("the token's project has no id")]
+    NoProjectId,
+    #[error("the token's domain has no id")]
+    NoDomainId,
+}
 
 /// Where the token's authority applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,20 +118,20 @@ struct Raw {
 impl TokenInfo {
     /// Reads a validation response body; any part missing or of the wrong type makes
     /// it unusable (the token is then treated as invalid, as keystonemiddleware does).
-    pub fn from_body(body: &[u8]) -> Result<Self, String> {
+    pub fn from_body(body: &[u8]) -> Result<Self, TokenDataError> {
         let Body { token } =
-            serde_json::from_slice(body).map_err(|e| format!("unreadable token data: {e}"))?;
-        let expires_at = chrono::DateTime::parse_from_rfc3339(&token.expires_at)
-            .map_err(|_| "unreadable expires_at".to_string())?;
+            serde_json::from_slice(body).map_err(|e| TokenDataError::Unreadable(Arc::new(e)))?;
+        let expires_at =
+            chrono::DateTime::parse_from_rfc3339(&token.expires_at).map_err(TokenDataError::ExpiresAt)?;
         let expires_at = SystemTime::UNIX_EPOCH
             + Duration::from_secs(
-                u64::try_from(expires_at.timestamp()).map_err(|_| "expires_at before 1970")?,
+                u64::try_from(expires_at.timestamp()).map_err(|_| TokenDataError::Before1970)?,
             );
-        let user = token.user.ok_or("the token has no user")?;
+        let user = token.user.ok_or(TokenDataError::NoUser)?;
         let user_id = user
             .id
             .filter(|id| !id.is_empty())
-            .ok_or("the token's user has no id")?;
+            .ok_or(TokenDataError::NoUserId)?;
         let (user_domain_id, user_domain_name) = match user.domain {
             Some(d) => (d.id, d.name),
             None => (None, None),
@@ -129,14 +149,14 @@ impl TokenInfo {
                 None => (None, None),
             };
             Scope::Project {
-                id: project.id.ok_or("the token's project has no id")?,
+                id: project.id.ok_or(TokenDataError::NoProjectId)?,
                 name: project.name,
                 domain_id,
                 domain_name,
             }
         } else if let Some(domain) = token.domain {
             Scope::Domain {
-                id: domain.id.ok_or("the token's domain has no id")?,
+                id: domain.id.ok_or(TokenDataError::NoDomainId)?,
                 name: domain.name,
             }
         } else {

@@ -60,12 +60,12 @@ impl ClaimMapping {
             let path = value
                 .clone()
                 .ok_or_else(|| OAuth2ConfigError::new(option, "is required"))?;
-            check_path(&path).map_err(|r| OAuth2ConfigError::new(option, r))?;
+            check_path(&path).map_err(|r| OAuth2ConfigError::new(option, r.to_string()))?;
             Ok::<_, OAuth2ConfigError>(path)
         };
         let optional = |value: &Option<String>, option: &'static str| {
             if let Some(path) = value {
-                check_path(path).map_err(|r| OAuth2ConfigError::new(option, r))?;
+                check_path(path).map_err(|r| OAuth2ConfigError::new(option, r.to_string()))?;
             }
             Ok::<_, OAuth2ConfigError>(value.clone())
         };
@@ -188,9 +188,14 @@ impl ClaimMapping {
     }
 }
 
-fn check_path(path: &str) -> Result<(), String> {
+/// A claim path such as `user..id`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' has an empty segment")]
+struct EmptySegment(String);
+
+fn check_path(path: &str) -> Result<(), EmptySegment> {
     if path.split('.').any(str::is_empty) {
-        Err(format!("'{path}' has an empty segment"))
+        Err(EmptySegment(path.to_owned()))
     } else {
         Ok(())
     }

@@ -131,3 +131,26 @@ async fn unknown_tokens_get_401_and_basic_auth_works() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_api_server_that_is_down_is_unreachable_not_a_tls_failure() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let down = vim_with(
+        json!({"endpoint": format!("https://{closed}")}),
+        json!({"bearer_token": TOKEN}),
+    );
+    let err = driver()
+        .instantiate(&plan("inst-d", down, 1, 1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status, 422);
+    assert!(
+        err.detail.starts_with("the Kubernetes API server https://"),
+        "{}",
+        err.detail
+    );
+    assert!(err.detail.contains(" is unreachable: "), "{}", err.detail);
+}

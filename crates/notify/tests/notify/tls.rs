@@ -53,6 +53,29 @@ async fn an_untrusted_subscriber_certificate_fails_clearly() {
 }
 
 #[tokio::test]
+async fn a_subscriber_wanting_a_client_certificate_fails_clearly_without_one() {
+    let subscriber_ca = TestCa::new("subscriber CA");
+    let client_ca = TestCa::new("client CA");
+    let receiver = Receiver::https(&subscriber_ca.server(), Some(&client_ca.cert_pem)).await;
+    let to = Subscriber::new(&receiver.callback("/cb"), ApiVersion::V2, None).unwrap();
+    let settings = NotificationSettings {
+        ca_pem: Some(subscriber_ca.cert_pem.clone().into_bytes()),
+        ..fast_settings()
+    };
+    // With TLS 1.3 the refusal (the alert certificate_required) comes after the client's
+    // side of the handshake, on the first read: a TLS failure all the same.
+    let error = sender(settings).notify(&to, "{}").await.unwrap_err();
+    assert!(error.is_unreachable(), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!("{}/cb: TLS handshake failed", receiver.url)),
+        "{message}"
+    );
+    assert!(message.contains("CertificateRequired"), "{message}");
+    assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
 async fn the_callback_test_wants_204_to_a_get() {
     let receiver = Receiver::http().await;
     let auth = SubscriptionAuth::parse(

@@ -25,12 +25,12 @@ pub async fn serve_file(
                 "Vnf package not present at location",
             ))
         }
-        Err(e) => return Err(EtsiError::Internal(format!("opening {}: {e}", path.display()))),
+        Err(e) => return Err(EtsiError::internal(format!("opening {}", path.display()), e)),
     };
     let size = file
         .metadata()
         .await
-        .map_err(|e| EtsiError::Internal(e.to_string()))?
+        .map_err(|e| EtsiError::internal(format!("reading the size of {}", path.display()), e))?
         .len();
     let (status, start, length) = match range {
         None => (StatusCode::OK, 0, size),
@@ -41,7 +41,7 @@ pub async fn serve_file(
     };
     file.seek(SeekFrom::Start(start))
         .await
-        .map_err(|e| EtsiError::Internal(e.to_string()))?;
+        .map_err(|e| EtsiError::internal(format!("seeking in {}", path.display()), e))?;
     let body = Body::from_stream(ReaderStream::new(file.take(length)));
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();

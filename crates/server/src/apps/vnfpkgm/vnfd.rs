@@ -27,7 +27,7 @@ pub async fn download(
     if accept.text && yaml.len() == 1 {
         let text = tokio::fs::read_to_string(root.join(yaml[0]))
             .await
-            .map_err(|e| EtsiError::Internal(format!("reading the VNFD of {id}: {e}")))?;
+            .map_err(|e| EtsiError::internal(format!("reading the VNFD of {id}"), e))?;
         // Exactly `text/plain`: python-tackerclient compares the header as a whole.
         return Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(TEXT))], text).into_response());
     }
@@ -39,8 +39,8 @@ pub async fn download(
     }
     let zip = tokio::task::spawn_blocking(move || tacker_pkg::zip_files(&root, &files))
         .await
-        .map_err(|e| EtsiError::Internal(e.to_string()))?
-        .map_err(|e| EtsiError::Internal(format!("zipping the VNFD of {id}: {e}")))?;
+        .map_err(|e| EtsiError::internal(format!("zipping the VNFD of {id}"), e))?
+        .map_err(|e| EtsiError::internal(format!("zipping the VNFD of {id}"), e))?;
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(ZIP))], zip).into_response())
 }
 
