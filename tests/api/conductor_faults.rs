@@ -97,7 +97,7 @@ async fn superseded_execution(app: TestApp) {
         "the superseded execution did not touch the VIM"
     );
     let row = app.db.get_op_occ(op_id).await.unwrap().unwrap();
-    assert_eq!(row.operation_state, "PROCESSING", "it wrote nothing");
+    assert_eq!(row.operation_state.as_str(), "PROCESSING", "it wrote nothing");
     assert_eq!(row.claimed_by.as_deref(), Some("another-conductor/1"));
 }
 
@@ -144,7 +144,7 @@ async fn stop_interrupts(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.operation_state, "FAILED_TEMP");
+    assert_eq!(row.operation_state.as_str(), "FAILED_TEMP");
     assert_eq!(row.claimed_by, None);
     assert!(row.error.unwrap().contains("conductor was stopped"));
 

@@ -14,8 +14,12 @@ use tacker_db::instances::{InstanceChange, InstanceRow, OpOccRow, OpTransition};
 use tacker_db::{Database, DbError};
 use tacker_driver::{ClaimState, DriverError, Drivers, Fence, FenceControl, Plan, VimDriver, Vnfc};
 use tacker_lcm::notifications::Notifier;
+use tacker_lcm::requests::{
+    ChangeCurrentVnfPkgRequest, HealVnfRequest, InstantiateVnfRequest, OperationRequest, TerminateVnfRequest,
+    TerminationType, VnfInfoModificationRequest,
+};
 use tacker_lcm::views::parse;
-use tacker_lcm::{scaling, ApiVersion, OpState, Operation, PendingAction};
+use tacker_lcm::{heal, scaling, InstantiationState, OpState, Operation, PendingAction};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -112,8 +116,10 @@ impl Executor {
             Ok(Some(current)) if current.claimed_by.as_deref() == Some(claim) => current,
             _ => return,
         };
-        let state: Result<OpState, _> = current.operation_state.parse();
-        if matches!(state, Ok(OpState::Processing | OpState::RollingBack)) {
+        if matches!(
+            current.operation_state,
+            OpState::Processing | OpState::RollingBack
+        ) {
             let error = DriverError::new(StatusCode::SERVICE_UNAVAILABLE, STOPPED);
             self.finish(&current, claim, Err(error), OpState::Completed).await;
         } else if let Err(e) = self.db.release_op_claim(&op.id, claim).await {
@@ -122,11 +128,19 @@ impl Executor {
     }
 
     async fn execute(&self, op: &OpOccRow, claim: &str, fence: &Fence) {
-        let Ok(state) = op.operation_state.parse::<OpState>() else {
-            tracing::error!(op_occ = %op.id, state = %op.operation_state, "unknown operation state; left alone");
-            return;
+        let state = op.operation_state;
+        let pending = match op
+            .pending_action
+            .as_deref()
+            .map(str::parse::<PendingAction>)
+            .transpose()
+        {
+            Ok(pending) => pending,
+            Err(e) => {
+                tracing::error!(op_occ = %op.id, error = %e, "unknown pending action; left alone");
+                return;
+            }
         };
-        let pending = op.pending_action.as_deref().and_then(PendingAction::from_db);
         match (pending, state) {
             (Some(PendingAction::Start), OpState::Starting)
             | (Some(PendingAction::Retry), OpState::FailedTemp) => {
@@ -227,14 +241,14 @@ impl Executor {
     async fn try_apply(&self, op: &OpOccRow, claim: &str, change: &OpTransition) -> Result<(), DbError> {
         let now = Utc::now();
         let mut after = op.clone();
-        after.operation_state = change.operation_state.clone();
+        after.operation_state = change.operation_state;
         after.error = change.error.clone();
         after.resource_changes = change.resource_changes.clone().or(after.resource_changes);
         after.changed_info = change.changed_info.clone().or(after.changed_info);
         let notifications = match self.db.get_instance(&op.vnf_instance_id).await? {
             Some(instance) => {
-                let api = ApiVersion::from_db(&op.api_version);
-                let subscriptions = self.db.list_subscriptions(api.db(), Some(&op.tenant_id)).await?;
+                let api = op.api_version;
+                let subscriptions = self.db.list_subscriptions(api, Some(&op.tenant_id)).await?;
                 self.notifier.op_occ(&subscriptions, &instance, &after, now)
             }
             None => Vec::new(),
@@ -244,36 +258,39 @@ impl Executor {
             .await
     }
 
-    /// The occurrence's instance, its parameters and its operation.
-    async fn load(&self, op: &OpOccRow) -> Result<(InstanceRow, Map<String, Value>, Operation), DriverError> {
+    /// The occurrence's instance, its operation and the request it was started with.
+    async fn load(&self, op: &OpOccRow) -> Result<(InstanceRow, Operation, OperationRequest), DriverError> {
         let instance = self
             .db
             .get_instance(&op.vnf_instance_id)
             .await
             .map_err(|e| internal(e.to_string()))?
             .ok_or_else(|| internal("the instance is gone"))?;
-        let params = match parse(Some(&op.operation_params)) {
-            Some(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
-        let operation: Operation = op.operation.parse().map_err(internal)?;
-        Ok((instance, params, operation))
+        let operation = op.operation;
+        // The server stored a request it had checked: one that no longer reads is a
+        // fault to report, not a request to run with defaults.
+        let request = OperationRequest::from_stored(operation, &op.operation_params).map_err(|e| {
+            internal(format!(
+                "the stored request of this {operation} is unreadable: {e}"
+            ))
+        })?;
+        Ok((instance, operation, request))
     }
 
     async fn perform(&self, op: &OpOccRow, fence: &Fence) -> Result<Outcome, DriverError> {
-        let (instance, params, operation) = self.load(op).await?;
-        match operation {
-            Operation::Instantiate => self.instantiate(&instance, &params, fence).await,
-            Operation::Terminate => self.terminate(&instance, &params, fence).await,
-            Operation::Scale | Operation::ScaleToLevel => {
-                self.scale(&instance, &params, operation, fence).await
+        let (instance, operation, request) = self.load(op).await?;
+        match &request {
+            OperationRequest::Instantiate(r) => self.instantiate(&instance, r, fence).await,
+            OperationRequest::Terminate(r) => self.terminate(&instance, r, fence).await,
+            OperationRequest::Scale(_) | OperationRequest::ScaleToLevel(_) => {
+                self.scale(&instance, &request, fence).await
             }
-            Operation::Heal => self.heal(&instance, &params, fence).await,
-            Operation::ModifyInfo => self.modify(&instance, &params).await,
-            Operation::ChangeVnfpkg => self.change_vnfpkg(&instance, &params, fence).await,
-            other => Err(DriverError::new(
+            OperationRequest::Heal(r) => self.heal(&instance, r, fence).await,
+            OperationRequest::ModifyInfo(r) => self.modify(&instance, r).await,
+            OperationRequest::ChangeVnfpkg(r) => self.change_vnfpkg(&instance, r, fence).await,
+            _ => Err(DriverError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{other} is not supported by the infra driver"),
+                format!("{operation} is not supported by the infra driver"),
             )),
         }
     }
@@ -296,20 +313,16 @@ impl Executor {
     async fn instantiate(
         &self,
         instance: &InstanceRow,
-        params: &Map<String, Value>,
+        request: &InstantiateVnfRequest,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
-        let flavour_id = params
-            .get("flavourId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let flavour = plan::flavour(&vnfd, flavour_id)?;
-        let level = params.get("instantiationLevelId").and_then(Value::as_str);
+        let flavour = plan::flavour(&vnfd, &request.flavour_id)?;
+        let level = request.instantiation_level_id.as_deref();
         let levels = scaling::instantiation_levels(flavour, level).map_err(bad)?;
         let (plan, driver, stored) = self.instantiate_plan(
             instance,
-            params,
+            request,
             package_dir,
             plan::workloads(flavour, &levels),
             fence,
@@ -319,15 +332,15 @@ impl Executor {
         let metadata = driver.recorded_metadata(&plan);
         let info = plan::instantiated_info(flavour, &levels, &vnfcs, &connection_id, metadata);
         let mut change = InstanceChange::from(instance);
-        change.instantiation_state = "INSTANTIATED".into();
-        change.vim_id = params.get("vimId").and_then(Value::as_str).map(str::to_owned);
+        change.instantiation_state = InstantiationState::Instantiated;
+        change.vim_id = request.resolved_vim_id.clone();
         change.vim_connection_info = Some(Value::Object(stored).to_string());
         change.instantiated_vnf_info = Some(info.to_string());
-        if let Some(props) = params.get("vnfConfigurableProperties") {
-            change.vnf_configurable_properties = Some(props.to_string());
+        if let Some(props) = &request.vnf_configurable_properties {
+            change.vnf_configurable_properties = Some(Value::Object(props.clone()).to_string());
         }
-        if let Some(extensions) = params.get("extensions") {
-            change.extensions = Some(extensions.to_string());
+        if let Some(extensions) = &request.extensions {
+            change.extensions = Some(Value::Object(extensions.clone()).to_string());
         }
         Ok(Outcome {
             instance: Some(change),
@@ -341,16 +354,16 @@ impl Executor {
     fn instantiate_plan(
         &self,
         instance: &InstanceRow,
-        params: &Map<String, Value>,
+        request: &InstantiateVnfRequest,
         package_dir: PathBuf,
         workloads: Vec<tacker_driver::Workload>,
         fence: &Fence,
     ) -> Result<InstantiatePlan, DriverError> {
-        let stored = params
-            .get("vimConnectionInfo")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        // The server stored the connection it resolved, keyed as in v2.
+        let stored = match &request.vim_connection_info {
+            Some(Value::Object(stored)) => stored.clone(),
+            _ => return Err(internal("the stored request names no vimConnectionInfo")),
+        };
         let vim = plan::vim_connection(&stored, &self.keys(instance)?)?;
         tracing::Span::current().record("vim_connection", vim.id.as_str());
         let driver = self.driver(&vim.vim_type)?;
@@ -359,7 +372,7 @@ impl Executor {
             operation: Operation::Instantiate,
             vim,
             package_dir,
-            additional_params: additional_params(params),
+            additional_params: request.additional_params.clone().unwrap_or_default(),
             instance_metadata: Map::new(),
             workloads,
             fence: fence.clone(),
@@ -371,10 +384,10 @@ impl Executor {
     async fn modify(
         &self,
         instance: &InstanceRow,
-        params: &Map<String, Value>,
+        request: &VnfInfoModificationRequest,
     ) -> Result<Outcome, DriverError> {
-        let mut outcome = modify(instance, params);
-        if let Some(vnfd_id) = params.get("vnfdId").and_then(Value::as_str) {
+        let mut outcome = modify(instance, request);
+        if let Some(vnfd_id) = request.vnfd_id.as_deref() {
             let (vnfd, _) = plan::package(&self.db, &self.csar_path, vnfd_id).await?;
             let package = self
                 .db
@@ -407,28 +420,23 @@ impl Executor {
     async fn terminate(
         &self,
         instance: &InstanceRow,
-        params: &Map<String, Value>,
+        request: &TerminateVnfRequest,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let later = self.context(instance).await?;
         let connection_id = later.vim.id.clone();
-        let graceful =
-            (params.get("terminationType").and_then(Value::as_str) == Some("GRACEFUL")).then(|| {
-                Duration::from_secs(
-                    params
-                        .get("gracefulTerminationTimeout")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(60),
-                )
-            });
-        let plan = later.plan(Operation::Terminate, instance, params, Vec::new(), fence);
+        // SOL003 leaves the default timeout to the VNFM; Tacker's is 60 s.
+        let graceful = (request.termination_type == TerminationType::Graceful)
+            .then(|| Duration::from_secs(request.graceful_termination_timeout.unwrap_or(60)));
+        let additional = request.additional_params.clone().unwrap_or_default();
+        let plan = later.plan(Operation::Terminate, instance, additional, Vec::new(), fence);
         later
             .driver
             .infra()
             .terminate(&plan, &later.current.vnfcs, graceful)
             .await?;
         let mut change = InstanceChange::from(instance);
-        change.instantiation_state = "NOT_INSTANTIATED".into();
+        change.instantiation_state = InstantiationState::NotInstantiated;
         change.instantiated_vnf_info = None;
         change.vim_id = None;
         Ok(Outcome {
@@ -441,17 +449,38 @@ impl Executor {
     async fn scale(
         &self,
         instance: &InstanceRow,
-        params: &Map<String, Value>,
-        operation: Operation,
+        request: &OperationRequest,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let later = self.context(instance).await?;
         let flavour = plan::flavour(&later.vnfd, &later.current.flavour_id)?;
-        let target = target_levels(flavour, &later.current.levels, params, operation)?;
+        let (operation, target) = match request {
+            OperationRequest::Scale(scale) => {
+                let target = scaling::scaled(
+                    flavour,
+                    &later.current.levels,
+                    &scale.aspect_id,
+                    scale.signed_steps(),
+                );
+                (Operation::Scale, target)
+            }
+            OperationRequest::ScaleToLevel(to_level) => {
+                let level = to_level.instantiation_level_id.as_deref();
+                let target = scaling::to_level(
+                    flavour,
+                    &later.current.levels,
+                    level,
+                    to_level.scale_info.as_deref(),
+                );
+                (Operation::ScaleToLevel, target)
+            }
+            _ => return Err(internal("not a scale request")),
+        };
+        let target = target.map_err(bad)?;
         let plan = later.plan(
             operation,
             instance,
-            params,
+            request.additional_params(),
             plan::workloads(flavour, &target),
             fence,
         );
@@ -469,28 +498,27 @@ impl Executor {
     async fn heal(
         &self,
         instance: &InstanceRow,
-        params: &Map<String, Value>,
+        request: &HealVnfRequest,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let later = self.context(instance).await?;
         let flavour = plan::flavour(&later.vnfd, &later.current.flavour_id)?;
-        let wanted: Vec<&str> = params
-            .get("vnfcInstanceId")
-            .and_then(Value::as_array)
-            .map(|l| l.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        // v2 names VNFCs by vnfcInfo id, v1 by pod name: the API checked them the same way.
+        let requested = request.vnfc_instance_id.iter().flatten().map(|id| &**id);
+        let wanted = heal::vnfc_resource_ids(&later.current.info, instance.api_version, requested)
+            .map_err(|unknown| bad(format!("vnfcInstanceId({unknown}) does not exist.")))?;
         let targets: Vec<Vnfc> = later
             .current
             .vnfcs
             .iter()
-            .filter(|v| wanted.contains(&v.id.as_str()))
+            .filter(|v| wanted.contains(&v.id))
             .cloned()
             .collect();
         let levels = later.current.levels.clone();
         let plan = later.plan(
             Operation::Heal,
             instance,
-            params,
+            request.additional_params.clone().unwrap_or_default(),
             plan::workloads(flavour, &levels),
             fence,
         );
@@ -512,11 +540,11 @@ impl Executor {
     async fn change_vnfpkg(
         &self,
         instance: &InstanceRow,
-        params: &Map<String, Value>,
+        request: &ChangeCurrentVnfPkgRequest,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
         let mut later = self.context(instance).await?;
-        let new_vnfd_id = params.get("vnfdId").and_then(Value::as_str).unwrap_or_default();
+        let new_vnfd_id = &*request.vnfd_id;
         let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, new_vnfd_id).await?;
         (later.vnfd, later.package_dir) = (vnfd, package_dir);
         let flavour = plan::flavour(&later.vnfd, &later.current.flavour_id)?;
@@ -524,7 +552,7 @@ impl Executor {
         let plan = later.plan(
             Operation::ChangeVnfpkg,
             instance,
-            params,
+            request.additional_params.clone().unwrap_or_default(),
             plan::workloads(flavour, &levels),
             fence,
         );
@@ -568,17 +596,17 @@ impl Executor {
 
     /// Undoes a failed operation as far as the driver can.
     async fn roll_back(&self, op: &OpOccRow, fence: &Fence) -> Result<Outcome, DriverError> {
-        let (instance, params, operation) = self.load(op).await?;
+        let (instance, operation, request) = self.load(op).await?;
         let nothing_changed = Outcome {
             instance: None,
             resource_changes: None,
             changed_info: None,
         };
-        match operation {
-            Operation::Instantiate => {
+        match (operation, &request) {
+            (_, OperationRequest::Instantiate(instantiate)) => {
                 let (_, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
                 let (plan, driver, _) =
-                    self.instantiate_plan(&instance, &params, package_dir, Vec::new(), fence)?;
+                    self.instantiate_plan(&instance, instantiate, package_dir, Vec::new(), fence)?;
                 driver.infra().rollback_instantiate(&plan).await?;
                 Ok(nothing_changed)
             }
@@ -586,14 +614,14 @@ impl Executor {
             // workloads back to it. A failed CHANGE_VNFPKG may have replaced pods with the
             // new package's: its rollback goes back to the old package, which the row
             // (and the metadata it recorded) still names.
-            Operation::ChangeVnfpkg | Operation::Scale | Operation::ScaleToLevel => {
+            (Operation::ChangeVnfpkg | Operation::Scale | Operation::ScaleToLevel, _) => {
                 let later = self.context(&instance).await?;
                 let flavour = plan::flavour(&later.vnfd, &later.current.flavour_id)?;
                 let levels = later.current.levels.clone();
                 let plan = later.plan(
                     operation,
                     &instance,
-                    &Map::new(),
+                    Map::new(),
                     plan::workloads(flavour, &levels),
                     fence,
                 );
@@ -605,7 +633,7 @@ impl Executor {
                 }
                 Ok(nothing_changed)
             }
-            other => Err(DriverError::new(
+            (other, _) => Err(DriverError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("rollback of {other} is not supported"),
             )),
@@ -629,7 +657,7 @@ impl Later {
         &self,
         operation: Operation,
         instance: &InstanceRow,
-        params: &Map<String, Value>,
+        additional_params: Map<String, Value>,
         workloads: Vec<tacker_driver::Workload>,
         fence: &Fence,
     ) -> Plan {
@@ -638,21 +666,12 @@ impl Later {
             operation,
             vim: self.vim.clone(),
             package_dir: self.package_dir.clone(),
-            additional_params: additional_params(params),
+            additional_params,
             instance_metadata: self.current.metadata(),
             workloads,
             fence: fence.clone(),
         }
     }
-}
-
-/// The request's `additionalParams`, or none.
-fn additional_params(params: &Map<String, Value>) -> Map<String, Value> {
-    params
-        .get("additionalParams")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default()
 }
 
 fn transition(
@@ -664,7 +683,7 @@ fn transition(
     pending: Option<String>,
 ) -> OpTransition {
     OpTransition {
-        operation_state: state.as_str().into(),
+        operation_state: state,
         error,
         resource_changes: None,
         changed_info: None,
@@ -685,60 +704,24 @@ fn adopt_vnfd(change: &mut InstanceChange, vnfd: &tacker_pkg::Vnfd, vnf_pkg_id: 
     change.vnf_pkg_id = vnf_pkg_id;
 }
 
-fn target_levels(
-    flavour: &tacker_pkg::Flavour,
-    current: &scaling::ScaleLevels,
-    params: &Map<String, Value>,
-    operation: Operation,
-) -> Result<scaling::ScaleLevels, DriverError> {
-    if operation == Operation::Scale {
-        let aspect = params.get("aspectId").and_then(Value::as_str).unwrap_or_default();
-        let steps = params.get("numberOfSteps").and_then(Value::as_i64).unwrap_or(1);
-        let signed = if params.get("type").and_then(Value::as_str) == Some("SCALE_IN") {
-            -steps
-        } else {
-            steps
-        };
-        return scaling::scaled(flavour, current, aspect, signed).map_err(bad);
-    }
-    if let Some(level) = params.get("instantiationLevelId").and_then(Value::as_str) {
-        return scaling::instantiation_levels(flavour, Some(level)).map_err(bad);
-    }
-    let mut target = current.clone();
-    for item in params
-        .get("scaleInfo")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let (Some(aspect), Some(level)) = (
-            item.get("aspectId").and_then(Value::as_str),
-            item.get("scaleLevel").and_then(Value::as_u64),
-        ) {
-            target.insert(aspect.to_owned(), level as u32);
-        }
-    }
-    Ok(target)
-}
-
 /// MODIFY_INFO: the instance's own attributes, merged as JSON merge patches.
-fn modify(instance: &InstanceRow, params: &Map<String, Value>) -> Outcome {
+fn modify(instance: &InstanceRow, request: &VnfInfoModificationRequest) -> Outcome {
     let mut change = InstanceChange::from(instance);
-    if let Some(name) = params.get("vnfInstanceName").and_then(Value::as_str) {
-        change.vnf_instance_name = Some(name.to_owned());
+    if let Some(name) = &request.vnf_instance_name {
+        change.vnf_instance_name = Some(name.to_string());
     }
-    if let Some(description) = params.get("vnfInstanceDescription").and_then(Value::as_str) {
-        change.vnf_instance_description = Some(description.to_owned());
+    if let Some(description) = &request.vnf_instance_description {
+        change.vnf_instance_description = Some(description.to_string());
     }
-    for (key, column) in [
-        ("metadata", &mut change.metadata),
-        ("extensions", &mut change.extensions),
+    for (patch, column) in [
+        (&request.metadata, &mut change.metadata),
+        (&request.extensions, &mut change.extensions),
         (
-            "vnfConfigurableProperties",
+            &request.vnf_configurable_properties,
             &mut change.vnf_configurable_properties,
         ),
     ] {
-        if let Some(Value::Object(patch)) = params.get(key) {
+        if let Some(patch) = patch {
             let mut value = parse(column.as_deref()).unwrap_or_else(|| json!({}));
             merge_patch(&mut value, patch);
             *column = Some(value.to_string());
@@ -747,7 +730,7 @@ fn modify(instance: &InstanceRow, params: &Map<String, Value>) -> Outcome {
     Outcome {
         instance: Some(change),
         resource_changes: None,
-        changed_info: Some(Value::Object(params.clone())),
+        changed_info: serde_json::to_value(request).ok(),
     }
 }
 

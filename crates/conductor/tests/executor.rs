@@ -12,6 +12,7 @@ use tacker_crypto::KeyVault;
 use tacker_db::instances::OpOccRow;
 use tacker_driver::{Drivers, TestDriver};
 use tacker_lcm::notifications::Notifier;
+use tacker_lcm::OpState;
 use tacker_testkit::csar::{create_and_upload_as, sample_package, wait_onboarding, SAMPLE_VNFD_ID};
 use tacker_testkit::{backend_tests, kubernetes_in_memory, TestApp};
 use tokio_util::sync::CancellationToken;
@@ -125,11 +126,11 @@ async fn completed(app: TestApp) {
         .await;
 
     let done = op(&app, &op_id).await;
-    assert_eq!(done.operation_state, "COMPLETED");
+    assert_eq!(done.operation_state.as_str(), "COMPLETED");
     assert_eq!((done.claimed_by, done.pending_action), (None, None));
     assert_eq!(driver.changes(&id, "instantiate"), 1);
     let instance = app.db.get_instance(&id).await.unwrap().unwrap();
-    assert_eq!(instance.instantiation_state, "INSTANTIATED");
+    assert_eq!(instance.instantiation_state.as_str(), "INSTANTIATED");
     assert_eq!(instance.active_op_occ_id, None, "the instance is free again");
     // What the Kubernetes VIM type records is kept for later operations.
     let info: Value = serde_json::from_str(instance.instantiated_vnf_info.as_deref().unwrap()).unwrap();
@@ -156,13 +157,13 @@ async fn failed_temp(app: TestApp) {
         .await;
 
     let failed = op(&app, &op_id).await;
-    assert_eq!(failed.operation_state, "FAILED_TEMP");
+    assert_eq!(failed.operation_state.as_str(), "FAILED_TEMP");
     let error: Value = serde_json::from_str(failed.error.as_deref().unwrap()).unwrap();
     assert_eq!(error["status"], 500);
     assert_eq!(error["detail"], "test driver: instantiate failed as requested");
     assert_eq!(failed.claimed_by, None);
     let instance = app.db.get_instance(&id).await.unwrap().unwrap();
-    assert_eq!(instance.instantiation_state, "NOT_INSTANTIATED");
+    assert_eq!(instance.instantiation_state.as_str(), "NOT_INSTANTIATED");
     assert_eq!(
         instance.active_op_occ_id.as_deref(),
         Some(op_id.as_str()),
@@ -184,7 +185,7 @@ async fn no_driver(app: TestApp) {
         .run(claim(&app, &op_id).await, CancellationToken::new())
         .await;
     let failed = op(&app, &op_id).await;
-    assert_eq!(failed.operation_state, "FAILED_TEMP");
+    assert_eq!(failed.operation_state.as_str(), "FAILED_TEMP");
     let error: Value = serde_json::from_str(failed.error.as_deref().unwrap()).unwrap();
     assert_eq!(error["status"], 501);
     assert_eq!(error["title"], "Not Implemented");
@@ -205,7 +206,7 @@ async fn fenced(app: TestApp) {
     executor.run(mine, CancellationToken::new()).await;
 
     let untouched = op(&app, &op_id).await;
-    assert_eq!(untouched.operation_state, "STARTING", "nothing written");
+    assert_eq!(untouched.operation_state.as_str(), "STARTING", "nothing written");
     assert_eq!(untouched.claimed_by.as_deref(), Some("other/1"));
     assert_eq!(driver.changes(&id, "instantiate"), 0, "the VIM was not touched");
 }
@@ -226,7 +227,7 @@ async fn interrupted(app: TestApp) {
         .await;
 
     let failed = op(&app, &op_id).await;
-    assert_eq!(failed.operation_state, "FAILED_TEMP");
+    assert_eq!(failed.operation_state.as_str(), "FAILED_TEMP");
     let error: Value = serde_json::from_str(failed.error.as_deref().unwrap()).unwrap();
     assert_eq!(error["detail"], "Failure due to conductor processing error.");
     assert_eq!(
@@ -249,7 +250,7 @@ async fn stopped_early(app: TestApp) {
     let stopper = async {
         // Stop once the step has begun.
         for _ in 0..100 {
-            if op(&app, &op_id).await.operation_state == "PROCESSING" {
+            if op(&app, &op_id).await.operation_state == OpState::Processing {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -258,7 +259,7 @@ async fn stopped_early(app: TestApp) {
     };
     tokio::join!(run, stopper);
     let stopped = op(&app, &op_id).await;
-    assert_eq!(stopped.operation_state, "FAILED_TEMP");
+    assert_eq!(stopped.operation_state.as_str(), "FAILED_TEMP");
     assert_eq!(stopped.claimed_by, None);
     assert!(stopped.error.unwrap().contains("conductor was stopped"));
     assert_eq!(driver.changes(&id, "instantiate"), 0);

@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
+use tacker_sol003::{ApiVersion, InstantiationState, OpState, Operation};
+
 use crate::notifications::{insert_notifications, NotificationRow};
 use crate::pool::{with_pool, BeginWrite};
 use crate::{Database, DbError};
@@ -13,7 +15,8 @@ use crate::{Database, DbError};
 pub struct InstanceRow {
     pub id: String,
     pub tenant_id: String,
-    pub api_version: String,
+    #[sqlx(try_from = "String")]
+    pub api_version: ApiVersion,
     pub vim_id: Option<String>,
     pub vnf_instance_name: Option<String>,
     pub vnf_instance_description: Option<String>,
@@ -23,7 +26,8 @@ pub struct InstanceRow {
     pub vnf_product_name: String,
     pub vnf_software_version: String,
     pub vnfd_version: String,
-    pub instantiation_state: String,
+    #[sqlx(try_from = "String")]
+    pub instantiation_state: InstantiationState,
     /// JSON map of VimConnectionInfo (secrets encrypted).
     pub vim_connection_info: Option<String>,
     /// JSON InstantiatedVnfInfo.
@@ -47,10 +51,13 @@ const INSTANCE_COLUMNS: &str =
 pub struct OpOccRow {
     pub id: String,
     pub tenant_id: String,
-    pub api_version: String,
+    #[sqlx(try_from = "String")]
+    pub api_version: ApiVersion,
     pub vnf_instance_id: String,
-    pub operation: String,
-    pub operation_state: String,
+    #[sqlx(try_from = "String")]
+    pub operation: Operation,
+    #[sqlx(try_from = "String")]
+    pub operation_state: OpState,
     pub state_entered_time: DateTime<Utc>,
     pub start_time: DateTime<Utc>,
     pub is_automatic_invocation: bool,
@@ -78,7 +85,7 @@ const OP_COLUMNS: &str = "id, tenant_id, api_version, vnf_instance_id, operation
 /// The instance columns an operation's end (or PATCH) rewrites.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceChange {
-    pub instantiation_state: String,
+    pub instantiation_state: InstantiationState,
     pub vim_id: Option<String>,
     pub vnf_instance_name: Option<String>,
     pub vnf_instance_description: Option<String>,
@@ -98,7 +105,7 @@ pub struct InstanceChange {
 impl From<&InstanceRow> for InstanceChange {
     fn from(row: &InstanceRow) -> Self {
         InstanceChange {
-            instantiation_state: row.instantiation_state.clone(),
+            instantiation_state: row.instantiation_state,
             vim_id: row.vim_id.clone(),
             vnf_instance_name: row.vnf_instance_name.clone(),
             vnf_instance_description: row.vnf_instance_description.clone(),
@@ -120,7 +127,7 @@ impl From<&InstanceRow> for InstanceChange {
 /// A state change of an operation occurrence, made by the conductor that holds its claim.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpTransition {
-    pub operation_state: String,
+    pub operation_state: OpState,
     pub error: Option<String>,
     pub resource_changes: Option<String>,
     pub changed_info: Option<String>,
@@ -165,7 +172,7 @@ impl Database {
             sqlx::query(&q(&sql))
                 .bind(&row.id)
                 .bind(&row.tenant_id)
-                .bind(&row.api_version)
+                .bind(row.api_version.as_str())
                 .bind(&row.vim_id)
                 .bind(&row.vnf_instance_name)
                 .bind(&row.vnf_instance_description)
@@ -175,7 +182,7 @@ impl Database {
                 .bind(&row.vnf_product_name)
                 .bind(&row.vnf_software_version)
                 .bind(&row.vnfd_version)
-                .bind(&row.instantiation_state)
+                .bind(row.instantiation_state.as_str())
                 .bind(&row.vim_connection_info)
                 .bind(&row.instantiated_vnf_info)
                 .bind(&row.metadata)
@@ -204,7 +211,7 @@ impl Database {
     /// Instances of one API version, oldest first, optionally of one tenant.
     pub async fn list_instances(
         &self,
-        api_version: &str,
+        api_version: ApiVersion,
         tenant_id: Option<&str>,
     ) -> Result<Vec<InstanceRow>, DbError> {
         let tenant = if tenant_id.is_some() {
@@ -217,7 +224,7 @@ impl Database {
         );
         Ok(with_pool!(self, pool, q => {
             let sql = q(&sql);
-            let mut query = sqlx::query_as::<_, InstanceRow>(&sql).bind(api_version);
+            let mut query = sqlx::query_as::<_, InstanceRow>(&sql).bind(api_version.as_str());
             if let Some(tenant_id) = tenant_id {
                 query = query.bind(tenant_id);
             }
@@ -261,7 +268,7 @@ impl Database {
     pub async fn start_operation(
         &self,
         op: &OpOccRow,
-        expected_state: Option<&str>,
+        expected_state: Option<InstantiationState>,
         notifications: &[NotificationRow],
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
@@ -273,7 +280,7 @@ impl Database {
             let sql = q(&sql);
             let mut take = sqlx::query(&sql).bind(&op.id).bind(&op.vnf_instance_id);
             if let Some(state) = expected_state {
-                take = take.bind(state);
+                take = take.bind(state.as_str());
             }
             if take.execute(&mut *tx).await?.rows_affected() == 0 {
                 return Err(DbError::StateChanged);
@@ -285,10 +292,10 @@ impl Database {
             sqlx::query(&q(&sql))
                 .bind(&op.id)
                 .bind(&op.tenant_id)
-                .bind(&op.api_version)
+                .bind(op.api_version.as_str())
                 .bind(&op.vnf_instance_id)
-                .bind(&op.operation)
-                .bind(&op.operation_state)
+                .bind(op.operation.as_str())
+                .bind(op.operation_state.as_str())
                 .bind(op.state_entered_time)
                 .bind(op.start_time)
                 .bind(op.is_automatic_invocation)
@@ -323,7 +330,7 @@ impl Database {
     /// Occurrences of one API version, oldest first, optionally of one tenant.
     pub async fn list_op_occs(
         &self,
-        api_version: &str,
+        api_version: ApiVersion,
         tenant_id: Option<&str>,
     ) -> Result<Vec<OpOccRow>, DbError> {
         let tenant = if tenant_id.is_some() {
@@ -336,7 +343,7 @@ impl Database {
         );
         Ok(with_pool!(self, pool, q => {
             let sql = q(&sql);
-            let mut query = sqlx::query_as::<_, OpOccRow>(&sql).bind(api_version);
+            let mut query = sqlx::query_as::<_, OpOccRow>(&sql).bind(api_version.as_str());
             if let Some(tenant_id) = tenant_id {
                 query = query.bind(tenant_id);
             }
@@ -350,8 +357,8 @@ impl Database {
     pub async fn request_op_action(
         &self,
         id: &str,
-        expected_state: &str,
-        new_state: &str,
+        expected_state: OpState,
+        new_state: OpState,
         pending_action: Option<&str>,
         error: Option<&str>,
         release_instance: bool,
@@ -368,14 +375,14 @@ impl Database {
                  operation_state = ?, pending_action = ?, error = COALESCE(?, error), \
                  updated_at = ? WHERE id = ? AND operation_state = ? AND pending_action IS NULL",
             ))
-            .bind(new_state)
+            .bind(new_state.as_str())
             .bind(now)
-            .bind(new_state)
+            .bind(new_state.as_str())
             .bind(pending_action)
             .bind(error)
             .bind(now)
             .bind(id)
-            .bind(expected_state)
+            .bind(expected_state.as_str())
             .execute(&mut *tx)
             .await?;
             if changed.rows_affected() == 0 {
@@ -548,9 +555,9 @@ impl Database {
                  updated_at = ? WHERE id = ? AND claimed_by = ?"
             );
             let updated = sqlx::query(&q(&sql))
-                .bind(&change.operation_state)
+                .bind(change.operation_state.as_str())
                 .bind(now)
-                .bind(&change.operation_state)
+                .bind(change.operation_state.as_str())
                 .bind(&change.error)
                 .bind(&change.resource_changes)
                 .bind(&change.changed_info)
@@ -576,7 +583,7 @@ impl Database {
                      instantiated_vnf_info = ?, metadata = ?, extensions = ?, vnf_configurable_properties = ?, \
                      updated_at = ? WHERE active_op_occ_id = ?",
                 ))
-                .bind(&instance.instantiation_state)
+                .bind(instance.instantiation_state.as_str())
                 .bind(&instance.vim_id)
                 .bind(&instance.vnf_instance_name)
                 .bind(&instance.vnf_instance_description)

@@ -3,6 +3,7 @@
 //! workers claim them with a lease, as conductors claim operations.
 
 use chrono::{DateTime, Utc};
+use tacker_sol003::ApiVersion;
 
 use crate::pool::{with_pool, BeginWrite};
 use crate::{Database, DbError};
@@ -12,7 +13,8 @@ use crate::{Database, DbError};
 pub struct SubscriptionRow {
     pub id: String,
     pub tenant_id: String,
-    pub api_version: String,
+    #[sqlx(try_from = "String")]
+    pub api_version: ApiVersion,
     pub callback_uri: String,
     /// JSON LccnSubscriptionFilter.
     pub filter: Option<String>,
@@ -79,7 +81,7 @@ impl Database {
             sqlx::query(&q(&sql))
                 .bind(&row.id)
                 .bind(&row.tenant_id)
-                .bind(&row.api_version)
+                .bind(row.api_version.as_str())
                 .bind(&row.callback_uri)
                 .bind(&row.filter)
                 .bind(&row.verbosity)
@@ -102,7 +104,7 @@ impl Database {
     /// Subscriptions of one API version (every tenant's when `tenant_id` is `None`).
     pub async fn list_subscriptions(
         &self,
-        api_version: &str,
+        api_version: ApiVersion,
         tenant_id: Option<&str>,
     ) -> Result<Vec<SubscriptionRow>, DbError> {
         let tenant = if tenant_id.is_some() {
@@ -115,7 +117,7 @@ impl Database {
         );
         Ok(with_pool!(self, pool, q => {
             let sql = q(&sql);
-            let mut query = sqlx::query_as::<_, SubscriptionRow>(&sql).bind(api_version);
+            let mut query = sqlx::query_as::<_, SubscriptionRow>(&sql).bind(api_version.as_str());
             if let Some(tenant_id) = tenant_id {
                 query = query.bind(tenant_id);
             }

@@ -10,7 +10,7 @@ use http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::fence::{ClaimLost, Fence};
-use crate::operation::Operation;
+use tacker_sol003::Operation;
 
 /// The VIM connection an operation uses, credentials in clear (memory only).
 #[derive(Clone)]

@@ -5,12 +5,11 @@
 
 pub mod fence;
 mod infra;
-mod operation;
 mod registry;
 pub mod test_driver;
 
 pub use fence::{ClaimLost, ClaimState, Fence, FenceControl};
 pub use infra::{DriverError, InfraDriver, Plan, VimConnection, Vnfc, Workload};
-pub use operation::Operation;
-pub use registry::{Drivers, VimDriver};
+pub use registry::{Drivers, InvalidAdditionalParams, ProbeFailed, VimDriver};
+pub use tacker_sol003::Operation;
 pub use test_driver::TestDriver;

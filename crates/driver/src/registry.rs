@@ -10,7 +10,24 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use crate::infra::{InfraDriver, Plan};
-use crate::operation::Operation;
+use tacker_sol003::Operation;
+
+/// Why an operation's `additionalParams` do not suit the VIM type: shown to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidAdditionalParams(pub String);
+
+/// Why a VIM being registered failed its probe. Its message (the cause's) is shown to the
+/// client and names no secret; the cause stays its source.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ProbeFailed(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl ProbeFailed {
+    pub fn new(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ProbeFailed(Box::new(cause))
+    }
+}
 
 /// Everything tacker-rs asks of one VIM type.
 #[async_trait]
@@ -29,11 +46,11 @@ pub trait VimDriver: Send + Sync {
         operation: Operation,
         additional_params: &Map<String, Value>,
         artifacts: &[String],
-    ) -> Result<(), String>;
+    ) -> Result<(), InvalidAdditionalParams>;
     /// Checks a VIM being registered against its infrastructure, with the connection
     /// info the VIM registry derives from its credentials (secrets in clear); returns its
     /// regions (for Kubernetes, the namespaces), or why it failed (no secret in it).
-    async fn probe(&self, connection: &Map<String, Value>) -> Result<Vec<String>, String>;
+    async fn probe(&self, connection: &Map<String, Value>) -> Result<Vec<String>, ProbeFailed>;
     /// What to keep in `instantiatedVnfInfo.metadata` after `plan` instantiated the
     /// instance or moved it to another package; later plans carry it back
     /// ([`crate::Plan::instance_metadata`]).

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
-use tacker_driver::{Drivers, InfraDriver, Operation, Plan, VimDriver};
+use tacker_driver::{Drivers, InfraDriver, InvalidAdditionalParams, Operation, Plan, ProbeFailed, VimDriver};
 
 use crate::driver::{KubernetesDriver, KubernetesSettings};
 use crate::manifests::{self, DEF_FILES};
@@ -50,6 +50,12 @@ pub fn drivers(settings: KubernetesSettings) -> Drivers {
     Drivers::new().with(Arc::new(KubernetesVim::new(settings)))
 }
 
+/// The registry every tacker-rs process builds from its tacker.conf (the servers, the
+/// conductor and `tacker-manage vim register`).
+pub fn configured_drivers(config: &tacker_common::Config) -> Drivers {
+    drivers(KubernetesSettings::from_options(&config.lcm))
+}
+
 #[async_trait]
 impl VimDriver for KubernetesVim {
     fn registry_type(&self) -> &'static str {
@@ -69,29 +75,32 @@ impl VimDriver for KubernetesVim {
         operation: Operation,
         additional_params: &Map<String, Value>,
         artifacts: &[String],
-    ) -> Result<(), String> {
+    ) -> Result<(), InvalidAdditionalParams> {
+        let invalid = |message: String| InvalidAdditionalParams(message);
         if operation != Operation::Instantiate {
             return Ok(());
         }
         let files = match additional_params.get(DEF_FILES) {
             Some(Value::Array(files)) if !files.is_empty() => files,
-            _ => return Err(format!("'{DEF_FILES}' must be specified")),
+            _ => return Err(invalid(format!("'{DEF_FILES}' must be specified"))),
         };
         for file in files {
             let file = file
                 .as_str()
-                .ok_or_else(|| format!("'{DEF_FILES}' must list file paths"))?;
+                .ok_or_else(|| invalid(format!("'{DEF_FILES}' must list file paths")))?;
             if !artifacts.iter().any(|a| a == file) {
-                return Err(format!(
+                return Err(invalid(format!(
                     "'{file}' in {DEF_FILES} is not an artifact of the VNF package"
-                ));
+                )));
             }
         }
         Ok(())
     }
 
-    async fn probe(&self, connection: &Map<String, Value>) -> Result<Vec<String>, String> {
-        crate::probe::namespaces(connection, PROBE_TIMEOUT).await
+    async fn probe(&self, connection: &Map<String, Value>) -> Result<Vec<String>, ProbeFailed> {
+        crate::probe::namespaces(connection, PROBE_TIMEOUT)
+            .await
+            .map_err(ProbeFailed::new)
     }
 
     fn recorded_metadata(&self, plan: &Plan) -> Map<String, Value> {
@@ -124,12 +133,15 @@ mod tests {
         let missing = vim
             .check_additional_params(Operation::Instantiate, &Map::new(), &artifacts)
             .unwrap_err();
-        assert_eq!(missing, "'lcm-kubernetes-def-files' must be specified");
+        assert_eq!(
+            missing.to_string(),
+            "'lcm-kubernetes-def-files' must be specified"
+        );
         let foreign = params(json!({DEF_FILES: ["Files/other.yaml"]}));
         let foreign = vim
             .check_additional_params(Operation::Instantiate, &foreign, &artifacts)
             .unwrap_err();
-        assert!(foreign.contains("is not an artifact"), "{foreign}");
+        assert!(foreign.0.contains("is not an artifact"), "{foreign}");
         assert!(vim
             .check_additional_params(Operation::Scale, &Map::new(), &artifacts)
             .is_ok());

@@ -18,8 +18,26 @@ pub enum LcmError {
     NotImplemented(String),
     #[error(transparent)]
     Db(#[from] DbError),
-    #[error("{0}")]
-    Internal(String),
+    /// The keys of an instance or a subscription.
+    #[error("{what} key")]
+    Key {
+        what: &'static str,
+        #[source]
+        cause: tacker_crypto::VaultError,
+    },
+    /// The VIM registry failed (not a VIM the client named wrongly).
+    #[error("VIM registry")]
+    Vim(#[source] tacker_vim::VimError),
+    /// What tacker-rs stored cannot be read back.
+    #[error("{what} is unreadable")]
+    Corrupt {
+        what: String,
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A subscription's authentication could not be encrypted.
+    #[error("subscription authentication: {0}")]
+    Codec(String),
     /// The server stopped before a change could finish: 503.
     #[error(transparent)]
     Interrupted(#[from] tacker_common::detach::Interrupted),

@@ -3,7 +3,9 @@
 //! and the notifications each change produces. HTTP-agnostic; the server maps [`LcmError`]
 //! to ProblemDetails, the conductor runs the operations.
 
+pub mod attributes;
 mod error;
+pub mod heal;
 pub mod model;
 pub mod notifications;
 mod occurrences;
@@ -16,6 +18,6 @@ pub mod views;
 pub mod vim_conn;
 
 pub use error::{LcmError, Result};
-pub use model::{ApiVersion, OpState, Operation, PendingAction};
+pub use model::{ApiVersion, InstantiationState, OpState, Operation, PendingAction};
 pub use service::{LcmService, Page};
 pub use subscriptions::{AuthenticationCodec, CallbackTester};

@@ -38,7 +38,7 @@ impl Notifier {
             .iter()
             .filter(|s| matches(s, OP_OCC_NOTIFICATION, instance, Some(op)))
             .map(|sub| {
-                let api = ApiVersion::from_db(&sub.api_version);
+                let api = sub.api_version;
                 let mut payload = self.base(sub, OP_OCC_NOTIFICATION, instance, now);
                 payload.insert("notificationStatus".into(), json!(status));
                 payload.insert("operationState".into(), json!(op.operation_state));
@@ -91,7 +91,7 @@ impl Notifier {
         instance: &InstanceRow,
         now: DateTime<Utc>,
     ) -> Map<String, Value> {
-        let api = ApiVersion::from_db(&sub.api_version);
+        let api = sub.api_version;
         let mut payload = Map::new();
         payload.insert("id".into(), json!(Uuid::new_v4().to_string()));
         payload.insert("notificationType".into(), json!(kind));
@@ -148,7 +148,9 @@ pub fn matches(sub: &SubscriptionRow, kind: &str, instance: &InstanceRow, op: Op
         return false;
     }
     if let Some(op) = op {
-        if !listed("operationTypes", &op.operation) || !listed("operationStates", &op.operation_state) {
+        if !listed("operationTypes", op.operation.as_str())
+            || !listed("operationStates", op.operation_state.as_str())
+        {
             return false;
         }
     }

@@ -8,6 +8,7 @@ use tacker_db::instances::OpOccRow;
 use tacker_db::DbError;
 use tacker_sol013::ListQuery;
 
+use crate::attributes;
 use crate::error::{LcmError, Result};
 use crate::model::{ApiVersion, OpState, PendingAction};
 use crate::service::{LcmService, Page};
@@ -23,11 +24,15 @@ impl LcmService {
         let own = ctx.project_id.clone().unwrap_or_default();
         self.authorize(ctx, api, ("list_lcm_op_occs", "lcm_op_occ_list"), &own)?;
         let tenant = (!ctx.is_admin).then_some(own.as_str());
-        let rows = self.inner.db.list_op_occs(api.db(), tenant).await?;
+        let rows = self.inner.db.list_op_occs(api, tenant).await?;
         let views = rows.iter().map(|r| (r.id.clone(), views::op_occ(r))).collect();
         self.page(
             views,
             query,
+            match api {
+                ApiVersion::V1 => &attributes::VNF_LCM_OP_OCC_V1,
+                ApiVersion::V2 => &attributes::VNF_LCM_OP_OCC_V2,
+            },
             &views::mandatory(views::Resource::OpOcc, api),
             &[
                 "operationParams",
@@ -79,8 +84,8 @@ impl LcmService {
             .db
             .request_op_action(
                 id,
-                "FAILED_TEMP",
-                "FAILED_TEMP",
+                OpState::FailedTemp,
+                OpState::FailedTemp,
                 Some(pending.as_str()),
                 None,
                 false,
@@ -101,7 +106,7 @@ impl LcmService {
         require_failed_temp(&op)?;
         let now = Utc::now();
         let mut failed = op.clone();
-        failed.operation_state = OpState::Failed.as_str().into();
+        failed.operation_state = OpState::Failed;
         failed.state_entered_time = now;
         let instance = self.inner.db.get_instance(&op.vnf_instance_id).await?;
         let notifications = match &instance {
@@ -113,7 +118,16 @@ impl LcmService {
         };
         self.inner
             .db
-            .request_op_action(id, "FAILED_TEMP", "FAILED", None, None, true, now, &notifications)
+            .request_op_action(
+                id,
+                OpState::FailedTemp,
+                OpState::Failed,
+                None,
+                None,
+                true,
+                now,
+                &notifications,
+            )
             .await
             .map_err(|e| changed(e, &op))?;
         self.queued(!notifications.is_empty());
@@ -145,7 +159,7 @@ impl LcmService {
             }
         }
         let op = self.visible_op_occ(ctx, api, id, ("cancel", "cancel")).await?;
-        if op.operation_state != "STARTING" || op.claimed_by.is_some() {
+        if op.operation_state != OpState::Starting || op.claimed_by.is_some() {
             return Err(LcmError::Conflict(format!(
                 "Cancel operation in state {} is not allowed: only an operation that has not started yet can be cancelled.",
                 op.operation_state
@@ -154,7 +168,7 @@ impl LcmService {
         let now = Utc::now();
         let error = json!({"status": 409, "title": "Conflict", "detail": "The operation was cancelled before it started."});
         let mut rolled = op.clone();
-        rolled.operation_state = OpState::RolledBack.as_str().into();
+        rolled.operation_state = OpState::RolledBack;
         let instance = self.inner.db.get_instance(&op.vnf_instance_id).await?;
         let notifications = match &instance {
             Some(instance) => {
@@ -181,7 +195,7 @@ impl LcmService {
         action: (&str, &str),
     ) -> Result<OpOccRow> {
         let row = match self.inner.db.get_op_occ(id).await? {
-            Some(row) if row.api_version == api.db() && ctx.can_see_tenant(&row.tenant_id) => row,
+            Some(row) if row.api_version == api && ctx.can_see_tenant(&row.tenant_id) => row,
             _ => return Err(op_not_found(id)),
         };
         self.authorize(ctx, api, action, &row.tenant_id)?;
@@ -194,7 +208,7 @@ fn op_not_found(id: &str) -> LcmError {
 }
 
 fn require_failed_temp(op: &OpOccRow) -> Result<()> {
-    if op.operation_state != "FAILED_TEMP" || op.pending_action.is_some() {
+    if op.operation_state != OpState::FailedTemp || op.pending_action.is_some() {
         return Err(LcmError::Conflict(format!(
             "LCM operation {} is not FAILED_TEMP.",
             op.id

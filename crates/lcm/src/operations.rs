@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tacker_common::RequestContext;
 use tacker_db::instances::{InstanceRow, OpOccRow};
 use tacker_db::DbError;
@@ -14,8 +14,8 @@ use tacker_pkg::Vnfd;
 use uuid::Uuid;
 
 use crate::error::{LcmError, Result};
-use crate::model::{ApiVersion, Operation, PendingAction, INSTANTIATED, NOT_INSTANTIATED};
-use crate::requests::{object, Body};
+use crate::model::{ApiVersion, InstantiationState, OpState, Operation, PendingAction};
+use crate::requests::{InstantiateVnfRequest, OperationRequest, VnfInfoModificationRequest};
 use crate::scaling;
 use crate::service::{in_progress_message, LcmService};
 use crate::views::parse;
@@ -35,8 +35,7 @@ impl LcmService {
         let row = self
             .visible_instance(ctx, api, id, policy_names(operation))
             .await?;
-        let body_value = body.unwrap_or(Value::Null);
-        let body = object(Some(&body_value))?;
+        let mut request = OperationRequest::parse(operation, body.as_ref())?;
         let expected = expected_state(operation);
         if let Some(expected) = expected {
             if row.instantiation_state != expected {
@@ -46,18 +45,18 @@ impl LcmService {
         if row.active_op_occ_id.is_some() {
             return Err(LcmError::Conflict(in_progress_message(id)));
         }
-        let mut params = body.0.clone();
-        match operation {
-            Operation::Instantiate => self.check_instantiate(ctx, api, &row, &body, &mut params).await?,
-            Operation::ModifyInfo => self.check_modify(ctx, api, &body).await?,
-            other => self.check_on_instantiated(api, &row, other, &body).await?,
+        match &mut request {
+            OperationRequest::Instantiate(instantiate) => {
+                self.check_instantiate(ctx, api, &row, instantiate).await?
+            }
+            OperationRequest::ModifyInfo(modify) => self.check_modify(ctx, api, modify).await?,
+            other => self.check_on_instantiated(api, &row, operation, other).await?,
         }
-        let keys = self
-            .inner
-            .vault
-            .open(id)
-            .map_err(|e| LcmError::Internal(format!("instance key: {e}")))?;
-        match params.get_mut("vimConnectionInfo") {
+        let keys = self.inner.vault.open(id).map_err(|cause| LcmError::Key {
+            what: "instance",
+            cause,
+        })?;
+        match request.vim_connection_info_mut() {
             Some(Value::Object(info)) => vim_conn::encrypt(info, &keys),
             Some(Value::Array(items)) => vim_conn::encrypt_entries(items, &keys),
             _ => {}
@@ -66,16 +65,16 @@ impl LcmService {
         let op = OpOccRow {
             id: Uuid::new_v4().to_string(),
             tenant_id: row.tenant_id.clone(),
-            api_version: api.db().into(),
+            api_version: api,
             vnf_instance_id: id.to_owned(),
-            operation: operation.as_str().into(),
-            operation_state: "STARTING".into(),
+            operation,
+            operation_state: OpState::Starting,
             state_entered_time: now,
             start_time: now,
             is_automatic_invocation: false,
             is_cancel_pending: false,
             cancel_mode: None,
-            operation_params: Value::Object(params).to_string(),
+            operation_params: request.to_stored().to_string(),
             error: None,
             resource_changes: None,
             changed_info: None,
@@ -107,17 +106,16 @@ impl LcmService {
         Ok(op.id)
     }
 
+    /// Checks an instantiation against the VNFD and resolves its VIM: the request then
+    /// holds the connection info to use (secrets still in clear) and the registered VIM.
     async fn check_instantiate(
         &self,
         ctx: &RequestContext,
         api: ApiVersion,
         row: &InstanceRow,
-        body: &Body<'_>,
-        params: &mut Map<String, Value>,
+        request: &mut InstantiateVnfRequest,
     ) -> Result<()> {
-        let flavour_id = body.required_str("flavourId")?;
-        let level = body.optional_str("instantiationLevelId", 255)?;
-        let additional = body.additional_params()?;
+        let flavour_id = &*request.flavour_id;
         let vnfd = self.vnfd_of(ctx, api, &row.vnfd_id).await?;
         let flavour = vnfd.flavour(flavour_id).ok_or_else(|| {
             LcmError::BadRequest(format!(
@@ -125,10 +123,12 @@ impl LcmService {
                 row.vnfd_id
             ))
         })?;
+        let level = request.instantiation_level_id.as_deref();
         let levels = scaling::instantiation_levels(flavour, level).map_err(LcmError::BadRequest)?;
         scaling::check_counts(flavour, &scaling::vdu_counts(flavour, &levels))
             .map_err(LcmError::BadRequest)?;
-        let resolved = vim_conn::resolve(&self.inner.vims, ctx, api, body.0.get("vimConnectionInfo")).await?;
+        let resolved =
+            vim_conn::resolve(&self.inner.vims, ctx, api, request.vim_connection_info.as_ref()).await?;
         let vim_type = resolved
             .info
             .values()
@@ -142,13 +142,12 @@ impl LcmService {
         }
         let driver = check_supported(&self.inner.drivers, Operation::Instantiate, &vim_type)?;
         let artifacts = self.package_artifacts(&row.vnfd_id).await?;
+        let additional = request.additional_params.clone().unwrap_or_default();
         driver
             .check_additional_params(Operation::Instantiate, &additional, &artifacts)
-            .map_err(LcmError::BadRequest)?;
-        params.insert("vimConnectionInfo".into(), Value::Object(resolved.info));
-        if let Some(vim_id) = resolved.vim_id {
-            params.insert("vimId".into(), json!(vim_id));
-        }
+            .map_err(|invalid| LcmError::BadRequest(invalid.to_string()))?;
+        request.vim_connection_info = Some(Value::Object(resolved.info));
+        request.resolved_vim_id = resolved.vim_id;
         Ok(())
     }
 
@@ -157,128 +156,65 @@ impl LcmService {
         api: ApiVersion,
         row: &InstanceRow,
         operation: Operation,
-        body: &Body<'_>,
+        request: &OperationRequest,
     ) -> Result<()> {
         let vim_type = instance_vim_type(row);
         check_supported(&self.inner.drivers, operation, &vim_type)?;
         let info = parse(row.instantiated_vnf_info.as_deref()).unwrap_or_else(|| json!({}));
-        match operation {
-            Operation::Terminate => {
-                body.one_of("terminationType", &["FORCEFUL", "GRACEFUL"], true)?;
-                body.optional_uint("gracefulTerminationTimeout", 0)?;
-            }
-            Operation::Scale => {
-                body.one_of("type", &["SCALE_OUT", "SCALE_IN"], true)?;
-                let aspect = body.required_str("aspectId")?;
-                let steps = body.optional_uint("numberOfSteps", 1)?.unwrap_or(1);
-                let kind = body.0.get("type").and_then(Value::as_str).unwrap_or_default();
-                let signed = if kind == "SCALE_IN" {
-                    -(steps as i64)
-                } else {
-                    steps as i64
-                };
+        match request {
+            OperationRequest::Scale(scale) => {
                 let (flavour_vnfd, levels) = self.current_levels(row, &info).await?;
                 let flavour = flavour_of(&flavour_vnfd, &info)?;
-                let target =
-                    scaling::scaled(flavour, &levels, aspect, signed).map_err(|e| scale_error(api, e))?;
+                let target = scaling::scaled(flavour, &levels, &scale.aspect_id, scale.signed_steps())
+                    .map_err(LcmError::BadRequest)?;
                 scaling::check_counts(flavour, &scaling::vdu_counts(flavour, &target))
-                    .map_err(|e| scale_error(api, e))?;
+                    .map_err(LcmError::BadRequest)?;
             }
-            Operation::ScaleToLevel => {
-                let level = body.optional_str("instantiationLevelId", 255)?;
-                let scale_info = body.optional_array("scaleInfo")?;
-                if level.is_some() == scale_info.is_some() {
+            OperationRequest::ScaleToLevel(to_level) => {
+                let level = to_level.instantiation_level_id.as_deref();
+                if level.is_some() == to_level.scale_info.is_some() {
                     return Err(LcmError::BadRequest(
                         "Exactly one of instantiationLevelId and scaleInfo is required.".into(),
                     ));
                 }
                 let (vnfd, levels) = self.current_levels(row, &info).await?;
                 let flavour = flavour_of(&vnfd, &info)?;
-                let target = match level {
-                    Some(level) => {
-                        scaling::instantiation_levels(flavour, Some(level)).map_err(LcmError::BadRequest)?
-                    }
-                    None => {
-                        let mut target = levels;
-                        for item in scale_info.into_iter().flatten() {
-                            let aspect = item.get("aspectId").and_then(Value::as_str).ok_or_else(|| {
-                                LcmError::BadRequest("scaleInfo entries need aspectId and scaleLevel".into())
-                            })?;
-                            let wanted = item.get("scaleLevel").and_then(Value::as_u64).ok_or_else(|| {
-                                LcmError::BadRequest("scaleInfo entries need aspectId and scaleLevel".into())
-                            })?;
-                            let now = i64::from(target.get(aspect).copied().unwrap_or(0));
-                            target = scaling::scaled(flavour, &target, aspect, wanted as i64 - now)
-                                .map_err(LcmError::BadRequest)?;
-                        }
-                        target
-                    }
-                };
+                let target = scaling::to_level(flavour, &levels, level, to_level.scale_info.as_deref())
+                    .map_err(LcmError::BadRequest)?;
                 scaling::check_counts(flavour, &scaling::vdu_counts(flavour, &target))
                     .map_err(LcmError::BadRequest)?;
             }
-            Operation::Heal => {
-                body.optional_str("cause", 1024)?;
-                let known: Vec<&str> = info
-                    .get("vnfcResourceInfo")
-                    .and_then(Value::as_array)
-                    .map(|list| {
-                        list.iter()
-                            .filter_map(|v| v.get("id").and_then(Value::as_str))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                for vnfc in body.optional_array("vnfcInstanceId")?.into_iter().flatten() {
-                    let id = vnfc.as_str().unwrap_or_default();
-                    if !known.contains(&id) {
-                        return Err(LcmError::BadRequest(format!(
-                            "vnfcInstanceId({id}) does not exist."
-                        )));
-                    }
-                }
+            OperationRequest::Heal(heal) => {
+                let requested = heal.vnfc_instance_id.iter().flatten().map(|id| &**id);
+                crate::heal::vnfc_resource_ids(&info, api, requested).map_err(|unknown| {
+                    LcmError::BadRequest(format!("vnfcInstanceId({unknown}) does not exist."))
+                })?;
             }
-            Operation::ChangeVnfpkg => {
-                let vnfd_id = body.required_str("vnfdId")?;
+            OperationRequest::ChangeVnfpkg(change) => {
                 let ctx_admin = RequestContext::admin(String::new());
-                self.vnfd_of(&ctx_admin, api, vnfd_id).await?;
+                self.vnfd_of(&ctx_admin, api, &change.vnfd_id).await?;
             }
-            Operation::ChangeFlavour => {
-                body.required_str("newFlavourId")?;
-            }
-            Operation::Operate => {
-                body.one_of("changeStateTo", &["STARTED", "STOPPED"], true)?;
-                body.one_of("stopType", &["FORCEFUL", "GRACEFUL"], false)?;
-            }
-            Operation::ChangeExtConn => {
-                body.optional_array("extVirtualLinks")?
-                    .ok_or_else(|| LcmError::BadRequest("'extVirtualLinks' is a required property".into()))?;
-            }
-            Operation::Instantiate | Operation::ModifyInfo => {}
+            // Typed and checked by deserialisation; their drivers refuse them for now.
+            OperationRequest::Terminate(_)
+            | OperationRequest::ChangeFlavour(_)
+            | OperationRequest::Operate(_)
+            | OperationRequest::ChangeExtConn(_) => {}
+            OperationRequest::Instantiate(_) | OperationRequest::ModifyInfo(_) => {}
         }
         Ok(())
     }
 
-    /// VnfInfoModificationRequest, typed as Tacker's schema types it (no `null`s): the
-    /// request becomes the occurrence's changedInfo (VnfInfoModifications), shown as sent.
-    async fn check_modify(&self, ctx: &RequestContext, api: ApiVersion, body: &Body<'_>) -> Result<()> {
-        body.non_null_str("vnfInstanceName", 255)?;
-        body.non_null_str("vnfInstanceDescription", 1024)?;
-        for field in [
-            "vnfPkgId",
-            "vnfProvider",
-            "vnfProductName",
-            "vnfSoftwareVersion",
-            "vnfdVersion",
-        ] {
-            body.non_null_str(field, 255)?;
-        }
-        body.non_null_object("metadata")?;
-        body.non_null_object("extensions")?;
-        body.non_null_object("vnfConfigurableProperties")?;
-        if let Some(connections) = body.0.get("vimConnectionInfo") {
+    /// The checks of a VnfInfoModificationRequest its types do not make.
+    async fn check_modify(
+        &self,
+        ctx: &RequestContext,
+        api: ApiVersion,
+        request: &VnfInfoModificationRequest,
+    ) -> Result<()> {
+        if let Some(connections) = &request.vim_connection_info {
             vim_conn::check_shape(api, connections)?;
         }
-        if let Some(vnfd_id) = body.non_null_str("vnfdId", 255)? {
+        if let Some(vnfd_id) = &request.vnfd_id {
             self.usable_package(ctx, api, vnfd_id).await?;
         }
         Ok(())
@@ -287,11 +223,15 @@ impl LcmService {
     /// The parsed VNFD of an onboarded package the caller may use.
     pub(crate) async fn vnfd_of(&self, ctx: &RequestContext, api: ApiVersion, vnfd_id: &str) -> Result<Vnfd> {
         let package = self.usable_package(ctx, api, vnfd_id).await?;
-        package
+        let corrupt = |cause: Box<dyn std::error::Error + Send + Sync>| LcmError::Corrupt {
+            what: format!("the VNFD of package {}", package.id),
+            cause,
+        };
+        let vnfd = package
             .vnfd
             .as_deref()
-            .and_then(|v| serde_json::from_str(v).ok())
-            .ok_or_else(|| LcmError::Internal(format!("the VNFD of package {} is unreadable", package.id)))
+            .ok_or_else(|| corrupt("no VNFD stored".into()))?;
+        serde_json::from_str(vnfd).map_err(|e| corrupt(Box::new(e)))
     }
 
     async fn package_artifacts(&self, vnfd_id: &str) -> Result<Vec<String>> {
@@ -329,27 +269,20 @@ fn flavour_of<'a>(vnfd: &'a Vnfd, info: &Value) -> Result<&'a tacker_pkg::Flavou
         .ok_or_else(|| LcmError::Conflict(format!("flavour '{flavour_id}' is not in the instance's VNFD")))
 }
 
-fn scale_error(api: ApiVersion, message: String) -> LcmError {
-    match api {
-        ApiVersion::V1 => LcmError::BadRequest(message),
-        ApiVersion::V2 => LcmError::BadRequest(message),
-    }
-}
-
 /// The instantiation state an operation needs (`None`: any).
-fn expected_state(operation: Operation) -> Option<&'static str> {
+fn expected_state(operation: Operation) -> Option<InstantiationState> {
     match operation {
-        Operation::Instantiate => Some(NOT_INSTANTIATED),
+        Operation::Instantiate => Some(InstantiationState::NotInstantiated),
         Operation::ModifyInfo => None,
-        _ => Some(INSTANTIATED),
+        _ => Some(InstantiationState::Instantiated),
     }
 }
 
-fn state_message(api: ApiVersion, id: &str, expected: &str) -> String {
+fn state_message(api: ApiVersion, id: &str, expected: InstantiationState) -> String {
     match (api, expected) {
-        (ApiVersion::V2, NOT_INSTANTIATED) => format!("VnfInstance {id} is instantiated."),
+        (ApiVersion::V2, InstantiationState::NotInstantiated) => format!("VnfInstance {id} is instantiated."),
         (ApiVersion::V2, _) => format!("VnfInstance {id} isn't instantiated."),
-        (ApiVersion::V1, NOT_INSTANTIATED) => format!(
+        (ApiVersion::V1, InstantiationState::NotInstantiated) => format!(
             "Vnf instance {id} in instantiation_state INSTANTIATED. Cannot instantiate while the vnf instance is in this state."
         ),
         (ApiVersion::V1, _) => format!(
@@ -409,6 +342,7 @@ fn policy_names(operation: Operation) -> (&'static str, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Map;
 
     /// A Kubernetes type that scales but does not operate.
     struct Kubernetes;
@@ -429,10 +363,13 @@ mod tests {
             _: Operation,
             _: &Map<String, Value>,
             _: &[String],
-        ) -> std::result::Result<(), String> {
+        ) -> std::result::Result<(), tacker_driver::InvalidAdditionalParams> {
             Ok(())
         }
-        async fn probe(&self, _: &Map<String, Value>) -> std::result::Result<Vec<String>, String> {
+        async fn probe(
+            &self,
+            _: &Map<String, Value>,
+        ) -> std::result::Result<Vec<String>, tacker_driver::ProbeFailed> {
             Ok(Vec::new())
         }
         fn recorded_metadata(&self, _: &tacker_driver::Plan) -> Map<String, Value> {

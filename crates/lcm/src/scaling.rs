@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use tacker_pkg::{Flavour, ScalingAspect};
 
+use crate::requests::ScaleInfo;
+
 /// The scale level of each aspect.
 pub type ScaleLevels = BTreeMap<String, u32>;
 
@@ -112,6 +114,30 @@ pub fn scaled(
     let mut levels = current.clone();
     levels.insert(aspect_id.to_owned(), target as u32);
     Ok(levels)
+}
+
+/// The levels a ScaleVnfToLevelRequest asks for: an instantiation level, or each listed
+/// aspect at its level (checked as [`scaled`] checks a step).
+pub fn to_level(
+    flavour: &Flavour,
+    current: &ScaleLevels,
+    level_id: Option<&str>,
+    scale_info: Option<&[ScaleInfo]>,
+) -> Result<ScaleLevels, String> {
+    if let Some(level_id) = level_id {
+        return instantiation_levels(flavour, Some(level_id));
+    }
+    let mut target = current.clone();
+    for item in scale_info.unwrap_or_default() {
+        let now = i64::from(target.get(&*item.aspect_id).copied().unwrap_or(0));
+        target = scaled(
+            flavour,
+            &target,
+            &item.aspect_id,
+            i64::from(item.scale_level) - now,
+        )?;
+    }
+    Ok(target)
 }
 
 /// VDU counts must stay within each VDU's profile.

@@ -14,14 +14,15 @@ use tacker_db::packages::PackageRow;
 use tacker_db::{Database, DbError};
 use tacker_driver::Drivers;
 use tacker_policy::Enforcer;
-use tacker_sol013::{ListQuery, Paging};
+use tacker_sol013::{ListQuery, Paging, ResourceSchema};
 use tacker_vim::VimService;
 use uuid::Uuid;
 
+use crate::attributes;
 use crate::error::{LcmError, Result};
-use crate::model::{ApiVersion, NOT_INSTANTIATED};
+use crate::model::{ApiVersion, InstantiationState};
 use crate::notifications::{Notifier, CREATION_NOTIFICATION, DELETION_NOTIFICATION};
-use crate::requests::object;
+use crate::requests::{self, CreateVnfRequest};
 use crate::subscriptions::CallbackTester;
 use crate::views;
 
@@ -88,30 +89,26 @@ impl LcmService {
     pub async fn create(&self, ctx: &RequestContext, api: ApiVersion, body: Option<Value>) -> Result<Value> {
         let tenant_id = ctx.project_id.clone().unwrap_or_default();
         self.authorize(ctx, api, ("create", "create"), &tenant_id)?;
-        let body = object(body.as_ref())?;
-        let vnfd_id = body.required_str("vnfdId")?;
-        let name = body.optional_str("vnfInstanceName", 255)?;
-        let description = body.optional_str("vnfInstanceDescription", 1024)?;
-        let metadata = body.optional_object("metadata")?;
-        let package = self.usable_package(ctx, api, vnfd_id).await?;
+        let request: CreateVnfRequest = requests::parse(body.as_ref())?;
+        let package = self.usable_package(ctx, api, &request.vnfd_id).await?;
         let now = Utc::now();
         let row = InstanceRow {
             id: Uuid::new_v4().to_string(),
             tenant_id,
-            api_version: api.db().into(),
+            api_version: api,
             vim_id: None,
-            vnf_instance_name: name.map(str::to_owned),
-            vnf_instance_description: description.map(str::to_owned),
-            vnfd_id: vnfd_id.to_owned(),
+            vnf_instance_name: request.vnf_instance_name.map(|n| n.to_string()),
+            vnf_instance_description: request.vnf_instance_description.map(|d| d.to_string()),
+            vnfd_id: request.vnfd_id.to_string(),
             vnf_pkg_id: Some(package.id.clone()),
             vnf_provider: package.vnf_provider.clone().unwrap_or_default(),
             vnf_product_name: package.vnf_product_name.clone().unwrap_or_default(),
             vnf_software_version: package.vnf_software_version.clone().unwrap_or_default(),
             vnfd_version: package.vnfd_version.clone().unwrap_or_default(),
-            instantiation_state: NOT_INSTANTIATED.into(),
+            instantiation_state: InstantiationState::NotInstantiated,
             vim_connection_info: None,
             instantiated_vnf_info: None,
-            metadata: metadata.map(|m| Value::Object(m.clone()).to_string()),
+            metadata: request.metadata.map(|m| Value::Object(m).to_string()),
             extensions: None,
             vnf_configurable_properties: None,
             active_op_occ_id: None,
@@ -128,10 +125,10 @@ impl LcmService {
         let (inner, stored) = (self.inner.clone(), row.clone());
         let notified = !notifications.is_empty();
         run_detached(async move {
-            inner
-                .vault
-                .create(&stored.id)
-                .map_err(|e| LcmError::Internal(format!("instance key: {e}")))?;
+            inner.vault.create(&stored.id).map_err(|cause| LcmError::Key {
+                what: "instance",
+                cause,
+            })?;
             if let Err(e) = inner.db.insert_instance(&stored, &notifications).await {
                 let _ = inner.vault.remove(&stored.id);
                 return Err(LcmError::from(e));
@@ -149,11 +146,15 @@ impl LcmService {
         let own = ctx.project_id.clone().unwrap_or_default();
         self.authorize(ctx, api, ("index", "index"), &own)?;
         let tenant = (!ctx.is_admin).then_some(own.as_str());
-        let rows = self.inner.db.list_instances(api.db(), tenant).await?;
+        let rows = self.inner.db.list_instances(api, tenant).await?;
         let views: Vec<(String, Value)> = rows.iter().map(|r| (r.id.clone(), views::instance(r))).collect();
         self.page(
             views,
             query,
+            match api {
+                ApiVersion::V1 => &attributes::VNF_INSTANCE_V1,
+                ApiVersion::V2 => &attributes::VNF_INSTANCE_V2,
+            },
             &views::mandatory(views::Resource::Instance, api),
             &[
                 "vnfConfigurableProperties",
@@ -166,14 +167,19 @@ impl LcmService {
     }
 
     /// Filters, trims and pages rendered views; the selection keeps the `mandatory`
-    /// attributes ([`views::mandatory`]).
+    /// attributes ([`views::mandatory`]). A filter or selector naming an attribute `schema`
+    /// lacks is a 400 (SOL013 clause 5.2.2).
     pub(crate) fn page(
         &self,
         views: Vec<(String, Value)>,
         query: &ListQuery,
+        schema: &ResourceSchema,
         mandatory: &[&str],
         default_excluded: &[&str],
     ) -> Result<Page> {
+        schema
+            .check(query.filter.as_ref(), &query.selection)
+            .map_err(|e| LcmError::BadRequest(e.to_string()))?;
         let mut matching: Vec<(String, Value)> = views
             .into_iter()
             .filter(|(_, v)| query.filter.as_ref().is_none_or(|f| f.matches(v)))
@@ -204,10 +210,10 @@ impl LcmService {
         ))
     }
 
-    /// `DELETE /vnf_instances/{id}`: only a NOT_INSTANTIATED instance no operation holds.
+    /// `DELETE /vnf_instances/{id}`: only a InstantiationState::NotInstantiated instance no operation holds.
     pub async fn delete(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<()> {
         let row = self.visible_instance(ctx, api, id, ("delete", "delete")).await?;
-        if row.instantiation_state != NOT_INSTANTIATED {
+        if row.instantiation_state != InstantiationState::NotInstantiated {
             return Err(LcmError::Conflict(instantiated_message(api, id)));
         }
         if row.active_op_occ_id.is_some() {
@@ -277,7 +283,7 @@ impl LcmService {
         action: (&str, &str),
     ) -> Result<InstanceRow> {
         let row = match self.inner.db.get_instance(id).await? {
-            Some(row) if row.api_version == api.db() && ctx.can_see_tenant(&row.tenant_id) => row,
+            Some(row) if row.api_version == api && ctx.can_see_tenant(&row.tenant_id) => row,
             _ => return Err(not_found(api, id)),
         };
         self.authorize(ctx, api, action, &row.tenant_id)?;
@@ -312,11 +318,7 @@ impl LcmService {
         tenant_id: &str,
         api: ApiVersion,
     ) -> Result<Vec<SubscriptionRow>> {
-        Ok(self
-            .inner
-            .db
-            .list_subscriptions(api.db(), Some(tenant_id))
-            .await?)
+        Ok(self.inner.db.list_subscriptions(api, Some(tenant_id)).await?)
     }
 
     /// Tells an in-process conductor there is work (a separate one polls).

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::error::{LcmError, Result};
 use crate::model::{ApiVersion, OpState, Operation};
 use crate::notifications::NOTIFICATION_TYPES;
-use crate::requests::object;
+use crate::requests::{self, LccnSubscriptionRequest};
 use crate::service::{LcmService, Page};
 
 /// Checks a callback before a subscription is accepted; the error text is shown (422).
@@ -53,22 +53,18 @@ impl LcmService {
             ("subscription_create", "subscription_create"),
             &tenant_id,
         )?;
-        let body = object(body.as_ref())?;
-        let callback = body.required_str("callbackUri")?;
+        let request: LccnSubscriptionRequest = requests::parse(body.as_ref())?;
+        let callback = &*request.callback_uri;
         let url = url::Url::parse(callback)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
             .ok_or_else(|| LcmError::BadRequest(format!("callbackUri '{callback}' is not an http(s) URI")))?;
-        let filter = body.optional_object("filter")?.cloned();
+        let filter = request.filter;
         if let Some(filter) = &filter {
             check_filter(filter, api)?;
         }
-        let verbosity = body
-            .one_of("verbosity", &["FULL", "SHORT"], false)?
-            .unwrap_or("FULL");
-        let authentication = body
-            .optional_object("authentication")?
-            .map(|a| Value::Object(a.clone()));
+        let verbosity = request.verbosity.unwrap_or_default().as_str();
+        let authentication = request.authentication.map(Value::Object);
         if let Some(auth) = &authentication {
             codec.validate(auth).map_err(LcmError::BadRequest)?;
         }
@@ -83,7 +79,7 @@ impl LcmService {
         let mut row = SubscriptionRow {
             id,
             tenant_id,
-            api_version: api.db().into(),
+            api_version: api,
             callback_uri: callback.to_owned(),
             filter: filter.map(|f| Value::Object(f).to_string()),
             verbosity: verbosity.to_owned(),
@@ -95,13 +91,13 @@ impl LcmService {
         let inner = self.inner.clone();
         let row = run_detached(async move {
             if let Some(mut auth) = authentication {
-                inner
-                    .vault
-                    .create(&row.id)
-                    .map_err(|e| LcmError::Internal(format!("subscription key: {e}")))?;
+                inner.vault.create(&row.id).map_err(|cause| LcmError::Key {
+                    what: "subscription",
+                    cause,
+                })?;
                 if let Err(e) = codec.encrypt(&row.id, &mut auth) {
                     let _ = inner.vault.remove(&row.id);
-                    return Err(LcmError::Internal(e));
+                    return Err(LcmError::Codec(e));
                 }
                 row.authentication = Some(auth.to_string());
             }
@@ -125,10 +121,14 @@ impl LcmService {
         let own = ctx.project_id.clone().unwrap_or_default();
         self.authorize(ctx, api, ("subscription_list", "subscription_list"), &own)?;
         let tenant = (!ctx.is_admin).then_some(own.as_str());
-        let rows = self.inner.db.list_subscriptions(api.db(), tenant).await?;
+        let rows = self.inner.db.list_subscriptions(api, tenant).await?;
         self.page(
             rows.iter().map(|r| (r.id.clone(), view(r))).collect(),
             query,
+            match api {
+                ApiVersion::V1 => &crate::attributes::LCCN_SUBSCRIPTION_V1,
+                ApiVersion::V2 => &crate::attributes::LCCN_SUBSCRIPTION_V2,
+            },
             &crate::views::mandatory(crate::views::Resource::Subscription, api),
             &[],
         )
@@ -163,7 +163,7 @@ impl LcmService {
         action: (&str, &str),
     ) -> Result<SubscriptionRow> {
         let row = match self.inner.db.get_subscription(id).await? {
-            Some(row) if row.api_version == api.db() && ctx.can_see_tenant(&row.tenant_id) => row,
+            Some(row) if row.api_version == api && ctx.can_see_tenant(&row.tenant_id) => row,
             _ => return Err(LcmError::NotFound(format!("LccnSubscription {id} not found."))),
         };
         self.authorize(ctx, api, action, &row.tenant_id)?;
@@ -269,7 +269,7 @@ fn required_string(object: &Map<String, Value>, at: &str, key: &str) -> Result<(
 
 /// LccnSubscription as shown: authentication never is.
 pub fn view(row: &SubscriptionRow) -> Value {
-    let api = ApiVersion::from_db(&row.api_version);
+    let api = row.api_version;
     let mut view = Map::new();
     view.insert("id".into(), json!(row.id));
     if let Some(filter) = row

@@ -3,7 +3,7 @@
 use serde_json::{json, Map, Value};
 use tacker_db::instances::{InstanceRow, OpOccRow};
 
-use crate::model::{ApiVersion, INSTANTIATED};
+use crate::model::{ApiVersion, InstantiationState};
 use crate::vim_conn;
 
 /// What attribute selectors (`fields`, `exclude_fields`) may not remove from a listed
@@ -139,7 +139,7 @@ pub fn datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
 }
 
 pub fn instance(row: &InstanceRow) -> Value {
-    let api = ApiVersion::from_db(&row.api_version);
+    let api = row.api_version;
     let base = format!("{}/vnf_instances/{}", api.prefix(), row.id);
     let mut view = Map::new();
     view.insert("id".into(), json!(row.id));
@@ -183,7 +183,7 @@ pub fn instance(row: &InstanceRow) -> Value {
         ApiVersion::V2 => {}
     }
     view.insert("instantiationState".into(), json!(row.instantiation_state));
-    let instantiated = row.instantiation_state == INSTANTIATED;
+    let instantiated = row.instantiation_state == InstantiationState::Instantiated;
     if instantiated {
         if let Some(info) = parse(row.instantiated_vnf_info.as_deref()) {
             view.insert("instantiatedVnfInfo".into(), info);
@@ -214,7 +214,7 @@ pub fn instance(row: &InstanceRow) -> Value {
 }
 
 pub fn op_occ(row: &OpOccRow) -> Value {
-    let api = ApiVersion::from_db(&row.api_version);
+    let api = row.api_version;
     let base = format!("{}/vnf_lcm_op_occs/{}", api.prefix(), row.id);
     let mut view = Map::new();
     view.insert("id".into(), json!(row.id));

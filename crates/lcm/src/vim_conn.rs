@@ -145,7 +145,7 @@ async fn registered(
     vims.registered(ctx, vim_id).await.map_err(|e| match e {
         VimError::NotFound(id) => not_found(api, &id),
         VimError::Db(db) => LcmError::Db(db),
-        other => LcmError::Internal(other.to_string()),
+        other => LcmError::Vim(other),
     })
 }
 
@@ -274,9 +274,10 @@ pub fn encrypt(info: &mut Map<String, Value>, keys: &VimKeys) {
 /// Decrypts what [`encrypt`] encrypted (for the infra driver).
 pub fn decrypt(info: &mut Map<String, Value>, keys: &VimKeys) -> Result<()> {
     each_secret(info, |text| {
-        *text = keys
-            .decrypt(text)
-            .map_err(|e| LcmError::Internal(format!("decrypting vimConnectionInfo: {e}")))?;
+        *text = keys.decrypt(text).map_err(|cause| LcmError::Key {
+            what: "vimConnectionInfo",
+            cause,
+        })?;
         Ok(())
     })
 }

@@ -2,38 +2,12 @@
 
 use tacker_crypto::{KeyVault, VaultError};
 use tacker_db::notifications::SubscriptionRow;
+/// The API a subscription belongs to; it decides the `Version` header.
+pub use tacker_sol003::ApiVersion;
 use url::Url;
 
 use crate::authentication::SubscriptionAuth;
 use crate::error::DeliveryError;
-
-/// The API a subscription belongs to; it decides the `Version` header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiVersion {
-    /// vnflcm v1 (`Version: 1.3.0`).
-    V1,
-    /// vnflcm v2 (`Version: 2.0.0`).
-    V2,
-}
-
-impl ApiVersion {
-    /// From `lcm_subscriptions.api_version` ('1' or '2').
-    pub fn from_db(value: &str) -> Option<Self> {
-        match value {
-            "1" => Some(ApiVersion::V1),
-            "2" => Some(ApiVersion::V2),
-            _ => None,
-        }
-    }
-
-    /// The `Version` header value sent with notifications.
-    pub fn header(self) -> &'static str {
-        match self {
-            ApiVersion::V1 => "1.3.0",
-            ApiVersion::V2 => "2.0.0",
-        }
-    }
-}
 
 /// A subscriber ready to be notified: its callback URI, API version and authentication
 /// with secrets in clear (kept in memory only; `Debug` masks them).
@@ -65,9 +39,7 @@ impl Subscriber {
 
     /// A stored subscription, its secrets decrypted with its own key from `vault`.
     pub fn from_row(row: &SubscriptionRow, vault: &KeyVault) -> Result<Self, DeliveryError> {
-        let version = ApiVersion::from_db(&row.api_version).ok_or_else(|| {
-            DeliveryError::Subscription(format!("unknown api_version {:?}", row.api_version))
-        })?;
+        let version = row.api_version;
         let stored = row
             .authentication
             .as_deref()
@@ -82,7 +54,10 @@ impl Subscriber {
                         other => other.to_string(),
                     })
                 })?;
-                Some(SubscriptionAuth::from_stored(stored, &keys).map_err(DeliveryError::Authentication)?)
+                Some(
+                    SubscriptionAuth::from_stored(stored, &keys)
+                        .map_err(|e| DeliveryError::Authentication(e.to_string()))?,
+                )
             }
         };
         Subscriber::new(&row.callback_uri, version, auth)
@@ -125,8 +100,7 @@ mod tests {
         ] {
             assert!(Subscriber::new(bad, ApiVersion::V1, None).is_err(), "{bad}");
         }
-        assert_eq!(ApiVersion::from_db("1").unwrap().header(), "1.3.0");
-        assert_eq!(ApiVersion::from_db("2").unwrap().header(), "2.0.0");
-        assert_eq!(ApiVersion::from_db("3"), None);
+        assert_eq!(ApiVersion::V1.number(), "1.3.0");
+        assert_eq!(ApiVersion::V2.number(), "2.0.0");
     }
 }

@@ -1,119 +1,76 @@
-//! Request bodies of the LCM API, checked as Tacker's JSON schemas check them, with
-//! messages that name the attribute.
+//! Request bodies of the LCM API as types (SOL003 2.6.1 for v1, 3.3.1 for v2; where the
+//! two differ the type holds both). A body is deserialised once, at the service's edge;
+//! a refusal names the attribute by its path, the value sent and the rule it broke, in
+//! the words of Tacker's JSON schema validation.
 
-use serde_json::{Map, Value};
+mod bodies;
+mod fields;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub use bodies::*;
+pub use fields::{Identifier, Steps, Text};
 
 use crate::error::{LcmError, Result};
 
-/// A JSON object body under validation.
-pub struct Body<'a>(pub &'a Map<String, Value>);
-
-pub fn object(body: Option<&Value>) -> Result<Body<'_>> {
+/// Deserialises a request body into `T`.
+pub fn parse<T: DeserializeOwned>(body: Option<&Value>) -> Result<T> {
     match body {
-        Some(Value::Object(map)) => Ok(Body(map)),
-        Some(_) => Err(bad("The request body must be a JSON object.")),
-        None => Err(bad("Malformed request body.")),
+        Some(value @ Value::Object(_)) => {
+            serde_path_to_error::deserialize(value).map_err(|e| LcmError::BadRequest(refusal(value, &e)))
+        }
+        Some(_) => Err(LcmError::BadRequest(
+            "The request body must be a JSON object.".into(),
+        )),
+        None => Err(LcmError::BadRequest("Malformed request body.".into())),
     }
 }
 
-fn bad(message: impl Into<String>) -> LcmError {
-    LcmError::BadRequest(message.into())
+/// Tacker's message for a body that does not deserialise.
+fn refusal(body: &Value, error: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = error.path();
+    let reason = error.inner().to_string();
+    // serde names a missing field from the object that lacks it.
+    if let Some(field) = reason
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        return match path.to_string().as_str() {
+            "." => format!("'{field}' is a required property"),
+            parent => format!("'{field}' is a required property of {parent}"),
+        };
+    }
+    let value = value_at(body, path).map_or_else(|| "null".to_owned(), Value::to_string);
+    format!(
+        "Invalid input for field/attribute {path}. Value: {value}. {}.",
+        in_json_terms(&reason)
+    )
 }
 
-fn invalid(field: &str, value: &Value, why: &str) -> LcmError {
-    bad(format!(
-        "Invalid input for field/attribute {field}. Value: {value}. {why}"
-    ))
+/// The value at `path` in `body`, if the path leads somewhere.
+fn value_at<'a>(body: &'a Value, path: &serde_path_to_error::Path) -> Option<&'a Value> {
+    use serde_path_to_error::Segment;
+    path.iter().try_fold(body, |value, segment| match segment {
+        Segment::Map { key } => value.get(key),
+        Segment::Seq { index } => value.get(index),
+        Segment::Enum { .. } | Segment::Unknown => Some(value),
+    })
 }
 
-impl<'a> Body<'a> {
-    pub fn required_str(&self, field: &str) -> Result<&'a str> {
-        match self.0.get(field) {
-            None => Err(bad(format!("'{field}' is a required property"))),
-            Some(Value::String(s)) if !s.is_empty() => Ok(s),
-            Some(other) => Err(invalid(field, other, "A non-empty string is required.")),
-        }
-    }
-
-    pub fn optional_str(&self, field: &str, max_len: usize) -> Result<Option<&'a str>> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.chars().count() <= max_len => Ok(Some(s)),
-            Some(other) => Err(invalid(
-                field,
-                other,
-                &format!("A string of at most {max_len} characters is required."),
-            )),
-        }
-    }
-
-    /// Like [`Body::optional_str`], but `null` is refused: for attributes that are shown
-    /// again as sent (MODIFY_INFO's changedInfo), where SOL003 types them as strings.
-    pub fn non_null_str(&self, field: &str, max_len: usize) -> Result<Option<&'a str>> {
-        match self.0.get(field) {
-            Some(Value::Null) => Err(invalid(
-                field,
-                &Value::Null,
-                &format!("A string of at most {max_len} characters is required."),
-            )),
-            _ => self.optional_str(field, max_len),
-        }
-    }
-
-    /// Like [`Body::optional_object`], but `null` is refused (see [`Body::non_null_str`]).
-    pub fn non_null_object(&self, field: &str) -> Result<Option<&'a Map<String, Value>>> {
-        match self.0.get(field) {
-            Some(Value::Null) => Err(invalid(field, &Value::Null, "An object is required.")),
-            _ => self.optional_object(field),
-        }
-    }
-
-    pub fn optional_object(&self, field: &str) -> Result<Option<&'a Map<String, Value>>> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(map)),
-            Some(other) => Err(invalid(field, other, "An object is required.")),
-        }
-    }
-
-    pub fn optional_array(&self, field: &str) -> Result<Option<&'a Vec<Value>>> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(items)) => Ok(Some(items)),
-            Some(other) => Err(invalid(field, other, "An array is required.")),
-        }
-    }
-
-    pub fn one_of(&self, field: &str, allowed: &[&str], required: bool) -> Result<Option<&'a str>> {
-        match self.0.get(field) {
-            None | Some(Value::Null) if !required => Ok(None),
-            None | Some(Value::Null) => Err(bad(format!("'{field}' is a required property"))),
-            Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(Some(s)),
-            Some(other) => Err(invalid(
-                field,
-                other,
-                &format!("It must be one of {}.", allowed.join(", ")),
-            )),
-        }
-    }
-
-    pub fn optional_uint(&self, field: &str, min: u64) -> Result<Option<u64>> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) if n.as_u64().is_some_and(|v| v >= min) => Ok(n.as_u64()),
-            Some(other) => Err(invalid(
-                field,
-                other,
-                &format!("An integer of at least {min} is required."),
-            )),
-        }
-    }
-
-    /// `additionalParams`, or an empty object.
-    pub fn additional_params(&self) -> Result<Map<String, Value>> {
-        Ok(self
-            .optional_object("additionalParams")?
-            .cloned()
-            .unwrap_or_default())
+/// serde's reason with JSON's names for Rust's types, as a sentence.
+fn in_json_terms(reason: &str) -> String {
+    let reason = reason
+        .replace("expected a map", "expected an object")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected u64", "expected a non-negative integer")
+        .replace("expected u32", "expected a non-negative integer");
+    let mut chars = reason.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => reason,
     }
 }
+
+#[cfg(test)]
+mod tests;

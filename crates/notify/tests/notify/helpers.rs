@@ -79,7 +79,7 @@ impl Env {
         let row = SubscriptionRow {
             id: id.clone(),
             tenant_id: "project-a".into(),
-            api_version: api_version.into(),
+            api_version: api_version.parse().expect("an API version"),
             callback_uri: callback_uri.into(),
             filter: None,
             verbosity: "FULL".into(),
@@ -114,7 +114,7 @@ impl Env {
         let instance = InstanceRow {
             id: instance_id,
             tenant_id: "project-a".into(),
-            api_version: "2".into(),
+            api_version: tacker_sol003::ApiVersion::V2,
             vim_id: None,
             vnf_instance_name: None,
             vnf_instance_description: None,
@@ -124,7 +124,7 @@ impl Env {
             vnf_product_name: "product".into(),
             vnf_software_version: "1.0".into(),
             vnfd_version: "1.0".into(),
-            instantiation_state: "NOT_INSTANTIATED".into(),
+            instantiation_state: tacker_sol003::InstantiationState::NotInstantiated,
             vim_connection_info: None,
             instantiated_vnf_info: None,
             metadata: None,
