@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
     let args = DaemonArgs::parse();
     let config = args.load_config()?;
     telemetry::init(telemetry::LogOptions::from_config(&config));
-    let drivers = tacker_k8s::drivers(tacker_k8s::KubernetesSettings::from_options(&config.lcm));
+    let drivers = tacker_k8s::configured_drivers(&config);
     AllInOne::build(config, drivers)
         .await?
         .run(shutdown_signal())

@@ -19,7 +19,7 @@ async fn main() -> anyhow::Result<()> {
     let conductor = ConductorProcess::build(
         &config,
         db.clone(),
-        tacker_k8s::drivers(tacker_k8s::KubernetesSettings::from_options(&config.lcm)),
+        tacker_k8s::configured_drivers(&config),
         notification_settings(&config.lcm)?,
         Wake::default(),
     )?;

@@ -10,7 +10,7 @@ async fn main() -> anyhow::Result<()> {
     let args = DaemonArgs::parse();
     let config = args.load_config()?;
     telemetry::init(telemetry::LogOptions::from_config(&config));
-    let drivers = tacker_k8s::drivers(tacker_k8s::KubernetesSettings::from_options(&config.lcm));
+    let drivers = tacker_k8s::configured_drivers(&config);
     let app = Application::build_with_drivers(config, BuildOptions::default(), drivers).await?;
     app.run_until_stopped().await
 }

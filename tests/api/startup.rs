@@ -129,12 +129,16 @@ async fn keystone_pipeline_needs_its_auth_filter_options() {
     let external = std::fs::read_to_string(repo_api_paste_external_oauth2()).unwrap();
     let message = build_error("[DEFAULT]\nauth_strategy = keystone\n", Some(&external)).await;
     assert!(
-        message.contains("[ext_oauth2_auth] introspect_endpoint: is required"),
+        message.contains(
+            "[ext_oauth2_auth] missing introspect_endpoint, audience, client_id, client_secret, \
+             mapping_user_domain_id, mapping_user_domain_name, mapping_roles"
+        ),
         "{message}"
     );
     let message = build_error(
         "[DEFAULT]\nauth_strategy = keystone\n[ext_oauth2_auth]\nintrospect_endpoint = https://as/i\naudience = https://as\n\
-         client_id = tacker\nauth_method = private_key_jwt\njwt_algorithm = RS256\njwt_key_file = /nonexistent.pem\n",
+         client_id = tacker\nauth_method = private_key_jwt\njwt_algorithm = RS256\njwt_key_file = /nonexistent.pem\n\
+         mapping_user_domain_id = user.domain.id\nmapping_user_domain_name = user.domain.name\nmapping_roles = roles\n",
         Some(&external),
     )
     .await;

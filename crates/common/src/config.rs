@@ -12,6 +12,7 @@ use crate::ini::IniFiles;
 use crate::keystone_options::KeystoneAuthtokenOptions;
 use crate::lcm_options::LcmOptions;
 use crate::package_options::VnfPackageOptions;
+use crate::paste::PasteError;
 
 /// Why configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -19,7 +20,11 @@ pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot parse configuration file {path}: {reason}")]
-    Parse { path: PathBuf, reason: String },
+    Parse {
+        path: PathBuf,
+        #[source]
+        reason: ParseError,
+    },
     #[error("invalid value {value:?} for option [{section}] {option}: {reason}")]
     Invalid {
         section: String,
@@ -28,6 +33,22 @@ pub enum ConfigError {
         reason: String,
     },
 }
+
+/// Why the text of a configuration (or api-paste.ini) file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error(transparent)]
+    Ini(#[from] ini::ParseError),
+    #[error("option found before the first [section] header")]
+    OptionBeforeSection,
+    #[error(transparent)]
+    Paste(#[from] PasteError),
+}
+
+/// The rule a value breaks ("must be a boolean (true/false)"), shown after the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueRule(pub &'static str);
 
 impl ConfigError {
     pub fn invalid(section: &str, option: &str, value: &str, reason: &str) -> Self {
@@ -58,12 +79,12 @@ impl AuthStrategy {
 }
 
 impl FromStr for AuthStrategy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueRule;
+    fn from_str(s: &str) -> Result<Self, ValueRule> {
         match s {
             "keystone" => Ok(AuthStrategy::Keystone),
             "noauth" => Ok(AuthStrategy::NoAuth),
-            _ => Err("must be 'keystone' or 'noauth'".into()),
+            _ => Err(ValueRule("must be 'keystone' or 'noauth'")),
         }
     }
 }
@@ -108,6 +129,10 @@ pub struct Config {
     pub max_request_body_size: usize,
     /// `[DEFAULT] use_ssl` and the files: HTTPS when set.
     pub ssl: Option<SslOptions>,
+    /// `[DEFAULT] public_endpoint`: the base URL clients reach the API at (a proxy's),
+    /// without a trailing `/`, for absolute links and `Location`; unset, links are built
+    /// from the request's scheme and `Host`.
+    pub public_endpoint: Option<String>,
     /// `[oslo_policy] policy_file`, resolved against the configuration files' folders; a
     /// missing file means Tacker's default rules only.
     pub policy_file: PathBuf,
@@ -204,7 +229,7 @@ impl ExtOAuth2Options {
         }
         let seconds = |s: &str| {
             s.parse::<u64>()
-                .map_err(|_| "must be a whole number of seconds".to_string())
+                .map_err(|_| ValueRule("must be a whole number of seconds"))
         };
         Ok(ExtOAuth2Options {
             use_ext_oauth2_auth: parsed(files, S, "use_ext_oauth2_auth", false, parse_bool)?,
@@ -221,7 +246,7 @@ impl ExtOAuth2Options {
             insecure: parsed(files, S, "insecure", false, parse_bool)?,
             http_connect_timeout: match text("http_connect_timeout")? {
                 Some(v) => {
-                    Some(seconds(&v).map_err(|r| ConfigError::invalid(S, "http_connect_timeout", &v, &r))?)
+                    Some(seconds(&v).map_err(|r| ConfigError::invalid(S, "http_connect_timeout", &v, r.0))?)
                 }
                 None => None,
             },
@@ -242,13 +267,13 @@ impl ExtOAuth2Options {
             mapping_expires_at: text("mapping_expires_at")?,
             token_cache_time: parsed(files, S, "token_cache_time", 300, |s| {
                 s.parse::<i64>()
-                    .map_err(|_| "must be a number of seconds".to_string())
+                    .map_err(|_| ValueRule("must be a number of seconds"))
             })?,
             token_cache_size: parsed(files, S, "token_cache_size", 10_000, |s| {
                 s.parse::<u64>()
                     .ok()
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| "must be a positive number".to_string())
+                    .ok_or(ValueRule("must be a positive number"))
             })?,
         })
     }
@@ -299,7 +324,7 @@ impl Config {
             bind_host: string(files, "DEFAULT", "bind_host", "0.0.0.0")?,
             bind_port: parsed(files, "DEFAULT", "bind_port", 9890, |s| {
                 s.parse::<u16>()
-                    .map_err(|_| "must be a port number (0-65535)".to_string())
+                    .map_err(|_| ValueRule("must be a port number (0-65535)"))
             })?,
             api_paste_config: resolve_near_config(
                 files.files(),
@@ -331,7 +356,7 @@ impl Config {
                 s.parse::<usize>()
                     .ok()
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| "must be a positive number of bytes".to_string())
+                    .ok_or(ValueRule("must be a positive number of bytes"))
             })?,
             policy_file: resolve_near_config(
                 files.files(),
@@ -340,6 +365,7 @@ impl Config {
             ext_oauth2: ExtOAuth2Options::from_ini(files)?,
             keystone_authtoken: KeystoneAuthtokenOptions::from_ini(files)?,
             ssl: ssl_options(files)?,
+            public_endpoint: public_endpoint(files)?,
             vnf_package: VnfPackageOptions::from_ini(files, &state_path)?,
             lcm: LcmOptions::from_ini(files)?,
             k8s_validate_on_register: parsed(files, "k8s_vim", "validate_on_register", true, parse_bool)?,
@@ -350,6 +376,31 @@ impl Config {
             ignored_options: files.unread(),
             ..config
         })
+    }
+}
+
+fn public_endpoint(files: &IniFiles) -> Result<Option<String>, ConfigError> {
+    let Some(value) = files
+        .get("DEFAULT", "public_endpoint")?
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    let host = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    match host {
+        Some(host) if !host.is_empty() && !value.contains(['?', '#', ' ']) => {
+            Ok(Some(value.trim_end_matches('/').to_owned()))
+        }
+        _ => Err(ConfigError::invalid(
+            "DEFAULT",
+            "public_endpoint",
+            value,
+            "must be an http:// or https:// URL",
+        )),
     }
 }
 
@@ -370,7 +421,7 @@ fn ssl_options(files: &IniFiles) -> Result<Option<SslOptions>, ConfigError> {
         s.parse::<u64>()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or_else(|| "must be a positive number of seconds".to_string())
+            .ok_or(ValueRule("must be a positive number of seconds"))
     })?;
     if !use_ssl {
         return Ok(None);
@@ -402,20 +453,20 @@ pub(crate) fn parsed<T>(
     section: &str,
     option: &str,
     default: T,
-    parse: impl Fn(&str) -> Result<T, String>,
+    parse: impl Fn(&str) -> Result<T, ValueRule>,
 ) -> Result<T, ConfigError> {
     match files.get(section, option)? {
         None => Ok(default),
-        Some(raw) => parse(&raw).map_err(|reason| ConfigError::invalid(section, option, &raw, &reason)),
+        Some(raw) => parse(&raw).map_err(|rule| ConfigError::invalid(section, option, &raw, rule.0)),
     }
 }
 
 /// oslo.config's boolean spellings.
-pub fn parse_bool(s: &str) -> Result<bool, String> {
+pub fn parse_bool(s: &str) -> Result<bool, ValueRule> {
     match s.to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Ok(true),
         "false" | "no" | "off" | "0" => Ok(false),
-        _ => Err("must be a boolean (true/false)".into()),
+        _ => Err(ValueRule("must be a boolean (true/false)")),
     }
 }
 
@@ -451,6 +502,25 @@ mod tests {
         assert_eq!(c.vim_key_dir, PathBuf::from("/etc/tacker/vim/fernet_keys"));
         assert_eq!(c.database_connection, "sqlite:////var/lib/tacker/tacker.sqlite");
         assert_eq!(c.vim_drivers, vec!["openstack", "kubernetes"]);
+    }
+
+    #[test]
+    fn public_endpoint_is_a_base_url_without_its_trailing_slash() {
+        assert_eq!(config("").unwrap().public_endpoint, None);
+        assert_eq!(
+            config("[DEFAULT]\npublic_endpoint =\n").unwrap().public_endpoint,
+            None
+        );
+        let c = config("[DEFAULT]\npublic_endpoint = https://nfvo.example:8443/tacker/\n").unwrap();
+        assert_eq!(
+            c.public_endpoint.as_deref(),
+            Some("https://nfvo.example:8443/tacker")
+        );
+        assert!(c.ignored_options.is_empty(), "{:?}", c.ignored_options);
+        let err = config("[DEFAULT]\npublic_endpoint = nfvo.example\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[DEFAULT] public_endpoint"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! How a fake apiserver is set up.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::auth::oidc::OidcConfig;
@@ -49,6 +50,9 @@ pub struct FakeKubeConfig {
     /// `--authorization-mode` (default AlwaysAllow).
     pub authorization: Authorization,
     pub timings: Timings,
+    /// A file every request is appended to, one JSON audit event a line (the in-memory
+    /// log of [`crate::FakeKube::audit`] is kept either way).
+    pub audit_log: Option<PathBuf>,
 }
 
 impl Default for FakeKubeConfig {
@@ -62,6 +66,7 @@ impl Default for FakeKubeConfig {
             anonymous: false,
             authorization: Authorization::AlwaysAllow,
             timings: Timings::default(),
+            audit_log: None,
         }
     }
 }
@@ -106,6 +111,12 @@ impl FakeKubeConfig {
 
     pub fn with_timings(mut self, timings: Timings) -> Self {
         self.timings = timings;
+        self
+    }
+
+    /// Appends every request to `path` as a JSON line (see [`FakeKubeConfig::audit_log`]).
+    pub fn with_audit_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.audit_log = Some(path.into());
         self
     }
 }

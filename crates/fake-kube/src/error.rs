@@ -24,6 +24,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The audit log file cannot be opened for appending.
+    #[error("cannot open the audit log {path}")]
+    AuditLog {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Building the HTTP client for the OIDC issuer failed.
     #[error("OIDC HTTP client")]
     Http(#[source] reqwest::Error),

@@ -47,9 +47,16 @@ impl FakeKube {
         let listener = std::net::TcpListener::bind(config.listen).map_err(Error::Io)?;
         listener.set_nonblocking(true).map_err(Error::Io)?;
         let addr = listener.local_addr().map_err(Error::Io)?;
+        let audit = match &config.audit_log {
+            Some(path) => AuditLog::with_file(path).map_err(|source| Error::AuditLog {
+                path: path.clone(),
+                source,
+            })?,
+            None => AuditLog::default(),
+        };
         let app = AppState(Arc::new(App {
             store: Store::default(),
-            audit: AuditLog::default(),
+            audit,
             faults: Faults::default(),
             authn: Authenticator::new(&config, oidc.clone()),
             authz: RwLock::new(config.authorization.clone()),

@@ -24,4 +24,4 @@ pub use driver::{KubernetesDriver, KubernetesSettings, WAIT_TIMEOUT_PARAM};
 pub use error::{Error, Result};
 pub use manifests::INSTANCE_LABEL;
 pub use oidc::{IdToken, OidcCredentials, OidcError};
-pub use vim_type::{drivers, KubernetesVim, KUBERNETES_V2};
+pub use vim_type::{configured_drivers, drivers, KubernetesVim, KUBERNETES_V2};

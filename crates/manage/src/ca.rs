@@ -131,6 +131,23 @@ pub fn init(dir: &Path, sans: &[String], clients: &[String], days: u32) -> anyho
     Ok(Written { files })
 }
 
+/// The `[DEFAULT]` lines of tacker.conf that serve HTTPS with the server certificate in
+/// `dir` and require client certificates from its client CA, with absolute paths (the
+/// server does not run from the folder this command ran in), ready to paste.
+pub fn tacker_conf_lines(dir: &Path) -> anyhow::Result<String> {
+    let dir = dir
+        .canonicalize()
+        .or_else(|_| std::path::absolute(dir))
+        .with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let file = |name: &str| dir.join(name).display().to_string();
+    Ok(format!(
+        "[DEFAULT]\nuse_ssl = true\nssl_cert_file = {}\nssl_key_file = {}\nssl_ca_file = {}\n",
+        file("server.pem"),
+        file("server.key"),
+        file("client-ca.pem"),
+    ))
+}
+
 /// (Re)issues the server certificate and key from the server CA (a renewal).
 pub fn issue_server(dir: &Path, sans: &[String], days: u32) -> anyhow::Result<Vec<PathBuf>> {
     let ca = Authority::load(dir, "server-ca")?;
@@ -160,4 +177,31 @@ pub fn issue_client(dir: &Path, name: &str, days: u32) -> anyhow::Result<Vec<Pat
     write(&key_path, &key, true)?;
     write(&cert_path, &cert, false)?;
     Ok(vec![cert_path, key_path])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_printed_lines_configure_https_with_the_written_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = dir.path().join("pki");
+        init(&pki, &["localhost".into()], &[], 30).unwrap();
+        // A path with `..` in it still prints the folder itself.
+        let lines = tacker_conf_lines(&pki.join("..").join("pki")).unwrap();
+        assert!(lines.starts_with("[DEFAULT]\nuse_ssl = true\n"), "{lines}");
+        let conf = dir.path().join("tacker.conf");
+        std::fs::write(&conf, &lines).unwrap();
+        let ssl = tacker_common::Config::load(&[conf]).unwrap().ssl.unwrap();
+        let pki = pki.canonicalize().unwrap();
+        assert_eq!(ssl.cert_file, pki.join("server.pem"));
+        assert_eq!(ssl.key_file, pki.join("server.key"));
+        assert_eq!(ssl.client_ca_file, Some(pki.join("client-ca.pem")));
+        for file in [&ssl.cert_file, &ssl.key_file] {
+            assert!(file.is_absolute() && file.is_file(), "{}", file.display());
+        }
+    }
 }

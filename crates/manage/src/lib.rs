@@ -55,11 +55,12 @@ pub enum Command {
     /// A development PKI for HTTPS: server CA, separate client CA, certificates.
     Ca {
         /// Where the CAs and certificates live (default: the folder of [DEFAULT] ssl_cert_file,
-        /// else $state_path/ssl).
-        #[arg(long)]
+        /// else $state_path/ssl); accepted before or after the subcommand.
+        #[arg(long, global = true)]
         dir: Option<PathBuf>,
-        /// Validity of issued certificates in days (CAs get four times as long).
-        #[arg(long, default_value_t = 365)]
+        /// Validity of issued certificates in days (CAs get four times as long); accepted
+        /// before or after the subcommand.
+        #[arg(long, default_value_t = 365, global = true)]
         days: u32,
         #[command(subcommand)]
         action: CaAction,
@@ -137,12 +138,14 @@ pub enum KeyAction {
     },
 }
 
-/// Runs one command.
+/// Runs one command. tacker.conf is read only by the commands that need it: `vim-config`
+/// and `ca --dir` run without one.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(&cli.config_files)?;
+    let files = cli.config_files;
+    let config = || Config::load(&files);
     match cli.command {
-        Command::Db { action } => db(&config, action).await,
-        Command::VimKeys { action } => keys(&config, action).await,
+        Command::Db { action } => db(&config()?, action).await,
+        Command::VimKeys { action } => keys(&config()?, action).await,
         Command::VimConfig { source, output } => {
             let yaml = vim_config::to_yaml(&vim_config::build(&source)?)?;
             match output {
@@ -163,22 +166,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     is_default,
                     name,
                 },
-        } => register(&config, &file, &name, &tenant_id, &description, is_default).await,
+        } => register(&config()?, &file, &name, &tenant_id, &description, is_default).await,
         Command::Ca { dir, days, action } => {
-            let dir = dir.unwrap_or_else(|| default_ca_dir(&config));
-            let files = match action {
-                CaAction::Init { sans, clients } => ca::init(&dir, &sans, &clients, days)?.files,
-                CaAction::IssueServer { sans } => ca::issue_server(&dir, &sans, days)?,
-                CaAction::IssueClient { name } => ca::issue_client(&dir, &name, days)?,
+            let dir = match dir {
+                Some(dir) => dir,
+                None => default_ca_dir(&config()?),
+            };
+            let (files, server) = match action {
+                CaAction::Init { sans, clients } => (ca::init(&dir, &sans, &clients, days)?.files, true),
+                CaAction::IssueServer { sans } => (ca::issue_server(&dir, &sans, days)?, true),
+                CaAction::IssueClient { name } => (ca::issue_client(&dir, &name, days)?, false),
             };
             for file in files {
                 println!("wrote {}", file.display());
             }
-            println!(
-                "tacker.conf [DEFAULT]: use_ssl = true, ssl_cert_file = {0}/server.pem, ssl_key_file = {0}/server.key, \
-                 ssl_ca_file = {0}/client-ca.pem",
-                dir.display()
-            );
+            if server {
+                println!("\nTo serve HTTPS with these files, add to tacker.conf:\n");
+                print!("{}", ca::tacker_conf_lines(&dir)?);
+            }
             Ok(())
         }
     }
@@ -286,19 +291,103 @@ async fn register(
     let vim_config: serde_json::Map<String, serde_json::Value> = serde_yaml_ng::from_str(&text)
         .with_context(|| format!("{} is not a YAML mapping", file.display()))?;
     let body = vim_config::register_body(&vim_config, name, tenant_id, description, is_default)?;
+    let request = tacker_vim::parse_create(body).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = connect(config).await?;
     db.ensure_migrated().await?;
     let vault = KeyVault::new(&config.vim_key_dir, config.vim_default_secret_key.clone());
     vault.ensure_dir()?;
     let policy = std::sync::Arc::new(tacker_policy::Enforcer::defaults());
-    let service = VimService::new(db.clone(), vault, config.vim_drivers.clone(), policy);
-    let request = tacker_vim::parse_create(body).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The registry the API server builds from the same tacker.conf: the VIM is checked
+    // against its cluster exactly as `POST /v1.0/vims` checks it.
+    let service = VimService::from_config(
+        config,
+        db.clone(),
+        vault,
+        policy,
+        tacker_k8s::configured_drivers(config),
+    );
     let ctx = tacker_common::RequestContext::admin("req-tacker-manage".into());
-    let view = service
-        .create(&ctx, request)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{}", serde_json::to_string_pretty(&view)?);
+    let created = service.create(&ctx, request).await;
     db.close().await;
+    let view = created.map_err(|e| anyhow::anyhow!("VIM {name:?} was not registered: {e}"))?;
+    println!("{}", serde_json::to_string_pretty(&view)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(["tacker-manage"].iter().chain(args)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn vim_config_needs_no_tacker_conf() {
+        let dir = tempfile::tempdir().unwrap();
+        let absent = dir.path().join("absent.conf");
+        let output = dir.path().join("vim_config.yaml");
+        run(cli(&[
+            "--config-file",
+            absent.to_str().unwrap(),
+            "vim-config",
+            "--endpoint",
+            "https://10.0.0.10:6443",
+            "--token",
+            "secret-token",
+            "--output",
+            output.to_str().unwrap(),
+        ]))
+        .await
+        .unwrap();
+        let text = std::fs::read_to_string(&output).unwrap();
+        assert!(text.contains("bearer_token: secret-token"), "{text}");
+
+        // Commands that use the database still need it, and say which file is missing.
+        let err = run(cli(&["--config-file", absent.to_str().unwrap(), "db", "sync"]))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("absent.conf"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn ca_options_are_accepted_after_the_subcommand() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = dir.path().join("pki");
+        let absent = dir.path().join("absent.conf");
+        let parsed = cli(&[
+            "--config-file",
+            absent.to_str().unwrap(),
+            "ca",
+            "init",
+            "--san",
+            "localhost",
+            "--days",
+            "30",
+            "--dir",
+            pki.to_str().unwrap(),
+        ]);
+        let Command::Ca {
+            days,
+            dir: Some(ref parsed_dir),
+            ..
+        } = parsed.command
+        else {
+            panic!("{parsed:?}")
+        };
+        assert_eq!((days, parsed_dir), (30, &pki));
+        // No tacker.conf needed with --dir.
+        run(parsed).await.unwrap();
+        let server = std::fs::read_to_string(pki.join("server.pem")).unwrap();
+        let params = rcgen::CertificateParams::from_ca_cert_pem(&server).unwrap();
+        let days = (params.not_after - time::OffsetDateTime::now_utc()).whole_hours();
+        assert!((29 * 24..=30 * 24).contains(&days), "{days} hours");
+
+        // Before the subcommand as well.
+        let before = cli(&["ca", "--days", "7", "issue-client", "--name", "ops"]);
+        assert!(
+            matches!(before.command, Command::Ca { days: 7, .. }),
+            "{before:?}"
+        );
+    }
 }

@@ -75,15 +75,13 @@ impl Application {
         let deploy = PasteDeploy::load(&config.api_paste_config, "tacker", config.auth_strategy)?;
         let policy = Arc::new(Enforcer::load(&config.policy_file)?);
         let packages = package_service(&config, &db, &policy).await?;
-        let mut vims = VimService::new(
+        let vims = VimService::from_config(
+            &config,
             db.clone(),
             vault.clone(),
-            config.vim_drivers.clone(),
             policy.clone(),
+            drivers.clone(),
         );
-        if config.k8s_validate_on_register {
-            vims = vims.with_probes(drivers.clone());
-        }
         let work_queued = Arc::new(tokio::sync::Notify::new());
         let notifications = crate::lcm_wiring::notification_settings(&config.lcm)?;
         let tester = crate::lcm_wiring::callback_tester(config.lcm.test_callback_uri, &notifications)?;

@@ -68,6 +68,25 @@ impl VimService {
         }
     }
 
+    /// The registry as tacker.conf sets it up: the VIM types of `[nfvo_vim] vim_drivers`,
+    /// checked against their infrastructure by `drivers` when `[k8s_vim]
+    /// validate_on_register` is on. The API server and `tacker-manage vim register` both
+    /// build it here, so that a VIM is validated the same way whichever way it comes in.
+    pub fn from_config(
+        config: &tacker_common::Config,
+        db: Database,
+        vault: KeyVault,
+        policy: Arc<Enforcer>,
+        drivers: Drivers,
+    ) -> Self {
+        let service = VimService::new(db, vault, config.vim_drivers.clone(), policy);
+        if config.k8s_validate_on_register {
+            service.with_probes(drivers)
+        } else {
+            service
+        }
+    }
+
     /// Checks VIMs against their infrastructure on register and credential update, with
     /// the driver of their type (types without one are not checked).
     pub fn with_probes(mut self, drivers: Drivers) -> Self {

@@ -33,6 +33,10 @@ impl ExternalOAuth2 {
     /// Checks the options as keystonemiddleware does at start-up (and the mappings, which
     /// it only discovers per request).
     pub fn from_options(o: &ExtOAuth2Options) -> Result<Self, OAuth2ConfigError> {
+        let missing = missing_options(o);
+        if !missing.is_empty() {
+            return Err(OAuth2ConfigError::missing(missing));
+        }
         let endpoint = o
             .introspect_endpoint
             .clone()
@@ -121,6 +125,44 @@ impl ExternalOAuth2 {
 
 /// RFC 8705: `cnf.x5t#S256` equals the base64url SHA-256 of this connection's client
 /// certificate; without a certificate the check fails (closed).
+/// Every option the filter needs that is unset, for the configured `auth_method`, in the
+/// order of the sample tacker.conf. (`mapping_user_id` and `mapping_user_name` have
+/// defaults.)
+fn missing_options(o: &ExtOAuth2Options) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    let mut need = |set: bool, option: &'static str| {
+        if !set {
+            missing.push(option);
+        }
+    };
+    need(o.introspect_endpoint.is_some(), "introspect_endpoint");
+    need(o.audience.is_some(), "audience");
+    need(o.client_id.is_some(), "client_id");
+    match o.auth_method.as_str() {
+        "client_secret_basic" | "client_secret_post" => {
+            need(o.client_secret.is_some(), "client_secret");
+        }
+        "client_secret_jwt" => {
+            need(o.client_secret.is_some(), "client_secret");
+            need(o.jwt_algorithm.is_some(), "jwt_algorithm");
+        }
+        "private_key_jwt" => {
+            need(o.jwt_algorithm.is_some(), "jwt_algorithm");
+            need(o.jwt_key_file.is_some(), "jwt_key_file");
+        }
+        "tls_client_auth" => {
+            need(o.certfile.is_some(), "certfile");
+            need(o.keyfile.is_some(), "keyfile");
+        }
+        // An unknown method is reported by ClientAuth, naming it.
+        _ => {}
+    }
+    need(o.mapping_user_domain_id.is_some(), "mapping_user_domain_id");
+    need(o.mapping_user_domain_name.is_some(), "mapping_user_domain_name");
+    need(o.mapping_roles.is_some(), "mapping_roles");
+    missing
+}
+
 fn check_thumbprint(
     peer: Option<&PeerCertificate>,
     claims: &serde_json::Map<String, Value>,
@@ -230,6 +272,70 @@ mod tests {
         let other = PeerCertificate(Arc::new(b"other".to_vec()));
         assert!(check_thumbprint(Some(&other), &claims).is_err());
         assert!(check_thumbprint(Some(&peer), &serde_json::Map::new()).is_err());
+    }
+
+    #[test]
+    fn every_missing_option_is_named_at_once() {
+        let unset = ExtOAuth2Options {
+            auth_method: "client_secret_basic".into(),
+            ..Default::default()
+        };
+        let Err(err) = ExternalOAuth2::from_options(&unset) else {
+            panic!("started without options")
+        };
+        assert_eq!(
+            err.to_string(),
+            "[ext_oauth2_auth] missing introspect_endpoint, audience, client_id, client_secret, \
+             mapping_user_domain_id, mapping_user_domain_name, mapping_roles"
+        );
+        assert_eq!(err.option, "introspect_endpoint");
+
+        // What each method needs besides the common options.
+        let common = ExtOAuth2Options {
+            introspect_endpoint: Some("https://as/introspect".into()),
+            audience: Some("https://as".into()),
+            client_id: Some("tacker".into()),
+            mapping_user_id: "client_id".into(),
+            mapping_user_name: "username".into(),
+            mapping_user_domain_id: Some("user.domain.id".into()),
+            mapping_user_domain_name: Some("user.domain.name".into()),
+            mapping_roles: Some("roles".into()),
+            ..Default::default()
+        };
+        for (method, expected) in [
+            ("client_secret_post", "client_secret"),
+            ("client_secret_jwt", "client_secret, jwt_algorithm"),
+            ("private_key_jwt", "jwt_algorithm, jwt_key_file"),
+            ("tls_client_auth", "certfile, keyfile"),
+        ] {
+            let o = ExtOAuth2Options {
+                auth_method: method.into(),
+                ..common.clone()
+            };
+            let Err(err) = ExternalOAuth2::from_options(&o) else {
+                panic!("{method} started without its options")
+            };
+            assert_eq!(
+                err.to_string(),
+                format!("[ext_oauth2_auth] missing {expected}"),
+                "{method}"
+            );
+        }
+        // Nothing missing: the other checks still name their option.
+        let o = ExtOAuth2Options {
+            auth_method: "client_secret_basic".into(),
+            client_secret: Some("secret".into()),
+            mapping_roles: Some("roles..x".into()),
+            ..common
+        };
+        let Err(err) = ExternalOAuth2::from_options(&o) else {
+            panic!("started with a bad mapping")
+        };
+        assert!(err.missing.is_empty());
+        assert!(
+            err.to_string().starts_with("[ext_oauth2_auth] mapping_roles: "),
+            "{err}"
+        );
     }
 
     #[test]

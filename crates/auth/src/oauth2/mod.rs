@@ -20,11 +20,14 @@ pub use mapping::{ClaimMapping, Identity, MappingError};
 pub use token_source::{ClientCredentials, TokenError};
 
 /// Why the `[ext_oauth2_auth]` options cannot be used; start-up stops with this.
-#[derive(Debug, thiserror::Error)]
-#[error("[ext_oauth2_auth] {option}: {reason}")]
+#[derive(Debug)]
 pub struct OAuth2ConfigError {
+    /// The option at fault (the first of them when several required ones are unset).
     pub option: &'static str,
     pub reason: String,
+    /// Every required option that is unset, when that is the problem: all are named at
+    /// once, so that one start-up attempt is enough to learn them.
+    pub missing: Vec<&'static str>,
 }
 
 impl OAuth2ConfigError {
@@ -32,6 +35,28 @@ impl OAuth2ConfigError {
         OAuth2ConfigError {
             option,
             reason: reason.into(),
+            missing: Vec::new(),
+        }
+    }
+
+    /// Required options that are unset (`missing` is not empty).
+    pub(crate) fn missing(missing: Vec<&'static str>) -> Self {
+        OAuth2ConfigError {
+            option: missing.first().copied().unwrap_or_default(),
+            reason: "is required".into(),
+            missing,
         }
     }
 }
+
+impl std::fmt::Display for OAuth2ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.missing.is_empty() {
+            write!(f, "[ext_oauth2_auth] {}: {}", self.option, self.reason)
+        } else {
+            write!(f, "[ext_oauth2_auth] missing {}", self.missing.join(", "))
+        }
+    }
+}
+
+impl std::error::Error for OAuth2ConfigError {}

@@ -5,6 +5,7 @@
 mod support;
 
 mod authn;
+mod cli;
 mod crud;
 mod discovery;
 mod faults;
