@@ -24,7 +24,12 @@ async fn package_lifecycle(app: TestApp) {
     let location = response.headers()["location"].to_str().unwrap().to_string();
     let created: Value = response.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_string();
-    assert_eq!(location, format!("{PACKAGES}/{id}"));
+    assert_eq!(
+        location,
+        app.url(&format!("{PACKAGES}/{id}")),
+        "absolute, as Tacker's"
+    );
+    let location = format!("{PACKAGES}/{id}");
     assert_eq!(created["onboardingState"], "CREATED");
     assert_eq!(created["operationalState"], "DISABLED");
     assert_eq!(created["usageState"], "NOT_IN_USE");
@@ -71,10 +76,13 @@ async fn package_lifecycle(app: TestApp) {
     assert_eq!(artifacts.len(), 4);
     assert_eq!(artifacts[1]["artifactPath"], "Files/kubernetes/deployment.yaml");
     assert_eq!(artifacts[1]["checksum"]["algorithm"], "SHA-256");
-    assert_eq!(info["_links"]["vnfd"]["href"], format!("{location}/vnfd"));
+    assert_eq!(
+        info["_links"]["vnfd"]["href"],
+        app.url(&format!("{location}/vnfd"))
+    );
     assert_eq!(
         info["_links"]["packageContent"]["href"],
-        format!("{location}/package_content")
+        app.url(&format!("{location}/package_content"))
     );
 
     // The list leaves the complex attributes out by default.

@@ -8,10 +8,11 @@ pub fn now() -> DateTime<Utc> {
     now.with_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now)
 }
 
-/// `2024-05-01 10:11:12`, or with `.ffffff` when there are microseconds, as Python prints it.
+/// `2024-05-01 10:11:12`: Python's `str(datetime)` of a value from Tacker's tables, which
+/// keep whole seconds (MySQL `DATETIME`); the microseconds tacker-rs stores are not shown.
 pub fn tacker_datetime(t: &DateTime<Utc>) -> String {
     // Written out by hand: chrono's strftime parser is measurable in VIM list responses.
-    let date = format!(
+    format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         t.year(),
         t.month(),
@@ -19,11 +20,7 @@ pub fn tacker_datetime(t: &DateTime<Utc>) -> String {
         t.hour(),
         t.minute(),
         t.second()
-    );
-    match t.nanosecond() / 1000 {
-        0 => date,
-        micros => format!("{date}.{micros:06}"),
-    }
+    )
 }
 
 #[cfg(test)]
@@ -32,10 +29,10 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn formats_like_python_str() {
+    fn formats_whole_seconds_like_tacker() {
         let t = Utc.with_ymd_and_hms(2024, 5, 1, 10, 11, 12).unwrap();
         assert_eq!(tacker_datetime(&t), "2024-05-01 10:11:12");
-        let t = t.with_nanosecond(5_000).unwrap();
-        assert_eq!(tacker_datetime(&t), "2024-05-01 10:11:12.000005");
+        let t = t.with_nanosecond(490_856_000).unwrap();
+        assert_eq!(tacker_datetime(&t), "2024-05-01 10:11:12");
     }
 }

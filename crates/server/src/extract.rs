@@ -1,9 +1,11 @@
 //! Extractors that answer bad input in Tacker's error format.
 
 use axum::body::Bytes;
+use axum::body::HttpBody as _;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use axum::RequestExt;
 use serde_json::Value;
 use tacker_auth::context::from_headers_or_admin;
 use tacker_auth::RequestId;
@@ -72,6 +74,21 @@ struct BodyRejection {
     message: String,
 }
 
+/// Whether the request's `Content-Length` is over the body limit in force for its route
+/// (`DefaultBodyLimit`). `request` has its body limited already, and a limited body
+/// hints at most the limit as its size.
+fn declared_over_limit(request: &Request) -> bool {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match (declared, request.body().size_hint().upper()) {
+        (Some(declared), Some(allowed)) => declared > allowed,
+        _ => false,
+    }
+}
+
 async fn read_json<S: Send + Sync>(
     request: Request,
     state: &S,
@@ -82,13 +99,20 @@ async fn read_json<S: Send + Sync>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let too_large = || BodyRejection {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        kind: "HTTPRequestEntityTooLarge",
+        message: "Request is too large.".into(),
+    };
+    // A declared length over the limit is refused before any of the body is read: the
+    // client may be waiting for `100 Continue`, or may never send that much.
+    let request = request.with_limited_body();
+    if declared_over_limit(&request) {
+        return Err(too_large());
+    }
     let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            BodyRejection {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                kind: "HTTPRequestEntityTooLarge",
-                message: "Request is too large.".into(),
-            }
+            too_large()
         } else {
             BodyRejection {
                 status: StatusCode::BAD_REQUEST,

@@ -2,11 +2,15 @@
 //! once, timeouts for clients that hold a connection without using it, and a bounded
 //! drain on shutdown.
 //!
+//! Connections close in stages so that a client still sending a request the server has
+//! already answered reads the answer (see [`linger`]).
+//!
 //! Written on hyper-util because `axum::serve` cannot set hyper's timeouts and
 //! axum-server's loop accepts without bound; the TLS acceptor (and its peer-certificate
 //! extension) is still axum-server's `Accept`.
 
 mod idle;
+mod linger;
 pub(crate) mod nofile;
 
 use std::convert::Infallible;
@@ -152,6 +156,10 @@ fn http_builder(limits: &ConnectionLimits) -> Builder<TokioExecutor> {
     // wait for the next request counts too. `None` turns hyper's 30 s default off.
     builder
         .http1()
+        // Header names as Tacker's eventlet server sends them over HTTP/1.1 (`Location`,
+        // `Content-Type`); some client scripts look them up case-sensitively. HTTP/2
+        // requires lowercase and keeps it.
+        .title_case_headers(true)
         .timer(TokioTimer::new())
         .keep_alive(limits.keep_alive)
         .header_read_timeout(limits.header_timeout);
@@ -186,7 +194,7 @@ async fn connection<A>(
         }
     };
     let clock = idle::Clock::start(limits.header_timeout, limits.idle_timeout);
-    let io = TokioIo::new(clock.meter(stream));
+    let io = TokioIo::new(clock.meter(linger::Lingering::new(stream)));
     let service = TowerToHyperService::new(clock.track(service));
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);

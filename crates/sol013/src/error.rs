@@ -20,6 +20,17 @@ pub enum QueryError {
         /// The whole term, in canonical form.
         term: String,
     },
+    /// A filter term or attribute selector names an attribute the resource type does not
+    /// have (checked against its [`crate::ResourceSchema`]).
+    #[error("{param} attribute '{attribute}' is not an attribute of {resource}")]
+    NotAnAttribute {
+        /// `filter`, `fields` or `exclude_fields`.
+        param: &'static str,
+        /// The attribute path as written (cut short if long).
+        attribute: String,
+        /// The resource type (`VnfInstance`).
+        resource: &'static str,
+    },
     /// Two attribute selector parameters SOL013 clause 5.3 does not allow together.
     #[error("Invalid query parameter combination: '{first}' cannot be combined with '{second}'")]
     SelectorCombination {

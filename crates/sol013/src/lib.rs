@@ -42,6 +42,7 @@ mod filter;
 mod paging;
 mod path;
 mod query;
+mod schema;
 mod selector;
 
 pub use error::{FilterError, FilterProblem, QueryError};
@@ -49,6 +50,7 @@ pub use filter::{Filter, Op, Term};
 pub use paging::{next_page_link, Page, Paging};
 pub use path::{AttrPath, Segment};
 pub use query::ListQuery;
+pub use schema::ResourceSchema;
 pub use selector::FieldSelection;
 
 /// Longest `filter` expression accepted, in bytes; the query string is bounded anyway, this

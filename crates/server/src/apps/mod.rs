@@ -11,6 +11,7 @@ pub mod vnfpkgm;
 use axum::http::{header, HeaderMap, Uri};
 use axum::Router;
 use tacker_auth::ApiFlavor;
+use tacker_common::Config;
 
 use crate::AppState;
 
@@ -72,7 +73,7 @@ impl AppKind {
     /// The application's routes, before any filter wraps them.
     pub fn router(self, state: AppState) -> Router {
         match self {
-            AppKind::Versions => versions::router(state.config.ssl.is_some()),
+            AppKind::Versions => versions::router(state.config.clone()),
             AppKind::TackerV1_0 => v1_0::router(state),
             AppKind::Vnfpkgm => vnfpkgm::router(state),
             AppKind::VnflcmV1 => vnflcm::router(state, tacker_lcm::ApiVersion::V1),
@@ -83,14 +84,18 @@ impl AppKind {
     }
 }
 
-/// The base URL clients used (for links in version and index documents).
-pub fn base_url(headers: &HeaderMap, uri: &Uri, https: bool) -> String {
+/// The base URL of links (`_links`, `Location`, `Link`, version and index documents):
+/// `[DEFAULT] public_endpoint` when set, else the scheme and host the client used.
+pub fn base_url(config: &Config, headers: &HeaderMap, uri: &Uri) -> String {
+    if let Some(endpoint) = &config.public_endpoint {
+        return endpoint.clone();
+    }
     // HTTP/1.1 sends Host; HTTP/2 sends :authority, which arrives in the URI.
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| uri.authority().map(|a| a.as_str()))
         .unwrap_or("localhost");
-    let scheme = if https { "https" } else { "http" };
+    let scheme = if config.ssl.is_some() { "https" } else { "http" };
     format!("{scheme}://{host}")
 }

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use tacker_common::Config;
 
 use super::base_url;
 use crate::error::ApiError;
@@ -14,8 +15,11 @@ use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_request_body_size;
-    let https = state.config.ssl.is_some();
-    let index = move |headers: HeaderMap, uri: Uri| index(headers, uri, https);
+    let config = state.config.clone();
+    let index = move |headers: HeaderMap, uri: Uri| {
+        let config = config.clone();
+        async move { index(&config, &headers, &uri) }
+    };
     let method_not_allowed = || async {
         ApiError::Shown(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -24,7 +28,7 @@ pub fn router(state: AppState) -> Router {
         )
     };
     Router::new()
-        .route("/v1.0", get(index))
+        .route("/v1.0", get(index.clone()))
         .route("/v1.0/", get(index))
         // python-tackerclient always adds `.json`; the id route strips it from the id.
         .route("/v1.0/vims", get(vims::list).post(vims::create))
@@ -40,10 +44,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// `GET /v1.0`: the resources of this API version.
-async fn index(headers: HeaderMap, uri: Uri, https: bool) -> Json<Value> {
+fn index(config: &Config, headers: &HeaderMap, uri: &Uri) -> Json<Value> {
     Json(json!({"resources": [{
         "name": "vim",
         "collection": "vims",
-        "links": [{"rel": "self", "href": format!("{}/v1.0/vims", base_url(&headers, &uri, https))}],
+        "links": [{"rel": "self", "href": format!("{}/v1.0/vims", base_url(config, headers, uri))}],
     }]}))
 }

@@ -25,7 +25,7 @@ pub async fn create(
     let id = view["id"].as_str().unwrap_or_default().to_owned();
     let location = format!(
         "{}{}/vnf_instances/{id}",
-        base_url(&headers, &uri, state.config.ssl.is_some()),
+        base_url(&state.config, &headers, &uri),
         api.prefix()
     );
     Ok(with_location(
@@ -43,13 +43,7 @@ pub async fn list(
 ) -> Result<Response, EtsiError> {
     let query = parse_query(&uri)?;
     let page = state.lcm.list(&ctx, api, &query).await?;
-    Ok(paged(
-        page.items,
-        page.next_marker,
-        &headers,
-        &uri,
-        state.config.ssl.is_some(),
-    ))
+    Ok(paged(page.items, page.next_marker, &state.config, &headers, &uri))
 }
 
 pub async fn show(
@@ -132,7 +126,7 @@ fn accepted(
 ) -> Response {
     let location = format!(
         "{}{}/vnf_lcm_op_occs/{op_id}",
-        base_url(headers, uri, state.config.ssl.is_some()),
+        base_url(&state.config, headers, uri),
         api.prefix()
     );
     with_location(StatusCode::ACCEPTED.into_response(), &location)

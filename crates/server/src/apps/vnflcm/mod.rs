@@ -14,6 +14,7 @@ use axum::{middleware, Extension, Json, Router};
 use serde_json::{json, Value};
 use tacker_lcm::ApiVersion;
 
+use crate::apps::etsi;
 use crate::error::EtsiError;
 use crate::AppState;
 
@@ -62,6 +63,10 @@ pub fn router(state: AppState, api: ApiVersion) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async { EtsiError::new(StatusCode::NOT_FOUND, "The resource could not be found.") })
         .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            state.config.clone(),
+            etsi::absolute_links,
+        ))
         .layer(Extension(api))
         .with_state(state);
     if api == ApiVersion::V2 {

@@ -21,13 +21,7 @@ pub async fn list(
 ) -> Result<Response, EtsiError> {
     let query = parse_query(&uri)?;
     let page = state.lcm.list_op_occs(&ctx, api, &query).await?;
-    Ok(paged(
-        page.items,
-        page.next_marker,
-        &headers,
-        &uri,
-        state.config.ssl.is_some(),
-    ))
+    Ok(paged(page.items, page.next_marker, &state.config, &headers, &uri))
 }
 
 pub async fn show(

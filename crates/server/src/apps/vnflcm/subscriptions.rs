@@ -28,7 +28,7 @@ pub async fn create(
     let id = view["id"].as_str().unwrap_or_default().to_owned();
     let location = format!(
         "{}{}/subscriptions/{id}",
-        base_url(&headers, &uri, state.config.ssl.is_some()),
+        base_url(&state.config, &headers, &uri),
         api.prefix()
     );
     Ok(with_location(
@@ -46,13 +46,7 @@ pub async fn list(
 ) -> Result<Response, EtsiError> {
     let query = parse_query(&uri)?;
     let page = state.lcm.list_subscriptions(&ctx, api, &query).await?;
-    Ok(paged(
-        page.items,
-        page.next_marker,
-        &headers,
-        &uri,
-        state.config.ssl.is_some(),
-    ))
+    Ok(paged(page.items, page.next_marker, &state.config, &headers, &uri))
 }
 
 pub async fn show(

@@ -10,11 +10,13 @@ mod vnfd;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+use crate::apps::etsi;
 use crate::error::EtsiError;
 use crate::AppState;
 
@@ -29,17 +31,22 @@ pub fn router(state: AppState) -> Router {
             "The method is not allowed for the requested URL.",
         )
     };
+    // Package views only: contents, VNFDs and artifacts are passed through untouched.
+    let absolute_links = from_fn_with_state(state.config.clone(), etsi::absolute_links);
     Router::new()
         .route("/vnfpkgm/v1/api_versions", get(api_versions))
         .route(
             "/vnfpkgm/v1/vnf_packages",
-            get(packages::list).post(packages::create),
+            get(packages::list)
+                .post(packages::create)
+                .layer(absolute_links.clone()),
         )
         .route(
             "/vnfpkgm/v1/vnf_packages/{id}",
             get(packages::show)
                 .patch(packages::patch)
-                .delete(packages::delete),
+                .delete(packages::delete)
+                .layer(absolute_links),
         )
         .route(
             "/vnfpkgm/v1/vnf_packages/{id}/package_content",

@@ -35,13 +35,7 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Result<Response, EtsiError> {
     let page = state.packages.list(&ctx, &parse_query(&uri)?).await?;
-    Ok(paged(
-        page.items,
-        page.next_marker,
-        &headers,
-        &uri,
-        state.config.ssl.is_some(),
-    ))
+    Ok(paged(page.items, page.next_marker, &state.config, &headers, &uri))
 }
 
 pub async fn show(
