@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tacker_common::detach::run_detached;
 use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
@@ -14,7 +14,7 @@ use tacker_db::packages::PackageRow;
 use tacker_db::{Database, DbError};
 use tacker_driver::Drivers;
 use tacker_policy::Enforcer;
-use tacker_sol013::{ListQuery, Paging, ResourceSchema};
+use tacker_sol013::{FieldSelection, ListQuery, Paging, ResourceSchema};
 use tacker_vim::VimService;
 use uuid::Uuid;
 
@@ -185,11 +185,29 @@ impl LcmService {
             .filter(|(_, v)| query.filter.as_ref().is_none_or(|f| f.matches(v)))
             .collect();
         let mandatory: Vec<Vec<&str>> = mandatory.iter().map(|p| p.split('/').collect()).collect();
+        let top_level_only = default_excluded.iter().all(|p| !p.contains('/'));
         for (_, view) in &mut matching {
-            let original = view.clone();
-            query.selection.apply(view, default_excluded);
-            for path in &mandatory {
-                views::restore(&original, view, path);
+            match (&query.selection, view.as_object_mut()) {
+                (FieldSelection::AllFields, _) => {}
+                // The common case, no selector: the default-excluded attributes are moved
+                // out (not the whole view copied) and their mandatory parts put back.
+                (FieldSelection::ExcludeDefault, Some(attributes)) if top_level_only => {
+                    let removed: Map<String, Value> = default_excluded
+                        .iter()
+                        .filter_map(|key| attributes.remove(*key).map(|v| ((*key).to_owned(), v)))
+                        .collect();
+                    let removed = Value::Object(removed);
+                    for path in &mandatory {
+                        views::restore(&removed, view, path);
+                    }
+                }
+                _ => {
+                    let original = view.clone();
+                    query.selection.apply(view, default_excluded);
+                    for path in &mandatory {
+                        views::restore(&original, view, path);
+                    }
+                }
             }
         }
         let page = Paging::new(self.inner.page_size)

@@ -8,12 +8,12 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::Value;
 use tacker_common::Config;
 use tacker_sol013::ListQuery;
 
 use super::base_url;
+use super::etag::etag_of;
 use crate::error::EtsiError;
 
 /// The SOL013 parameters of a list request; a bad one is a 400.
@@ -30,7 +30,7 @@ pub fn paged(
     headers: &HeaderMap,
     uri: &Uri,
 ) -> Response {
-    let mut response = Json(items).into_response();
+    let mut response = Resource(Value::Array(items)).into_response();
     if let Some(marker) = next_marker {
         let base = base_url(config, headers, uri);
         let link =
@@ -39,6 +39,42 @@ pub fn paged(
             response.headers_mut().insert(header::LINK, value);
         }
     }
+    response
+}
+
+/// A JSON representation of one resource or a list of them, serialised by
+/// [`absolute_links`] once it has made their `_links` absolute: the view travels to it as
+/// a value, so the body is written once and never parsed back.
+pub struct Resource(pub Value);
+
+/// The view of a [`Resource`] on its way to [`absolute_links`], with its `ETag` when the
+/// handler tagged it (computed over the view as the service rendered it).
+#[derive(Clone)]
+struct PendingView {
+    view: Value,
+    etag: Option<String>,
+}
+
+impl Resource {
+    /// With an `ETag` of the view as rendered, the form `If-Match` is checked against.
+    pub fn tagged(view: Value) -> Response {
+        let etag = Some(etag_of(&view));
+        pending(PendingView { view, etag })
+    }
+}
+
+impl IntoResponse for Resource {
+    fn into_response(self) -> Response {
+        pending(PendingView {
+            view: self.0,
+            etag: None,
+        })
+    }
+}
+
+fn pending(view: PendingView) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], Body::empty()).into_response();
+    response.extensions_mut().insert(view);
     response
 }
 
@@ -64,59 +100,32 @@ pub async fn absolute_links(State(config): State<Arc<Config>>, request: Request,
     if let Some(location) = location {
         response.headers_mut().insert(header::LOCATION, location);
     }
-    let json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().unwrap_or_default().trim() == "application/json");
-    if !json || !response.status().is_success() {
+    let Some(PendingView { mut view, etag }) = response.extensions_mut().remove::<PendingView>() else {
         return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read a response body to complete its links");
-            return Response::from_parts(parts, Body::empty());
-        }
     };
-    let mut view: Value = match serde_json::from_slice(&bytes) {
-        Ok(view) => view,
-        Err(_) => return Response::from_parts(parts, Body::from(bytes)),
-    };
-    let changed = match &mut view {
-        Value::Array(items) => {
-            items
-                .iter_mut()
-                .map(|item| complete_links(item, &base))
-                .filter(|changed| *changed)
-                .count()
-                > 0
-        }
+    match &mut view {
+        Value::Array(items) => items.iter_mut().for_each(|item| complete_links(item, &base)),
         item => complete_links(item, &base),
-    };
-    if !changed {
-        return Response::from_parts(parts, Body::from(bytes));
     }
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(view.to_string()))
+    if let Some(value) = etag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    *response.body_mut() = Body::from(view.to_string());
+    response
 }
 
-/// Prefixes the relative `href`s of a resource's `_links` with `base`; whether any was.
-fn complete_links(resource: &mut Value, base: &str) -> bool {
+/// Prefixes the relative `href`s of a resource's `_links` with `base`.
+fn complete_links(resource: &mut Value, base: &str) {
     let Some(links) = resource.get_mut("_links").and_then(Value::as_object_mut) else {
-        return false;
+        return;
     };
-    let mut changed = false;
     for link in links.values_mut() {
         if let Some(Value::String(href)) = link.get_mut("href") {
             if href.starts_with('/') {
-                *href = format!("{base}{href}");
-                changed = true;
+                href.insert_str(0, base);
             }
         }
     }
-    changed
 }
 
 #[cfg(test)]
@@ -134,13 +143,18 @@ mod tests {
                 "other": {"href": "https://elsewhere/x"},
             },
         });
-        assert!(complete_links(&mut view, "https://nfvo:9890"));
+        complete_links(&mut view, "https://nfvo:9890");
         assert_eq!(
             view["_links"]["self"]["href"],
             "https://nfvo:9890/vnflcm/v1/vnf_instances/i"
         );
         assert_eq!(view["_links"]["other"]["href"], "https://elsewhere/x");
         assert_eq!(view["metadata"]["_links"]["self"]["href"], "/kept");
-        assert!(!complete_links(&mut view, "https://nfvo:9890"));
+        // Completed links stay as they are.
+        complete_links(&mut view, "https://other");
+        assert_eq!(
+            view["_links"]["self"]["href"],
+            "https://nfvo:9890/vnflcm/v1/vnf_instances/i"
+        );
     }
 }

@@ -3,12 +3,12 @@
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Extension;
 use tacker_lcm::{ApiVersion, Operation};
 
 use crate::apps::base_url;
-use crate::apps::etag::{check_if_match, tagged};
-use crate::apps::etsi::{paged, parse_query, with_location};
+use crate::apps::etag::check_if_match;
+use crate::apps::etsi::{paged, parse_query, with_location, Resource};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -29,7 +29,7 @@ pub async fn create(
         api.prefix()
     );
     Ok(with_location(
-        (StatusCode::CREATED, Json(view)).into_response(),
+        (StatusCode::CREATED, Resource(view)).into_response(),
         &location,
     ))
 }
@@ -52,7 +52,7 @@ pub async fn show(
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, EtsiError> {
-    Ok(tagged(state.lcm.show(&ctx, api, &id).await?))
+    Ok(Resource::tagged(state.lcm.show(&ctx, api, &id).await?))
 }
 
 pub async fn delete(

@@ -3,11 +3,10 @@
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
-use serde_json::Value;
+use axum::Extension;
 use tacker_lcm::ApiVersion;
 
-use crate::apps::etsi::{paged, parse_query};
+use crate::apps::etsi::{paged, parse_query, Resource};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -29,8 +28,8 @@ pub async fn show(
     Extension(api): Extension<ApiVersion>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
-) -> Result<Json<Value>, EtsiError> {
-    Ok(Json(state.lcm.show_op_occ(&ctx, api, &id).await?))
+) -> Result<Resource, EtsiError> {
+    Ok(Resource(state.lcm.show_op_occ(&ctx, api, &id).await?))
 }
 
 pub async fn act(
@@ -43,7 +42,7 @@ pub async fn act(
     match (action.as_str(), api) {
         ("retry", _) => state.lcm.retry(&ctx, api, &id).await?,
         ("rollback", _) => state.lcm.rollback(&ctx, api, &id).await?,
-        ("fail", _) => return Ok(Json(state.lcm.fail(&ctx, api, &id).await?).into_response()),
+        ("fail", _) => return Ok(Resource(state.lcm.fail(&ctx, api, &id).await?).into_response()),
         ("cancel", ApiVersion::V1) => state.lcm.cancel(&ctx, api, &id, body).await?,
         _ => {
             return Err(EtsiError::new(

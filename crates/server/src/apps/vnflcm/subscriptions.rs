@@ -3,12 +3,11 @@
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
-use serde_json::Value;
+use axum::Extension;
 use tacker_lcm::ApiVersion;
 
 use super::super::base_url;
-use crate::apps::etsi::{paged, parse_query, with_location};
+use crate::apps::etsi::{paged, parse_query, with_location, Resource};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -32,7 +31,7 @@ pub async fn create(
         api.prefix()
     );
     Ok(with_location(
-        (StatusCode::CREATED, Json(view)).into_response(),
+        (StatusCode::CREATED, Resource(view)).into_response(),
         &location,
     ))
 }
@@ -54,8 +53,8 @@ pub async fn show(
     Extension(api): Extension<ApiVersion>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
-) -> Result<Json<Value>, EtsiError> {
-    Ok(Json(state.lcm.show_subscription(&ctx, api, &id).await?))
+) -> Result<Resource, EtsiError> {
+    Ok(Resource(state.lcm.show_subscription(&ctx, api, &id).await?))
 }
 
 pub async fn delete(

@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::PkgPath;
-use crate::apps::etag::{check_if_match, etag_of, tagged};
-use crate::apps::etsi::{paged, parse_query, with_location};
+use crate::apps::etag::{check_if_match, etag_of};
+use crate::apps::etsi::{paged, parse_query, with_location, Resource};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -23,7 +23,7 @@ pub async fn create(
         .unwrap_or_default()
         .to_owned();
     Ok(with_location(
-        (StatusCode::CREATED, Json(info)).into_response(),
+        (StatusCode::CREATED, Resource(info)).into_response(),
         &location,
     ))
 }
@@ -43,7 +43,7 @@ pub async fn show(
     Ctx(ctx): Ctx,
     PkgPath(id): PkgPath<String>,
 ) -> Result<Response, EtsiError> {
-    Ok(tagged(state.packages.show(&ctx, &id).await?))
+    Ok(Resource::tagged(state.packages.show(&ctx, &id).await?))
 }
 
 /// Answers with the modifications (SOL005) and the package's new `ETag`.
