@@ -1,6 +1,6 @@
 use reqwest::Method;
 use serde_json::{json, Value};
-use tacker_testkit::TestApp;
+use tacker_testkit::{TestApp, TestBackend};
 
 /// A kubernetes VIM register body with a bearer token.
 pub fn k8s_vim(name: &str, tenant: Option<&str>) -> Value {
@@ -34,4 +34,14 @@ pub fn tacker_error(status: u16, body: &Value, want_status: u16, want_type: &str
     assert_eq!(body["TackerError"]["type"], want_type, "{body}");
     assert_eq!(body["TackerError"]["detail"], "", "{body}");
     body["TackerError"]["message"].as_str().unwrap().to_string()
+}
+
+/// A server on SQLite with `conf` added to its tacker.conf, for tests of the HTTP layer,
+/// which no database changes.
+pub async fn sqlite_app(conf: &str) -> TestApp {
+    TestApp::builder(TestBackend::Sqlite)
+        .conf(conf)
+        .spawn()
+        .await
+        .unwrap()
 }

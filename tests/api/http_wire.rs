@@ -2,33 +2,20 @@
 //! oversized bodies answered with a 413 the client reads (not a reset connection), and
 //! absolute links built from `[DEFAULT] public_endpoint` or the request's Host.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use tacker_testkit::csar::{create_and_upload_as, sample_package, wait_onboarding};
-use tacker_testkit::{TestApp, TestBackend};
+use tacker_testkit::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{k8s_vim, tacker_error};
+use crate::helpers::{k8s_vim, sqlite_app, tacker_error};
 use crate::lcm_helpers::{expect, v1, v2, PROJECT};
 use crate::tackerclient::openstack_cli;
 
 const MIB: usize = 1024 * 1024;
-
-async fn spawn(conf: &str) -> TestApp {
-    TestApp::builder(TestBackend::Sqlite)
-        .conf(conf)
-        .spawn()
-        .await
-        .unwrap()
-}
-
-fn socket_addr(app: &TestApp) -> SocketAddr {
-    app.address.trim_start_matches("http://").parse().unwrap()
-}
 
 /// One HTTP/1.1 response as sent: the head's bytes, unchanged, and the body.
 struct RawResponse {
@@ -90,14 +77,14 @@ async fn read_raw(stream: &mut TcpStream) -> RawResponse {
 
 /// Sends `request` on a new connection and reads the response.
 async fn raw(app: &TestApp, request: &str) -> RawResponse {
-    let mut stream = TcpStream::connect(socket_addr(app)).await.unwrap();
+    let mut stream = TcpStream::connect(app.socket_addr()).await.unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
     read_raw(&mut stream).await
 }
 
 #[tokio::test]
 async fn header_names_are_sent_in_title_case_over_http1() {
-    let app = spawn("[vnf_package]\nvnf_package_num = 1\n").await;
+    let app = sqlite_app("[vnf_package]\nvnf_package_num = 1\n").await;
     let created = raw(
         &app,
         "POST /vnfpkgm/v1/vnf_packages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
@@ -155,7 +142,7 @@ async fn header_names_are_sent_in_title_case_over_http1() {
 
 #[tokio::test]
 async fn a_declared_length_over_the_limit_is_answered_before_the_body() {
-    let app = spawn("").await;
+    let app = sqlite_app("").await;
     let twenty = 20 * MIB;
     for (path, extra) in [
         ("/v1.0/vims.json", ""),
@@ -204,7 +191,7 @@ async fn a_declared_length_over_the_limit_is_answered_before_the_body() {
 
 #[tokio::test]
 async fn a_client_still_sending_a_big_body_reads_the_413() {
-    let app = spawn("").await;
+    let app = sqlite_app("").await;
     for size in [5 * MIB, 20 * MIB] {
         let body = json!({"vim": {"name": "big", "description": "x".repeat(size)}});
         for path in ["/v1.0/vims.json", "/vnflcm/v1/vnf_instances"] {
@@ -220,7 +207,7 @@ async fn a_client_still_sending_a_big_body_reads_the_413() {
         }
     }
     // The same without a Content-Length (chunked): cut at the limit, still answered.
-    let stream = TcpStream::connect(socket_addr(&app)).await.unwrap();
+    let stream = TcpStream::connect(app.socket_addr()).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
     let sender = tokio::spawn(async move {
         writer
@@ -269,7 +256,7 @@ async fn python_requests_reads_the_413_of_a_big_body() {
         return;
     };
     let python = cli.with_file_name("python3");
-    let app = spawn("").await;
+    let app = sqlite_app("").await;
     let script = r#"
 import json, sys, requests
 for size in (5, 20):
@@ -387,7 +374,7 @@ async fn links_follow(app: &TestApp, host: Option<&str>, base: &str) {
 }
 
 async fn with_onboarded_package(conf: &str) -> TestApp {
-    let app = spawn(conf).await;
+    let app = sqlite_app(conf).await;
     let (status, _) = app
         .send(app.request(Method::POST, "/v1.0/vims.json").json(&json!({"vim": {
             "type": "kubernetes", "name": "cluster", "tenant_id": PROJECT, "is_default": true,

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tacker_testkit::csar::{create_and_upload, sample_entries, sample_package, wait_onboarding, zip_entries};
+use tacker_testkit::csar::{
+    create_and_upload, sample_entries, sample_package, upload, wait_onboarding, zip_entries,
+};
 use tacker_testkit::{backend_tests, raw, TestApp, TestBackend};
 
 const PACKAGES: &str = "/vnfpkgm/v1/vnf_packages";
@@ -96,14 +98,7 @@ async fn hostile_archives_fail_onboarding_and_leave_nothing() {
         "{failure}"
     );
     nothing_stored(&app);
-    let response = app
-        .request(Method::PUT, &format!("{PACKAGES}/{id}/package_content"))
-        .header("Content-Type", "application/zip")
-        .body(sample_package())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
+    upload(&app, &id, sample_package()).await;
     let info = wait_onboarding(&app, &id).await;
     assert_eq!(info["onboardingState"], "ONBOARDED");
     assert!(info.get("onboardingFailureDetails").is_none(), "{info}");
@@ -404,14 +399,7 @@ async fn interrupted_onboarding_is_handed_back(app: TestApp) {
         "a fresh package is left alone"
     );
 
-    let response = app
-        .request(Method::PUT, &format!("{PACKAGES}/{id}/package_content"))
-        .header("Content-Type", "application/zip")
-        .body(sample_package())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
+    upload(&app, id, sample_package()).await;
     assert_eq!(wait_onboarding(&app, id).await["onboardingState"], "ONBOARDED");
 }
 

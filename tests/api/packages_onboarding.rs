@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha512};
 use tacker_server::{Application, BuildOptions};
-use tacker_testkit::csar::{create_and_upload, sample_package, wait_onboarding, SAMPLE_VNFD_ID};
+use tacker_testkit::csar::{create_and_upload, sample_package, upload, wait_onboarding, SAMPLE_VNFD_ID};
 use tacker_testkit::{backend_tests, raw, TestApp};
 
 const PACKAGES: &str = "/vnfpkgm/v1/vnf_packages";
@@ -153,14 +153,7 @@ async fn an_onboarding_that_cannot_resume_is_handed_back(app: TestApp) {
     }
     assert_eq!(app.packages.sweep_once().await.unwrap(), 0);
 
-    let response = app
-        .request(Method::PUT, &format!("{PACKAGES}/{old}/package_content"))
-        .header("Content-Type", "application/zip")
-        .body(sample_package())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
+    upload(&app, &old, sample_package()).await;
     assert_eq!(wait_onboarding(&app, &old).await["onboardingState"], "ONBOARDED");
 }
 

@@ -6,26 +6,14 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tacker_testkit::{TestApp, TestBackend};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::helpers::sqlite_app;
 use crate::tacker_process::TackerProcess;
 
 const HALF_HEAD: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
 const FULL_HEAD: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
-
-async fn spawn(conf: &str) -> TestApp {
-    TestApp::builder(TestBackend::Sqlite)
-        .conf(conf)
-        .spawn()
-        .await
-        .unwrap()
-}
-
-fn socket_addr(app: &TestApp) -> SocketAddr {
-    app.address.trim_start_matches("http://").parse().unwrap()
-}
 
 /// Reads (and drops) whatever comes until the server closes the connection; how long
 /// that took, or `None` if it is still open after `limit`.
@@ -68,8 +56,8 @@ async fn read_response(stream: &mut TcpStream) -> u16 {
 
 #[tokio::test]
 async fn unfinished_request_heads_are_closed_after_client_header_timeout() {
-    let app = spawn("[DEFAULT]\nclient_header_timeout = 1\n").await;
-    let addr = socket_addr(&app);
+    let app = sqlite_app("[DEFAULT]\nclient_header_timeout = 1\n").await;
+    let addr = app.socket_addr();
     let mut half = TcpStream::connect(addr).await.unwrap();
     half.write_all(HALF_HEAD).await.unwrap();
     let mut silent = TcpStream::connect(addr).await.unwrap();
@@ -98,8 +86,8 @@ async fn unfinished_request_heads_are_closed_after_client_header_timeout() {
 
 #[tokio::test]
 async fn idle_keep_alive_connection_is_closed_after_client_socket_timeout() {
-    let app = spawn("[DEFAULT]\nclient_socket_timeout = 1\nclient_header_timeout = 10\n").await;
-    let mut stream = TcpStream::connect(socket_addr(&app)).await.unwrap();
+    let app = sqlite_app("[DEFAULT]\nclient_socket_timeout = 1\nclient_header_timeout = 10\n").await;
+    let mut stream = TcpStream::connect(app.socket_addr()).await.unwrap();
     stream.write_all(FULL_HEAD).await.unwrap();
     assert_eq!(read_response(&mut stream).await, 200);
     let took = closed_within(&mut stream, Duration::from_secs(4))
@@ -113,8 +101,8 @@ async fn idle_keep_alive_connection_is_closed_after_client_socket_timeout() {
 
 #[tokio::test]
 async fn connections_past_max_client_connections_wait_until_one_closes() {
-    let app = spawn("[DEFAULT]\nmax_client_connections = 2\n").await;
-    let addr = socket_addr(&app);
+    let app = sqlite_app("[DEFAULT]\nmax_client_connections = 2\n").await;
+    let addr = app.socket_addr();
     let mut first = TcpStream::connect(addr).await.unwrap();
     let mut second = TcpStream::connect(addr).await.unwrap();
     for stream in [&mut first, &mut second] {

@@ -178,6 +178,14 @@ impl TestApp {
         Peer { address, server }
     }
 
+    /// The server's socket address, for clients that speak raw TCP to it.
+    pub fn socket_addr(&self) -> std::net::SocketAddr {
+        self.address
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the test server listens on an IP address")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -104,15 +104,25 @@ pub async fn create_and_upload_as(app: &TestApp, project: Option<&str>, zip: Vec
         .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
-    let response = request(
-        Method::PUT,
-        &format!("/vnfpkgm/v1/vnf_packages/{id}/package_content"),
-    )
-    .header("Content-Type", "application/zip")
-    .body(zip)
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+    upload_with(request(Method::PUT, &content_path(&id)), zip).await;
     id
+}
+
+/// Uploads `zip` as the content of package `id`, as the noauth admin (202 expected).
+pub async fn upload(app: &TestApp, id: &str, zip: Vec<u8>) {
+    upload_with(app.request(Method::PUT, &content_path(id)), zip).await;
+}
+
+fn content_path(id: &str) -> String {
+    format!("/vnfpkgm/v1/vnf_packages/{id}/package_content")
+}
+
+async fn upload_with(request: reqwest::RequestBuilder, zip: Vec<u8>) {
+    let response = request
+        .header("Content-Type", "application/zip")
+        .body(zip)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
 }
