@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tacker_testkit::{TestApp, TestBackend};
+use tacker_testkit::{backend_tests, TestApp, TestBackend};
 
 use crate::lcm_helpers::{
     act_and_wait, expect, instantiated, project_with_vim_and_package, v1, v2, wait_op, PROJECT,
@@ -235,5 +235,122 @@ async fn failed_operations_are_retried_rolled_back_or_failed() {
         wait_op(&app, &location.unwrap(), &["COMPLETED", "FAILED_TEMP"]).await["operationState"],
         "COMPLETED",
         "the instance is free after fail"
+    );
+}
+
+backend_tests!(running_operations_are_cancelled => running_operations_are_cancelled);
+
+/// Creates a v1 instance and instantiates it with the test driver's delay (ms); returns
+/// the instance id and the occurrence's path under /vnflcm/v1.
+async fn v1_instantiating(app: &TestApp, delay_ms: u64) -> (String, String) {
+    let (_, created) = expect(
+        v1(app, Method::POST, "/vnf_instances").json(&json!({"vnfdId": SAMPLE_VNFD_ID})),
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let (location, _) = v1_instantiate(app, &id, delay_ms).await;
+    (id, location)
+}
+
+async fn v1_instantiate(app: &TestApp, id: &str, delay_ms: u64) -> (String, Value) {
+    let body = json!({"flavourId": "simple", "additionalParams": {
+        "lcm-kubernetes-def-files": ["Files/kubernetes/deployment.yaml"],
+        "tacker-rs-test": {"delay_ms": {"instantiate": delay_ms}}}});
+    let (location, _) = expect(
+        v1(app, Method::POST, &format!("/vnf_instances/{id}/instantiate")).json(&body),
+        202,
+    )
+    .await;
+    let location = location.unwrap();
+    let path = location.split_once("/vnflcm/v1").unwrap().1.to_string();
+    let op = wait_op(app, &location, &["PROCESSING"]).await;
+    (path, op)
+}
+
+async fn cancel(app: &TestApp, op_path: &str, body: Value, status: u16) -> Value {
+    expect(
+        v1(app, Method::POST, &format!("{op_path}/cancel")).json(&body),
+        status,
+    )
+    .await
+    .1
+}
+
+async fn v1_op(app: &TestApp, op_path: &str, states: &[&str]) -> Value {
+    wait_op(app, &format!("/vnflcm/v1{op_path}"), states).await
+}
+
+async fn running_operations_are_cancelled(app: TestApp) {
+    let conductor = app.spawn_conductor(Duration::from_secs(30));
+    project_with_vim_and_package(&app).await;
+
+    // FORCEFUL stops a step in the middle; GRACEFUL (asked first) would have waited a minute.
+    let (id, op_path) = v1_instantiating(&app, 60_000).await;
+    let error = cancel(&app, &op_path, json!({"cancelMode": "SOFT"}), 400).await;
+    assert_eq!(
+        error["detail"],
+        "Invalid input for field/attribute cancelMode. Value: \"SOFT\". Unknown variant `SOFT`, expected `GRACEFUL` or `FORCEFUL`."
+    );
+    cancel(&app, &op_path, json!({"cancelMode": "GRACEFUL"}), 202).await;
+    let pending = v1_op(&app, &op_path, &["PROCESSING"]).await;
+    assert_eq!(
+        (&pending["isCancelPending"], &pending["cancelMode"]),
+        (&json!(true), &json!("GRACEFUL"))
+    );
+    let error = cancel(&app, &op_path, json!({"cancelMode": "GRACEFUL"}), 409).await;
+    assert!(
+        error["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("a cancel is already pending."),
+        "{error}"
+    );
+    cancel(&app, &op_path, json!({"cancelMode": "FORCEFUL"}), 202).await;
+    let cancelled = v1_op(&app, &op_path, &["FAILED_TEMP"]).await;
+    assert!(cancelled["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("The operation was cancelled (FORCEFUL)"));
+    assert_eq!(cancelled["isCancelPending"], false);
+    assert!(cancelled.get("cancelMode").is_none(), "{cancelled}");
+    assert_eq!(conductor.driver.changes(&id, "instantiate"), 0);
+    let error = cancel(&app, &op_path, json!({"cancelMode": "FORCEFUL"}), 409).await;
+    assert_eq!(
+        error["detail"],
+        "Cancel operation in state FAILED_TEMP is not allowed."
+    );
+
+    // Rollback works from there, and frees the instance; `fail` gives up another one.
+    expect(v1(&app, Method::POST, &format!("{op_path}/rollback")), 202).await;
+    v1_op(&app, &op_path, &["ROLLED_BACK"]).await;
+    let (op_path, _) = v1_instantiate(&app, &id, 60_000).await;
+    cancel(&app, &op_path, json!({"cancelMode": "FORCEFUL"}), 202).await;
+    v1_op(&app, &op_path, &["FAILED_TEMP"]).await;
+    let (_, failed) = expect(v1(&app, Method::POST, &format!("{op_path}/fail")), 200).await;
+    assert_eq!(failed["operationState"], "FAILED");
+
+    // GRACEFUL lets the step in hand end, then stops; a retry runs the operation again.
+    let (id, op_path) = v1_instantiating(&app, 1_500).await;
+    cancel(&app, &op_path, json!({"cancelMode": "GRACEFUL"}), 202).await;
+    let cancelled = v1_op(&app, &op_path, &["FAILED_TEMP", "COMPLETED"]).await;
+    assert_eq!(cancelled["operationState"], "FAILED_TEMP");
+    assert!(cancelled["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("The operation was cancelled (GRACEFUL)"));
+    assert_eq!(
+        conductor.driver.changes(&id, "instantiate"),
+        0,
+        "stopped before the VIM was called"
+    );
+    expect(v1(&app, Method::POST, &format!("{op_path}/retry")), 202).await;
+    // The retry runs the step again, to its end.
+    v1_op(&app, &op_path, &["COMPLETED"]).await;
+    assert_eq!(conductor.driver.changes(&id, "instantiate"), 1);
+    let error = cancel(&app, &op_path, json!({"cancelMode": "GRACEFUL"}), 409).await;
+    assert_eq!(
+        error["detail"],
+        "Cancel operation in state COMPLETED is not allowed."
     );
 }

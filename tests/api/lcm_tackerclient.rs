@@ -528,3 +528,83 @@ async fn vnflcm_commands(api: Api) {
         (200, json!([]))
     );
 }
+
+/// `openstack vnflcm op cancel` (v1 only, as in the client), then `op rollback`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openstack_vnflcm_op_cancel_stops_a_running_operation() {
+    let Some(path) = openstack_cli() else { return };
+    let app = TestApp::builder(TestBackend::Sqlite).spawn().await.unwrap();
+    let _conductor = app.spawn_conductor(Duration::from_secs(30));
+    let vim_id = vim_and_package(&app).await;
+    let api = Api::V1;
+    let cli = Cli { path, app: &app, api };
+
+    let (status, created) = app
+        .send(
+            api.admin(&app, Method::POST, "/vnf_instances")
+                .json(&json!({"vnfdId": SAMPLE_VNFD_ID})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    // The test driver takes a minute over this step: only a cancel ends it early.
+    let mut body = api.instantiate_request(&vim_id);
+    body["additionalParams"]["tacker-rs-test"] = json!({"delay_ms": {"instantiate": 60_000}});
+    let path = format!("/vnf_instances/{id}/instantiate");
+    let (status, _) = app.send(api.admin(&app, Method::POST, &path).json(&body)).await;
+    assert_eq!(status, 202);
+    let op_id = loop {
+        let ops = cli.json(&["op", "list"]).await;
+        if let Some(op) = ops
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["Operation State"] == "PROCESSING")
+        {
+            break op["ID"].as_str().unwrap().to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    // The client's cancel command prints the acceptance, then fails to show a result it
+    // never returns (a ShowOne without columns): it exits 1 against Tacker too.
+    let output = cli
+        .run(&["op", "cancel", &op_id, "--cancel-mode", "FORCEFUL"])
+        .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "Cancel request for LCM operation {op_id} has been accepted"
+        )),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot unpack non-iterable NoneType object"),
+        "{stderr}"
+    );
+    let ops = settled(&app, api, id).await;
+    assert_eq!(ops[0]["operationState"], "FAILED_TEMP", "{ops:?}");
+    let op = cli.json(&["op", "show", &op_id]).await;
+    assert_eq!(op["Is Cancel Pending"], false, "{op}");
+    assert!(op["Error"]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("The operation was cancelled (FORCEFUL)"));
+    // Cancelling what has stopped is refused with Tacker's words.
+    let stderr = cli.fails(&["op", "cancel", &op_id]).await;
+    assert!(
+        stderr.contains("Cancel operation in state FAILED_TEMP is not allowed."),
+        "{stderr}"
+    );
+
+    cli.ok(&["op", "rollback", &op_id]).await;
+    for _ in 0..200 {
+        let op = cli.json(&["op", "show", &op_id]).await;
+        if op["Operation State"] == "ROLLED_BACK" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the rollback of {op_id} did not end");
+}

@@ -1,6 +1,9 @@
 //! Runs one claimed occurrence through its states: STARTING/FAILED_TEMP → PROCESSING →
 //! COMPLETED | FAILED_TEMP, or FAILED_TEMP → ROLLING_BACK → ROLLED_BACK | FAILED_TEMP.
 //! Every state change is one transaction with its notifications, guarded by our claim.
+//! A client's cancel is polled for while the operation runs: GRACEFUL closes the fence
+//! (the driver stops before its next call to the VIM), FORCEFUL drops the work at once;
+//! either way the occurrence ends FAILED_TEMP for retry, rollback or fail.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,7 +22,7 @@ use tacker_lcm::requests::{
     TerminationType, VnfInfoModificationRequest,
 };
 use tacker_lcm::views::parse;
-use tacker_lcm::{heal, scaling, InstantiationState, OpState, Operation, PendingAction};
+use tacker_lcm::{heal, scaling, CancelMode, InstantiationState, OpState, Operation, PendingAction};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -44,6 +47,17 @@ pub struct Executor {
     pub notifier: Notifier,
     pub holder: String,
     pub lease: Duration,
+    /// How often a running operation looks for a client's cancel.
+    pub cancel_check: Duration,
+}
+
+/// Why the work of an operation was dropped where it was.
+#[derive(Debug, Clone, Copy)]
+enum Halt {
+    /// The conductor is stopping.
+    Shutdown,
+    /// A client asked for a FORCEFUL cancel.
+    Forceful,
 }
 
 const INTERRUPTED: &str = "Failure due to conductor processing error.";
@@ -51,12 +65,37 @@ const INTERRUPTED: &str = "Failure due to conductor processing error.";
 const STOP_RECORD_TIMEOUT: Duration = Duration::from_secs(10);
 const STOPPED: &str =
     "The conductor was stopped before the operation finished; retry or roll back the operation.";
+const CANCELLED_BEFORE_START: &str = "The operation was cancelled before it started.";
+
+/// The error a cancelled occurrence shows.
+fn cancelled(mode: CancelMode) -> DriverError {
+    let detail = match mode {
+        CancelMode::Graceful => {
+            "The operation was cancelled (GRACEFUL): it stopped before its next call to the VIM; retry, roll back or fail it."
+        }
+        CancelMode::Forceful => {
+            "The operation was cancelled (FORCEFUL): it was stopped at once, possibly in the middle of a call to the VIM; retry, roll back or fail it."
+        }
+    };
+    DriverError::new(StatusCode::CONFLICT, detail)
+}
+
+/// The cancel a claimed row asks for (a corrupt mode is read as the gentler one).
+fn requested_cancel(op: &OpOccRow) -> Option<CancelMode> {
+    op.is_cancel_pending.then(|| {
+        op.cancel_mode
+            .as_deref()
+            .and_then(|mode| mode.parse().ok())
+            .unwrap_or(CancelMode::Graceful)
+    })
+}
 
 impl Executor {
     /// Runs `op` under its claim (`op.claimed_by`), renewing the lease, until the work
     /// ends or the claim is lost. When `stop` fires first, the work is dropped where it
     /// is: an operation that had started ends FAILED_TEMP (retry or roll back), one that
-    /// had not is handed back for another conductor to start.
+    /// had not is handed back for another conductor to start. A FORCEFUL cancel drops
+    /// the work the same way; an unstarted operation then ends ROLLED_BACK.
     #[tracing::instrument(
         name = "operation",
         skip_all,
@@ -72,13 +111,32 @@ impl Executor {
             _ = self.keep_claim(&op.id, &claim, &control) => {
                 tracing::warn!(op_occ = %op.id, "claim lost to another conductor; stopped")
             }
+            _ = self.watch_cancel(&op.id, &control) => {
+                control.set(ClaimState::Lost);
+                tracing::info!(op_occ = %op.id, "cancelled (FORCEFUL); the work was dropped where it was");
+                self.halt(&op, &claim, Halt::Forceful).await;
+            }
             _ = stop.cancelled() => {
                 control.set(ClaimState::Lost);
-                // Bounded: with the database down the claim simply runs out, and the
-                // next conductor reports the operation as interrupted.
-                if tokio::time::timeout(STOP_RECORD_TIMEOUT, self.stopped(&op, &claim)).await.is_err() {
-                    tracing::warn!(op_occ = %op.id, "could not record the stop before exiting");
+                self.halt(&op, &claim, Halt::Shutdown).await;
+            }
+        }
+    }
+
+    /// Polls for a client's cancel: a GRACEFUL one closes the fence, so that the driver
+    /// stops before its next call; returns when a FORCEFUL one is asked for.
+    async fn watch_cancel(&self, id: &str, control: &FenceControl) {
+        loop {
+            tokio::time::sleep(self.cancel_check).await;
+            match self.db.pending_cancel(id).await {
+                Ok(Some(CancelMode::Forceful)) => return,
+                Ok(Some(CancelMode::Graceful)) if control.state() != ClaimState::Cancelled => {
+                    tracing::info!(op_occ = %id, "cancelled (GRACEFUL); stopping before the next call to the VIM");
+                    control.set(ClaimState::Cancelled);
                 }
+                Ok(_) => {}
+                // The renewal reports a database that is down; a cancel waits for it.
+                Err(e) => tracing::debug!(op_occ = %id, error = %e, "could not look for a cancel"),
             }
         }
     }
@@ -110,20 +168,54 @@ impl Executor {
         }
     }
 
-    /// After a shutdown dropped the work of `op`: records why, fenced by the claim.
-    async fn stopped(&self, op: &OpOccRow, claim: &str) {
+    /// After the work of `op` was dropped: records why, fenced by the claim. Bounded:
+    /// with the database down the claim simply runs out, and the next conductor reports
+    /// the operation as interrupted (or cancelled).
+    async fn halt(&self, op: &OpOccRow, claim: &str, why: Halt) {
+        if tokio::time::timeout(STOP_RECORD_TIMEOUT, self.record_halt(op, claim, why))
+            .await
+            .is_err()
+        {
+            tracing::warn!(op_occ = %op.id, ?why, "could not record why the operation stopped");
+        }
+    }
+
+    async fn record_halt(&self, op: &OpOccRow, claim: &str, why: Halt) {
         let current = match self.db.get_op_occ(&op.id).await {
             Ok(Some(current)) if current.claimed_by.as_deref() == Some(claim) => current,
             _ => return,
         };
-        if matches!(
-            current.operation_state,
-            OpState::Processing | OpState::RollingBack
-        ) {
-            let error = DriverError::new(StatusCode::SERVICE_UNAVAILABLE, STOPPED);
-            self.finish(&current, claim, Err(error), OpState::Completed).await;
-        } else if let Err(e) = self.db.release_op_claim(&op.id, claim).await {
-            tracing::warn!(op_occ = %op.id, error = %e, "could not hand back an operation at shutdown");
+        match (current.operation_state, why) {
+            (OpState::Processing | OpState::RollingBack, _) => {
+                let error = match why {
+                    Halt::Shutdown => DriverError::new(StatusCode::SERVICE_UNAVAILABLE, STOPPED),
+                    Halt::Forceful => cancelled(CancelMode::Forceful),
+                };
+                self.finish(&current, claim, Err(error), OpState::Completed).await;
+            }
+            (OpState::Starting, Halt::Forceful) => self.end_unstarted(&current, claim).await,
+            _ => {
+                if let Err(e) = self.db.release_op_claim(&op.id, claim).await {
+                    tracing::warn!(op_occ = %op.id, error = %e, "could not hand back an operation");
+                }
+            }
+        }
+    }
+
+    /// A cancel reached an operation before it changed anything: it is rolled back.
+    async fn end_unstarted(&self, op: &OpOccRow, claim: &str) {
+        let error = DriverError::new(StatusCode::CONFLICT, CANCELLED_BEFORE_START);
+        let change = transition(
+            OpState::RolledBack,
+            Some(error.problem_details().to_string()),
+            None,
+            false,
+            true,
+            None,
+        );
+        match self.apply(op, claim, &change).await {
+            Ok(()) => tracing::info!(op_occ = %op.id, "cancelled before it started; rolled back"),
+            Err(e) => tracing::error!(op_occ = %op.id, error = %e, "recording the cancel failed"),
         }
     }
 
@@ -142,24 +234,32 @@ impl Executor {
             }
         };
         match (pending, state) {
+            (Some(PendingAction::Start), OpState::Starting) if op.is_cancel_pending => {
+                self.end_unstarted(op, claim).await;
+            }
             (Some(PendingAction::Start), OpState::Starting)
             | (Some(PendingAction::Retry), OpState::FailedTemp) => {
                 if self.enter(op, claim, OpState::Processing).await {
                     let result = self.perform(op, fence).await;
-                    self.finish(op, claim, result, OpState::Completed).await;
+                    self.finish(op, claim, unless_cancelled(result, fence), OpState::Completed)
+                        .await;
                 }
             }
             (Some(PendingAction::Rollback), OpState::FailedTemp) => {
                 if self.enter(op, claim, OpState::RollingBack).await {
                     let result = self.roll_back(op, fence).await;
-                    self.finish(op, claim, result, OpState::RolledBack).await;
+                    self.finish(op, claim, unless_cancelled(result, fence), OpState::RolledBack)
+                        .await;
                 }
             }
             // Claimed mid-work: the conductor that ran it stopped. Its step may be half
             // done, so the operation goes to FAILED_TEMP for the user to retry or roll back.
             (_, OpState::Processing | OpState::RollingBack) => {
                 tracing::warn!(op_occ = %op.id, "taking over an interrupted operation");
-                let error = DriverError::internal(INTERRUPTED);
+                let error = match requested_cancel(op) {
+                    Some(mode) => cancelled(mode),
+                    None => DriverError::internal(INTERRUPTED),
+                };
                 self.finish(op, claim, Err(error), OpState::Completed).await;
             }
             _ => {
@@ -671,6 +771,14 @@ impl Later {
             workloads,
             fence: fence.clone(),
         }
+    }
+}
+
+/// A driver that failed because a GRACEFUL cancel closed its fence failed as asked.
+fn unless_cancelled(result: Result<Outcome, DriverError>, fence: &Fence) -> Result<Outcome, DriverError> {
+    match result {
+        Err(_) if fence.state() == ClaimState::Cancelled => Err(cancelled(CancelMode::Graceful)),
+        other => other,
     }
 }
 

@@ -48,6 +48,7 @@ impl ConductorProcess {
             },
             holder: holder.clone(),
             lease: settings.lease,
+            cancel_check: settings.poll_interval,
         };
         let sender = Sender::new(&notifications).map_err(|e| anyhow::anyhow!("notification sender: {e}"))?;
         let delivery = DeliveryWorker::new(

@@ -12,7 +12,7 @@ use tacker_crypto::KeyVault;
 use tacker_db::instances::OpOccRow;
 use tacker_driver::{Drivers, TestDriver};
 use tacker_lcm::notifications::Notifier;
-use tacker_lcm::OpState;
+use tacker_lcm::{CancelMode, OpState};
 use tacker_testkit::csar::{create_and_upload_as, sample_package, wait_onboarding, SAMPLE_VNFD_ID};
 use tacker_testkit::{backend_tests, kubernetes_in_memory, TestApp};
 use tokio_util::sync::CancellationToken;
@@ -31,6 +31,7 @@ fn executor(app: &TestApp, drivers: Drivers) -> Executor {
         },
         holder: "executor-test".into(),
         lease: LEASE,
+        cancel_check: Duration::from_millis(50),
     }
 }
 
@@ -263,4 +264,180 @@ async fn stopped_early(app: TestApp) {
     assert_eq!(stopped.claimed_by, None);
     assert!(stopped.error.unwrap().contains("conductor was stopped"));
     assert_eq!(driver.changes(&id, "instantiate"), 0);
+}
+
+/// Waits until the occurrence is in `state`.
+async fn until_state(app: &TestApp, op_id: &str, state: OpState) {
+    for _ in 0..250 {
+        if op(app, op_id).await.operation_state == state {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{op_id} did not reach {state}");
+}
+
+fn error_detail(op: &OpOccRow) -> String {
+    let error: Value = serde_json::from_str(op.error.as_deref().unwrap()).unwrap();
+    error["detail"].as_str().unwrap().to_owned()
+}
+
+backend_tests!(a_graceful_cancel_stops_before_the_next_call_to_the_vim => graceful_cancel);
+
+async fn graceful_cancel(app: TestApp) {
+    let (id, op_id, driver, executor) = prepared(
+        &app,
+        json!({"tacker-rs-test": {"delay_ms": {"instantiate": 400}}}),
+    )
+    .await;
+    let claimed = claim(&app, &op_id).await;
+    // Asked for after the conductor read the row: it is found by polling.
+    app.db
+        .request_op_cancel(&op_id, CancelMode::Graceful, chrono::Utc::now())
+        .await
+        .unwrap();
+    executor.run(claimed, CancellationToken::new()).await;
+
+    let cancelled = op(&app, &op_id).await;
+    assert_eq!(cancelled.operation_state, OpState::FailedTemp);
+    assert!(
+        error_detail(&cancelled).starts_with("The operation was cancelled (GRACEFUL)"),
+        "{:?}",
+        cancelled.error
+    );
+    assert_eq!(
+        (
+            cancelled.is_cancel_pending,
+            cancelled.cancel_mode,
+            cancelled.claimed_by
+        ),
+        (false, None, None),
+        "no cancel is pending once the operation stopped"
+    );
+    assert_eq!(driver.changes(&id, "instantiate"), 0, "the VIM was not called");
+    let instance = app.db.get_instance(&id).await.unwrap().unwrap();
+    assert_eq!(
+        instance.active_op_occ_id.as_deref(),
+        Some(op_id.as_str()),
+        "held for retry, rollback or fail"
+    );
+}
+
+backend_tests!(a_cancel_found_at_the_claim_rolls_back_before_anything_runs => cancelled_unstarted);
+
+async fn cancelled_unstarted(app: TestApp) {
+    let (id, op_id, driver, executor) = prepared(&app, json!({})).await;
+    app.db
+        .request_op_cancel(&op_id, CancelMode::Forceful, chrono::Utc::now())
+        .await
+        .unwrap();
+    executor
+        .run(claim(&app, &op_id).await, CancellationToken::new())
+        .await;
+
+    let rolled = op(&app, &op_id).await;
+    assert_eq!(rolled.operation_state, OpState::RolledBack);
+    assert_eq!(
+        error_detail(&rolled),
+        "The operation was cancelled before it started."
+    );
+    assert_eq!(driver.changes(&id, "instantiate"), 0);
+    let instance = app.db.get_instance(&id).await.unwrap().unwrap();
+    assert_eq!(instance.active_op_occ_id, None, "the instance is free again");
+}
+
+backend_tests!(a_forceful_cancel_overtakes_a_graceful_one_and_stops_at_once => forceful_cancel);
+
+async fn forceful_cancel(app: TestApp) {
+    let (id, op_id, driver, executor) = prepared(
+        &app,
+        json!({"tacker-rs-test": {"delay_ms": {"instantiate": 60_000}}}),
+    )
+    .await;
+    let run = executor.run(claim(&app, &op_id).await, CancellationToken::new());
+    let canceller = async {
+        until_state(&app, &op_id, OpState::Processing).await;
+        app.db
+            .request_op_cancel(&op_id, CancelMode::Graceful, chrono::Utc::now())
+            .await
+            .unwrap();
+        // GRACEFUL waits for the step in hand to end (a minute here).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let pending = op(&app, &op_id).await;
+        assert_eq!(pending.operation_state, OpState::Processing);
+        assert!(pending.is_cancel_pending);
+        assert_eq!(pending.cancel_mode.as_deref(), Some("GRACEFUL"));
+        // A second GRACEFUL is refused; FORCEFUL may follow.
+        assert!(app
+            .db
+            .request_op_cancel(&op_id, CancelMode::Graceful, chrono::Utc::now())
+            .await
+            .is_err());
+        app.db
+            .request_op_cancel(&op_id, CancelMode::Forceful, chrono::Utc::now())
+            .await
+            .unwrap();
+    };
+    tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(run, canceller) })
+        .await
+        .expect("a FORCEFUL cancel does not wait for the step");
+
+    let cancelled = op(&app, &op_id).await;
+    assert_eq!(cancelled.operation_state, OpState::FailedTemp);
+    assert!(error_detail(&cancelled).starts_with("The operation was cancelled (FORCEFUL)"));
+    assert_eq!((cancelled.is_cancel_pending, cancelled.claimed_by), (false, None));
+    assert_eq!(driver.changes(&id, "instantiate"), 0);
+    // Nothing is left to cancel.
+    assert!(app
+        .db
+        .request_op_cancel(&op_id, CancelMode::Forceful, chrono::Utc::now())
+        .await
+        .is_err());
+}
+
+backend_tests!(a_rollback_can_be_cancelled_and_asked_for_again => cancelled_rollback);
+
+async fn cancelled_rollback(app: TestApp) {
+    let (id, op_id, driver, executor) = prepared(
+        &app,
+        json!({"tacker-rs-test": {"fail": "instantiate", "delay_ms": {"rollback": 60_000}}}),
+    )
+    .await;
+    executor
+        .run(claim(&app, &op_id).await, CancellationToken::new())
+        .await;
+    let ask_rollback = || async {
+        app.db
+            .request_op_action(
+                &op_id,
+                OpState::FailedTemp,
+                OpState::FailedTemp,
+                Some("rollback"),
+                None,
+                false,
+                chrono::Utc::now(),
+                &[],
+            )
+            .await
+            .unwrap()
+    };
+    ask_rollback().await;
+    let run = executor.run(claim(&app, &op_id).await, CancellationToken::new());
+    let canceller = async {
+        until_state(&app, &op_id, OpState::RollingBack).await;
+        app.db
+            .request_op_cancel(&op_id, CancelMode::Forceful, chrono::Utc::now())
+            .await
+            .unwrap();
+    };
+    tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(run, canceller) })
+        .await
+        .expect("the rollback stops at once");
+    let cancelled = op(&app, &op_id).await;
+    assert_eq!(cancelled.operation_state, OpState::FailedTemp);
+    assert!(error_detail(&cancelled).starts_with("The operation was cancelled (FORCEFUL)"));
+    assert_eq!(driver.changes(&id, "rollback"), 0);
+    // The user may roll back again (this time it runs to its end).
+    ask_rollback().await;
+    assert_eq!(op(&app, &op_id).await.pending_action.as_deref(), Some("rollback"));
 }

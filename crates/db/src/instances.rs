@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use tacker_sol003::{ApiVersion, InstantiationState, OpState, Operation};
+use tacker_sol003::{ApiVersion, CancelMode, InstantiationState, OpState, Operation};
 
 use crate::notifications::{insert_notifications, NotificationRow};
 use crate::pool::{with_pool, BeginWrite};
@@ -437,6 +437,56 @@ impl Database {
         .await)
     }
 
+    /// Asks the conductor running an occurrence to cancel it (it polls for this): applied
+    /// only while the occurrence runs (STARTING, PROCESSING, ROLLING_BACK) and no cancel is
+    /// pending, except that FORCEFUL may follow a GRACEFUL that has not ended yet.
+    pub async fn request_op_cancel(
+        &self,
+        id: &str,
+        mode: CancelMode,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let pending_rule = match mode {
+            CancelMode::Graceful => "is_cancel_pending = FALSE",
+            CancelMode::Forceful => "(is_cancel_pending = FALSE OR cancel_mode = 'GRACEFUL')",
+        };
+        let sql = format!(
+            "UPDATE vnf_lcm_op_occs SET is_cancel_pending = TRUE, cancel_mode = ?, updated_at = ? \
+             WHERE id = ? AND operation_state IN ('STARTING', 'PROCESSING', 'ROLLING_BACK') AND {pending_rule}"
+        );
+        let changed = with_pool!(self, pool, q => {
+            sqlx::query(&q(&sql))
+                .bind(mode.as_str())
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if changed == 0 {
+            return Err(DbError::StateChanged);
+        }
+        Ok(())
+    }
+
+    /// The cancel a client asked for on an occurrence, if one is pending.
+    pub async fn pending_cancel(&self, id: &str) -> Result<Option<CancelMode>, DbError> {
+        let mode: Option<Option<String>> = with_pool!(self, pool, q => {
+            sqlx::query_scalar(&q(
+                "SELECT cancel_mode FROM vnf_lcm_op_occs WHERE id = ? AND is_cancel_pending = TRUE",
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        mode.flatten()
+            .map(|mode| {
+                mode.parse()
+                    .map_err(|e| DbError::Sqlx(sqlx::Error::Decode(Box::new(e))))
+            })
+            .transpose()
+    }
+
     /// Claims up to `limit` occurrences with a due action whose lease has run out (or that
     /// nobody holds), skipping those in `running` (this conductor's own: it never takes over
     /// a claim it still works on). Each won row gets a claim of its own, `claim_prefix`
@@ -544,6 +594,12 @@ impl Database {
             let mut tx = pool.begin_write().await?;
             let claim = if change.keep_claim { "claimed_by" } else { "NULL" };
             let lease = if change.keep_claim { "lease_until" } else { "NULL" };
+            // A cancel is pending only while the operation runs (SOL003's isCancelPending).
+            let cancel = if change.operation_state.is_running() {
+                ""
+            } else {
+                "is_cancel_pending = FALSE, cancel_mode = NULL, "
+            };
             // state_entered_time first: MySQL assigns left to right and would see the new
             // operation_state.
             let sql = format!(
@@ -551,7 +607,7 @@ impl Database {
                  state_entered_time = CASE WHEN operation_state = ? THEN state_entered_time ELSE ? END, \
                  operation_state = ?, error = ?, \
                  resource_changes = COALESCE(?, resource_changes), changed_info = COALESCE(?, changed_info), \
-                 pending_action = ?, claimed_by = {claim}, lease_until = {lease}, \
+                 pending_action = ?, claimed_by = {claim}, lease_until = {lease}, {cancel}\
                  updated_at = ? WHERE id = ? AND claimed_by = ?"
             );
             let updated = sqlx::query(&q(&sql))

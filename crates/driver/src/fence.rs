@@ -2,14 +2,21 @@
 //! is a lease it renews; while a renewal is overdue (the database stalls) the claim may
 //! have run out and another conductor may take the occurrence over. So before each call
 //! to the VIM a driver waits until the claim is known to be held, and gives up when it
-//! is known to be lost: a superseded execution changes nothing more.
+//! is known to be lost: a superseded execution changes nothing more. A client's graceful
+//! cancel uses the same gate: the driver stops before its next call.
 
 use tokio::sync::watch;
 
-/// Another conductor holds the operation now, or this one is stopping it.
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("this conductor no longer holds the operation; it stopped before changing the VIM")]
-pub struct ClaimLost;
+/// Why an execution may not act on the VIM any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Halted {
+    /// Another conductor holds the operation now, or this one is stopping it.
+    #[error("this conductor no longer holds the operation; it stopped before changing the VIM")]
+    ClaimLost,
+    /// A client cancelled the operation (GRACEFUL).
+    #[error("the operation was cancelled; it stopped before its next call to the VIM")]
+    Cancelled,
+}
 
 /// What the executor knows of its claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,8 +25,22 @@ pub enum ClaimState {
     Held,
     /// Renewal is overdue: wait before acting.
     Uncertain,
+    /// A client cancelled the operation: no further call, but the claim is still ours
+    /// to record the outcome with.
+    Cancelled,
     /// Another conductor holds the occurrence now, or the conductor is stopping it.
     Lost,
+}
+
+impl ClaimState {
+    /// Held and Uncertain follow the renewals; a cancel, and then a loss, are for good.
+    fn rank(self) -> u8 {
+        match self {
+            ClaimState::Held | ClaimState::Uncertain => 0,
+            ClaimState::Cancelled => 1,
+            ClaimState::Lost => 2,
+        }
+    }
 }
 
 /// The driver's side: cheap to clone, one per execution.
@@ -42,8 +63,8 @@ impl Fence {
         Fence(watch::channel(ClaimState::Held).1)
     }
 
-    /// Returns once the claim is held; an error if it is lost.
-    pub async fn wait_held(&self) -> Result<(), ClaimLost> {
+    /// Returns once the claim is held; an error if it is lost or the operation cancelled.
+    pub async fn wait_held(&self) -> Result<(), Halted> {
         let mut rx = self.0.clone();
         let state = rx
             .wait_for(|state| *state != ClaimState::Uncertain)
@@ -52,9 +73,14 @@ impl Fence {
             // The executor is gone: nobody can tell, so act as if lost.
             .unwrap_or(ClaimState::Lost);
         match state {
-            ClaimState::Lost => Err(ClaimLost),
-            _ => Ok(()),
+            ClaimState::Lost => Err(Halted::ClaimLost),
+            ClaimState::Cancelled => Err(Halted::Cancelled),
+            ClaimState::Held | ClaimState::Uncertain => Ok(()),
         }
+    }
+
+    pub fn state(&self) -> ClaimState {
+        *self.0.borrow()
     }
 }
 
@@ -67,7 +93,7 @@ impl Default for Fence {
 impl FenceControl {
     pub fn set(&self, state: ClaimState) {
         self.0.send_if_modified(|current| {
-            let changed = *current != state && *current != ClaimState::Lost;
+            let changed = *current != state && state.rank() >= current.rank();
             if changed {
                 *current = state;
             }
@@ -127,5 +153,22 @@ mod tests {
         drop(control);
         assert!(fence.wait_held().await.is_err());
         assert!(Fence::unfenced().wait_held().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_cancel_stops_the_driver_and_only_a_loss_overrides_it() {
+        let (control, fence) = Fence::new();
+        control.set(ClaimState::Uncertain);
+        let waiting = tokio::spawn({
+            let fence = fence.clone();
+            async move { fence.wait_held().await }
+        });
+        control.set(ClaimState::Cancelled);
+        assert_eq!(waiting.await.unwrap(), Err(Halted::Cancelled));
+        // Renewals go on while the cancel is recorded; they do not undo it.
+        control.set(ClaimState::Held);
+        assert_eq!(fence.state(), ClaimState::Cancelled);
+        control.set(ClaimState::Lost);
+        assert_eq!(fence.wait_held().await, Err(Halted::ClaimLost));
     }
 }

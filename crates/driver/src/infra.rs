@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::fence::{ClaimLost, Fence};
+use crate::fence::{Fence, Halted};
 use tacker_sol003::Operation;
 
 /// The VIM connection an operation uses, credentials in clear (memory only).
@@ -132,9 +132,9 @@ impl DriverError {
     }
 }
 
-impl From<ClaimLost> for DriverError {
-    fn from(lost: ClaimLost) -> Self {
-        DriverError::new(StatusCode::CONFLICT, lost.to_string())
+impl From<Halted> for DriverError {
+    fn from(halted: Halted) -> Self {
+        DriverError::new(StatusCode::CONFLICT, halted.to_string())
     }
 }
 

@@ -8,7 +8,7 @@ mod infra;
 mod registry;
 pub mod test_driver;
 
-pub use fence::{ClaimLost, ClaimState, Fence, FenceControl};
+pub use fence::{ClaimState, Fence, FenceControl, Halted};
 pub use infra::{DriverError, InfraDriver, Plan, VimConnection, Vnfc, Workload};
 pub use registry::{Drivers, InvalidAdditionalParams, ProbeFailed, VimDriver};
 pub use tacker_sol003::Operation;

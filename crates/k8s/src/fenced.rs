@@ -113,4 +113,27 @@ mod tests {
             "nothing is sent once the claim is lost"
         );
     }
+
+    #[tokio::test]
+    async fn a_graceful_cancel_lets_the_call_in_flight_finish_and_sends_no_other() {
+        let sent = Arc::new(AtomicUsize::new(0));
+        let counter = sent.clone();
+        let inner = tower::service_fn(move |_: ()| {
+            let counter = counter.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, BoxError>(())
+            }
+        });
+        let (control, fence) = Fence::new();
+        let mut service = FenceLayer(fence).layer(inner);
+        let in_flight = tokio::spawn(service.clone().call(()));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        control.set(ClaimState::Cancelled);
+        in_flight.await.unwrap().unwrap();
+        let refused = service.call(()).await.unwrap_err();
+        assert!(refused.to_string().contains("cancelled"), "{refused}");
+        assert_eq!(sent.load(Ordering::SeqCst), 1);
+    }
 }

@@ -18,6 +18,6 @@ pub mod views;
 pub mod vim_conn;
 
 pub use error::{LcmError, Result};
-pub use model::{ApiVersion, InstantiationState, OpState, Operation, PendingAction};
+pub use model::{ApiVersion, CancelMode, InstantiationState, OpState, Operation, PendingAction};
 pub use service::{LcmService, Page};
 pub use subscriptions::{AuthenticationCodec, CallbackTester};

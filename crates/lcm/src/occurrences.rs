@@ -1,5 +1,5 @@
 //! Operation occurrences: list, show, and the error-handling operations (retry, rollback,
-//! fail, cancel) on an occurrence in FAILED_TEMP.
+//! fail) on an occurrence in FAILED_TEMP, and cancel of a running one.
 
 use chrono::Utc;
 use serde_json::{json, Value};
@@ -11,6 +11,7 @@ use tacker_sol013::ListQuery;
 use crate::attributes;
 use crate::error::{LcmError, Result};
 use crate::model::{ApiVersion, OpState, PendingAction};
+use crate::requests::{self, CancelRequest};
 use crate::service::{LcmService, Page};
 use crate::views;
 
@@ -140,8 +141,10 @@ impl LcmService {
         Ok(views::op_occ(&row))
     }
 
-    /// `POST .../cancel` (v1): an operation still waiting for a conductor is rolled back
-    /// before it starts; a running one cannot be interrupted safely and is refused.
+    /// `POST .../cancel` (v1): an operation no conductor has taken yet is rolled back at
+    /// once; a running one (STARTING, PROCESSING, ROLLING_BACK) is marked for its
+    /// conductor, which stops it (GRACEFUL: before its next call to the VIM; FORCEFUL: at
+    /// once) and leaves it FAILED_TEMP for retry, rollback or fail.
     pub async fn cancel(
         &self,
         ctx: &RequestContext,
@@ -149,22 +152,39 @@ impl LcmService {
         id: &str,
         body: Option<Value>,
     ) -> Result<()> {
-        if let Some(Value::Object(body)) = &body {
-            if let Some(mode) = body.get("cancelMode") {
-                if mode != &json!("GRACEFUL") && mode != &json!("FORCEFUL") {
-                    return Err(LcmError::BadRequest(
-                        "cancelMode must be GRACEFUL or FORCEFUL".into(),
-                    ));
-                }
-            }
-        }
+        let request: CancelRequest = match &body {
+            None => CancelRequest::default(),
+            body => requests::parse(body.as_ref())?,
+        };
         let op = self.visible_op_occ(ctx, api, id, ("cancel", "cancel")).await?;
-        if op.operation_state != OpState::Starting || op.claimed_by.is_some() {
+        if !op.operation_state.is_running() {
             return Err(LcmError::Conflict(format!(
-                "Cancel operation in state {} is not allowed: only an operation that has not started yet can be cancelled.",
+                "Cancel operation in state {} is not allowed.",
                 op.operation_state
             )));
         }
+        if op.operation_state == OpState::Starting && op.claimed_by.is_none() {
+            match self.cancel_unstarted(api, &op).await {
+                // A conductor took it meanwhile: it is cancelled as a running one.
+                Err(LcmError::Conflict(_)) => {}
+                done => return done,
+            }
+        }
+        self.inner
+            .db
+            .request_op_cancel(id, request.cancel_mode, Utc::now())
+            .await
+            .map_err(|e| match e {
+                DbError::StateChanged => LcmError::Conflict(format!(
+                    "LCM operation {id} cannot be cancelled ({}): it has ended or a cancel is already pending.",
+                    request.cancel_mode
+                )),
+                other => other.into(),
+            })
+    }
+
+    /// Rolls back an occurrence still waiting for a conductor, with its notification.
+    async fn cancel_unstarted(&self, api: ApiVersion, op: &OpOccRow) -> Result<()> {
         let now = Utc::now();
         let error = json!({"status": 409, "title": "Conflict", "detail": "The operation was cancelled before it started."});
         let mut rolled = op.clone();
@@ -177,12 +197,12 @@ impl LcmService {
             }
             None => Vec::new(),
         };
-        // Only if no conductor has claimed it meanwhile (`pending_action` is still set).
+        // Only if no conductor has claimed it meanwhile.
         self.inner
             .db
-            .cancel_unstarted_op(id, &error.to_string(), now, &notifications)
+            .cancel_unstarted_op(&op.id, &error.to_string(), now, &notifications)
             .await
-            .map_err(|e| changed(e, &op))?;
+            .map_err(|e| changed(e, op))?;
         self.queued(!notifications.is_empty());
         Ok(())
     }

@@ -258,7 +258,7 @@ pub fn op_occ(row: &OpOccRow) -> Value {
             links.insert("rollback".into(), link("/rollback"));
             links.insert("fail".into(), link("/fail"));
         }
-        "STARTING" | "PROCESSING" if api == ApiVersion::V1 => {
+        "STARTING" | "PROCESSING" | "ROLLING_BACK" if api == ApiVersion::V1 => {
             links.insert("cancel".into(), link("/cancel"));
         }
         _ => {}

@@ -50,6 +50,17 @@ macro_rules! vocabulary {
             }
         }
 
+        /// Requests name the values as SOL003 writes them; anything else is refused with
+        /// the list of values, as serde's derived enums do.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(|_| {
+                    serde::de::Error::unknown_variant(&text, &[$($text),+])
+                })
+            }
+        }
+
         /// How the database crate reads the column back (`#[sqlx(try_from = "String")]`).
         impl TryFrom<String> for $name {
             type Error = UnknownValue;
@@ -94,7 +105,26 @@ impl OpState {
     pub fn is_final(self) -> bool {
         matches!(self, OpState::Completed | OpState::Failed | OpState::RolledBack)
     }
+
+    /// A conductor has the operation in hand (or is about to): the states SOL003 lets a
+    /// client cancel.
+    pub fn is_running(self) -> bool {
+        matches!(
+            self,
+            OpState::Starting | OpState::Processing | OpState::RollingBack
+        )
+    }
 }
+
+vocabulary!(
+    /// CancelModeType: how a running operation is to be cancelled.
+    CancelMode {
+        /// Stop before the operation's next call to the VIM.
+        Graceful = "GRACEFUL",
+        /// Stop at once, even in the middle of a call.
+        Forceful = "FORCEFUL",
+    }
+);
 
 vocabulary!(
     /// VnfInstance.instantiationState.
@@ -165,5 +195,30 @@ mod tests {
         assert_eq!(corrupt.to_string(), "'FAILED_TEMPORARILY' is not a valid OpState");
         assert!("instantiate".parse::<Operation>().is_err());
         assert!("3".parse::<ApiVersion>().is_err());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Body {
+        #[allow(dead_code)]
+        mode: CancelMode,
+    }
+
+    #[test]
+    fn requests_name_the_values_they_accept() {
+        let body: Body = read_mode(r#"FORCEFUL"#).unwrap();
+        assert_eq!(body.mode, CancelMode::Forceful);
+        let refused = read_mode("SOFT").unwrap_err();
+        assert_eq!(
+            refused,
+            "unknown variant `SOFT`, expected `GRACEFUL` or `FORCEFUL`"
+        );
+    }
+
+    /// Deserialises `{"mode": <text>}` with serde's own value deserializer.
+    fn read_mode(text: &str) -> Result<Body, String> {
+        use serde::de::value::{Error, MapDeserializer};
+        use serde::Deserialize;
+        let entries = [("mode", text)];
+        Body::deserialize(MapDeserializer::<_, Error>::new(entries.into_iter())).map_err(|e| e.to_string())
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{from_str, Map, Value};
 use super::fields::{present, Identifier, Steps, Text};
 use super::parse;
 use crate::error::Result;
-use crate::model::Operation;
+use crate::model::{CancelMode, Operation};
 
 /// KeyValuePairs.
 pub type KeyValuePairs = Map<String, Value>;
@@ -20,6 +20,22 @@ pub struct CreateVnfRequest {
     pub vnf_instance_name: Option<Text<255>>,
     pub vnf_instance_description: Option<Text<1024>>,
     pub metadata: Option<KeyValuePairs>,
+}
+
+/// `POST /vnf_lcm_op_occs/{id}/cancel`: CancelMode. SOL003 requires the mode; an empty
+/// body is read as GRACEFUL, the mode that leaves the VIM consistent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelRequest {
+    pub cancel_mode: CancelMode,
+}
+
+impl Default for CancelRequest {
+    fn default() -> Self {
+        CancelRequest {
+            cancel_mode: CancelMode::Graceful,
+        }
+    }
 }
 
 /// `POST /subscriptions`: LccnSubscriptionRequest (the filter is checked by the
