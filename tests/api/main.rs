@@ -45,3 +45,5 @@ mod vims_crud;
 mod vims_errors;
 mod vims_scoping;
 mod vims_shared_db;
+mod vnffm;
+mod vnffm_prometheus;

@@ -13,6 +13,7 @@ use crate::keystone_options::KeystoneAuthtokenOptions;
 use crate::lcm_options::LcmOptions;
 use crate::package_options::VnfPackageOptions;
 use crate::paste::PasteError;
+use crate::prometheus_options::PrometheusPluginOptions;
 
 /// Why configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +107,8 @@ pub struct Config {
     pub vnf_package: VnfPackageOptions,
     /// `[v2_vnfm]` and `[conductor]`: lifecycle, notifications, conductor claims.
     pub lcm: LcmOptions,
+    /// `[prometheus_plugin]`: Tacker's Prometheus receivers.
+    pub prometheus_plugin: PrometheusPluginOptions,
     /// `[k8s_vim] validate_on_register` (tacker-rs): check a Kubernetes VIM against its
     /// cluster (credentials, namespaces) when it is registered or its credentials change.
     pub k8s_validate_on_register: bool,
@@ -368,6 +371,7 @@ impl Config {
             public_endpoint: public_endpoint(files)?,
             vnf_package: VnfPackageOptions::from_ini(files, &state_path)?,
             lcm: LcmOptions::from_ini(files)?,
+            prometheus_plugin: PrometheusPluginOptions::from_ini(files)?,
             k8s_validate_on_register: parsed(files, "k8s_vim", "validate_on_register", true, parse_bool)?,
             state_path,
             ignored_options: Vec::new(),

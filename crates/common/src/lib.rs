@@ -11,6 +11,7 @@ pub mod keystone_options;
 pub mod lcm_options;
 pub mod package_options;
 pub mod paste;
+pub mod prometheus_options;
 pub mod time;
 
 pub use config::{Config, ConfigError, ExtOAuth2Options, SslOptions};
@@ -20,3 +21,4 @@ pub use database_options::DatabaseOptions;
 pub use keystone_options::KeystoneAuthtokenOptions;
 pub use lcm_options::LcmOptions;
 pub use package_options::VnfPackageOptions;
+pub use prometheus_options::PrometheusPluginOptions;

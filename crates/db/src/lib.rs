@@ -5,6 +5,7 @@
 //! configured backend (`with_pool!`), so each backend keeps its native types
 //! (timestamps, booleans) and its own error details.
 
+pub mod alarms;
 mod error;
 pub mod instances;
 pub mod notifications;

@@ -3,7 +3,7 @@
 //! workers claim them with a lease, as conductors claim operations.
 
 use chrono::{DateTime, Utc};
-use tacker_sol003::ApiVersion;
+use tacker_sol003::SubscriptionApi;
 
 use crate::pool::{with_pool, BeginWrite};
 use crate::{Database, DbError};
@@ -14,7 +14,7 @@ pub struct SubscriptionRow {
     pub id: String,
     pub tenant_id: String,
     #[sqlx(try_from = "String")]
-    pub api_version: ApiVersion,
+    pub api_version: SubscriptionApi,
     pub callback_uri: String,
     /// JSON LccnSubscriptionFilter.
     pub filter: Option<String>,
@@ -101,12 +101,13 @@ impl Database {
         }))
     }
 
-    /// Subscriptions of one API version (every tenant's when `tenant_id` is `None`).
+    /// Subscriptions of one API (every tenant's when `tenant_id` is `None`).
     pub async fn list_subscriptions(
         &self,
-        api_version: ApiVersion,
+        api_version: impl Into<SubscriptionApi>,
         tenant_id: Option<&str>,
     ) -> Result<Vec<SubscriptionRow>, DbError> {
+        let api_version = api_version.into();
         let tenant = if tenant_id.is_some() {
             " AND tenant_id = ?"
         } else {

@@ -38,7 +38,8 @@ impl Notifier {
             .iter()
             .filter(|s| matches(s, OP_OCC_NOTIFICATION, instance, Some(op)))
             .map(|sub| {
-                let api = sub.api_version;
+                // matches() checked the subscription is of the instance's API.
+                let api = instance.api_version;
                 let mut payload = self.base(sub, OP_OCC_NOTIFICATION, instance, now);
                 payload.insert("notificationStatus".into(), json!(status));
                 payload.insert("operationState".into(), json!(op.operation_state));
@@ -91,7 +92,7 @@ impl Notifier {
         instance: &InstanceRow,
         now: DateTime<Utc>,
     ) -> Map<String, Value> {
-        let api = sub.api_version;
+        let api = instance.api_version;
         let mut payload = Map::new();
         payload.insert("id".into(), json!(Uuid::new_v4().to_string()));
         payload.insert("notificationType".into(), json!(kind));
@@ -109,7 +110,8 @@ impl Notifier {
     }
 }
 
-fn row(
+/// An outbox row carrying `payload` to `sub`, due now (also used by fault management).
+pub fn row(
     sub: &SubscriptionRow,
     kind: &str,
     payload: Map<String, Value>,
@@ -132,7 +134,7 @@ fn row(
 /// Whether a subscription wants this notification (SOL003 LccnSubscriptionFilter). A
 /// subscription only hears about its own project's instances, of its own API version.
 pub fn matches(sub: &SubscriptionRow, kind: &str, instance: &InstanceRow, op: Option<&OpOccRow>) -> bool {
-    if sub.api_version != instance.api_version || sub.tenant_id != instance.tenant_id {
+    if sub.api_version != instance.api_version.into() || sub.tenant_id != instance.tenant_id {
         return false;
     }
     let Some(filter) = parse(sub.filter.as_deref()) else {
@@ -160,7 +162,9 @@ pub fn matches(sub: &SubscriptionRow, kind: &str, instance: &InstanceRow, op: Op
     }
 }
 
-fn instance_matches(filter: &Value, instance: &InstanceRow) -> bool {
+/// Whether an instance passes a VnfInstanceSubscriptionFilter (also used by fault
+/// management subscriptions).
+pub fn instance_matches(filter: &Value, instance: &InstanceRow) -> bool {
     let in_list = |key: &str, value: Option<&str>| -> bool {
         match filter.get(key).and_then(Value::as_array) {
             Some(list) if !list.is_empty() => {

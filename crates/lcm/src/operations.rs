@@ -35,7 +35,34 @@ impl LcmService {
         let row = self
             .visible_instance(ctx, api, id, policy_names(operation))
             .await?;
-        let mut request = OperationRequest::parse(operation, body.as_ref())?;
+        let request = OperationRequest::parse(operation, body.as_ref())?;
+        self.accept(ctx, row, operation, request, false).await
+    }
+
+    /// Starts an operation a monitoring rule asked for (the Prometheus plugin's auto-heal):
+    /// no user's policy applies, and the occurrence says `isAutomaticInvocation`.
+    pub async fn start_automatic(&self, id: &str, operation: Operation, body: Value) -> Result<String> {
+        let row = self
+            .inner
+            .db
+            .get_instance(id)
+            .await?
+            .ok_or_else(|| LcmError::NotFound(format!("VnfInstance {id} not found.")))?;
+        let request = OperationRequest::parse(operation, Some(&body))?;
+        let ctx = RequestContext::admin(format!("req-{}", Uuid::new_v4()));
+        self.accept(&ctx, row, operation, request, true).await
+    }
+
+    /// Checks a parsed request against the instance and stores its occurrence.
+    async fn accept(
+        &self,
+        ctx: &RequestContext,
+        row: InstanceRow,
+        operation: Operation,
+        mut request: OperationRequest,
+        automatic: bool,
+    ) -> Result<String> {
+        let (api, id) = (row.api_version, row.id.as_str());
         let expected = expected_state(operation);
         if let Some(expected) = expected {
             if row.instantiation_state != expected {
@@ -71,7 +98,7 @@ impl LcmService {
             operation_state: OpState::Starting,
             state_entered_time: now,
             start_time: now,
-            is_automatic_invocation: false,
+            is_automatic_invocation: automatic,
             is_cancel_pending: false,
             cancel_mode: None,
             operation_params: request.to_stored().to_string(),

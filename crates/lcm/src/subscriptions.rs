@@ -9,7 +9,10 @@ use chrono::Utc;
 use serde_json::{json, Map, Value};
 use tacker_common::detach::run_detached;
 use tacker_common::RequestContext;
+use tacker_crypto::KeyVault;
 use tacker_db::notifications::SubscriptionRow;
+use tacker_db::Database;
+use tacker_sol003::SubscriptionApi;
 use tacker_sol013::ListQuery;
 use uuid::Uuid;
 
@@ -20,10 +23,12 @@ use crate::requests::{self, LccnSubscriptionRequest};
 use crate::service::{LcmService, Page};
 
 /// Checks a callback before a subscription is accepted; the error text is shown (422).
+/// `api` decides the `Version` header of the test request.
 pub trait CallbackTester: Send + Sync {
     fn test<'a>(
         &'a self,
         callback_uri: &'a str,
+        api: SubscriptionApi,
         authentication: Option<&'a Value>,
     ) -> Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
 }
@@ -55,10 +60,7 @@ impl LcmService {
         )?;
         let request: LccnSubscriptionRequest = requests::parse(body.as_ref())?;
         let callback = &*request.callback_uri;
-        let url = url::Url::parse(callback)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-            .ok_or_else(|| LcmError::BadRequest(format!("callbackUri '{callback}' is not an http(s) URI")))?;
+        let url = callback_url(callback)?;
         let filter = request.filter;
         if let Some(filter) = &filter {
             check_filter(filter, api)?;
@@ -70,46 +72,25 @@ impl LcmService {
         }
         self.inner
             .tester
-            .test(url.as_str(), authentication.as_ref())
+            // Every LCM callback is tested the v2 way (Version 2.0.0), as before.
+            .test(url.as_str(), SubscriptionApi::LcmV2, authentication.as_ref())
             .await
             .map_err(|why| {
                 LcmError::Unprocessable(format!("Notification test to {callback} failed: {why}"))
             })?;
-        let id = Uuid::new_v4().to_string();
-        let mut row = SubscriptionRow {
-            id,
+        let row = SubscriptionRow {
+            id: Uuid::new_v4().to_string(),
             tenant_id,
-            api_version: api,
+            api_version: api.into(),
             callback_uri: callback.to_owned(),
             filter: filter.map(|f| Value::Object(f).to_string()),
             verbosity: verbosity.to_owned(),
             authentication: None,
             created_at: Utc::now(),
         };
-        // The key file and the row are written together or not at all, even if the
-        // client goes away in between.
-        let inner = self.inner.clone();
-        let row = run_detached(async move {
-            if let Some(mut auth) = authentication {
-                inner.vault.create(&row.id).map_err(|cause| LcmError::Key {
-                    what: "subscription",
-                    cause,
-                })?;
-                if let Err(e) = codec.encrypt(&row.id, &mut auth) {
-                    let _ = inner.vault.remove(&row.id);
-                    return Err(LcmError::Codec(e));
-                }
-                row.authentication = Some(auth.to_string());
-            }
-            if let Err(e) = inner.db.insert_subscription(&row).await {
-                let _ = inner.vault.remove(&row.id);
-                return Err(LcmError::from(e));
-            }
-            Ok(row)
-        })
-        .await??;
+        let row = store(&self.inner.db, &self.inner.vault, row, authentication, codec).await?;
         tracing::info!(subscription = %row.id, "LCM subscription created");
-        Ok(view(&row))
+        Ok(view(&row, api))
     }
 
     pub async fn list_subscriptions(
@@ -123,7 +104,7 @@ impl LcmService {
         let tenant = (!ctx.is_admin).then_some(own.as_str());
         let rows = self.inner.db.list_subscriptions(api, tenant).await?;
         self.page(
-            rows.iter().map(|r| (r.id.clone(), view(r))).collect(),
+            rows.iter().map(|r| (r.id.clone(), view(r, api))).collect(),
             query,
             match api {
                 ApiVersion::V1 => &crate::attributes::LCCN_SUBSCRIPTION_V1,
@@ -139,20 +120,14 @@ impl LcmService {
             &self
                 .visible_subscription(ctx, api, id, ("subscription_show", "subscription_show"))
                 .await?,
+            api,
         ))
     }
 
     pub async fn delete_subscription(&self, ctx: &RequestContext, api: ApiVersion, id: &str) -> Result<()> {
         self.visible_subscription(ctx, api, id, ("subscription_delete", "subscription_delete"))
             .await?;
-        // The row and then the key file, both even if the client goes away.
-        let (inner, id) = (self.inner.clone(), id.to_owned());
-        run_detached(async move {
-            inner.db.delete_subscription(&id).await?;
-            let _ = inner.vault.remove(&id);
-            Ok(())
-        })
-        .await?
+        remove(&self.inner.db, &self.inner.vault, id).await
     }
 
     async fn visible_subscription(
@@ -163,12 +138,64 @@ impl LcmService {
         action: (&str, &str),
     ) -> Result<SubscriptionRow> {
         let row = match self.inner.db.get_subscription(id).await? {
-            Some(row) if row.api_version == api && ctx.can_see_tenant(&row.tenant_id) => row,
+            Some(row) if row.api_version == api.into() && ctx.can_see_tenant(&row.tenant_id) => row,
             _ => return Err(LcmError::NotFound(format!("LccnSubscription {id} not found."))),
         };
         self.authorize(ctx, api, action, &row.tenant_id)?;
         Ok(row)
     }
+}
+
+/// A subscription's callbackUri: an absolute http(s) URI, or a 400.
+pub fn callback_url(callback: &str) -> Result<url::Url> {
+    url::Url::parse(callback)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+        .ok_or_else(|| LcmError::BadRequest(format!("callbackUri '{callback}' is not an http(s) URI")))
+}
+
+/// Stores a new subscription of any notification API. Its authentication, if any, is
+/// encrypted with a key of the subscription's own; the key file and the row are written
+/// together or not at all, even if the client goes away in between.
+pub async fn store(
+    db: &Database,
+    vault: &KeyVault,
+    mut row: SubscriptionRow,
+    authentication: Option<Value>,
+    codec: Arc<dyn AuthenticationCodec>,
+) -> Result<SubscriptionRow> {
+    let (db, vault) = (db.clone(), vault.clone());
+    run_detached(async move {
+        if let Some(mut auth) = authentication {
+            vault.create(&row.id).map_err(|cause| LcmError::Key {
+                what: "subscription",
+                cause,
+            })?;
+            if let Err(e) = codec.encrypt(&row.id, &mut auth) {
+                let _ = vault.remove(&row.id);
+                return Err(LcmError::Codec(e));
+            }
+            row.authentication = Some(auth.to_string());
+        }
+        if let Err(e) = db.insert_subscription(&row).await {
+            let _ = vault.remove(&row.id);
+            return Err(LcmError::from(e));
+        }
+        Ok(row)
+    })
+    .await?
+}
+
+/// Deletes a subscription: the row and then its key file, both even if the client goes
+/// away.
+pub async fn remove(db: &Database, vault: &KeyVault, id: &str) -> Result<()> {
+    let (db, vault, id) = (db.clone(), vault.clone(), id.to_owned());
+    run_detached(async move {
+        db.delete_subscription(&id).await?;
+        let _ = vault.remove(&id);
+        Ok(())
+    })
+    .await?
 }
 
 /// The filter as SOL003's LifecycleChangeNotificationsFilter types it (Tacker's JSON
@@ -267,9 +294,8 @@ fn required_string(object: &Map<String, Value>, at: &str, key: &str) -> Result<(
     }
 }
 
-/// LccnSubscription as shown: authentication never is.
-pub fn view(row: &SubscriptionRow) -> Value {
-    let api = row.api_version;
+/// LccnSubscription as shown (`row` is one of `api`'s): authentication never is.
+pub fn view(row: &SubscriptionRow, api: ApiVersion) -> Value {
     let mut view = Map::new();
     view.insert("id".into(), json!(row.id));
     if let Some(filter) = row

@@ -29,5 +29,5 @@ pub use authentication::{
 pub use error::{DeliveryError, NotifyError};
 pub use sender::{Notifier, Sender};
 pub use settings::NotificationSettings;
-pub use subscriber::{ApiVersion, Subscriber};
+pub use subscriber::{Subscriber, SubscriptionApi};
 pub use worker::DeliveryWorker;

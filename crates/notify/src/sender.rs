@@ -141,7 +141,7 @@ impl Sender {
             let mut request = client
                 .request(method.clone(), to.callback_uri.clone())
                 .header(ACCEPT, JSON)
-                .header("Version", to.version.number());
+                .header("Version", to.version.version_header());
             if let Some(payload) = payload {
                 request = request.header(CONTENT_TYPE, JSON).body(payload.to_string());
             }

@@ -3,7 +3,7 @@
 use tacker_crypto::{KeyVault, VaultError};
 use tacker_db::notifications::SubscriptionRow;
 /// The API a subscription belongs to; it decides the `Version` header.
-pub use tacker_sol003::ApiVersion;
+pub use tacker_sol003::SubscriptionApi;
 use url::Url;
 
 use crate::authentication::SubscriptionAuth;
@@ -14,7 +14,7 @@ use crate::error::DeliveryError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscriber {
     pub callback_uri: Url,
-    pub version: ApiVersion,
+    pub version: SubscriptionApi,
     pub auth: Option<SubscriptionAuth>,
 }
 
@@ -22,7 +22,7 @@ impl Subscriber {
     /// Checks the callback URI: absolute, http or https, with a host.
     pub fn new(
         callback_uri: &str,
-        version: ApiVersion,
+        version: impl Into<SubscriptionApi>,
         auth: Option<SubscriptionAuth>,
     ) -> Result<Self, DeliveryError> {
         let bad = || DeliveryError::Subscription("callbackUri must be an absolute http or https URI".into());
@@ -32,7 +32,7 @@ impl Subscriber {
         }
         Ok(Subscriber {
             callback_uri: url,
-            version,
+            version: version.into(),
             auth,
         })
     }
@@ -87,7 +87,7 @@ mod tests {
     fn callback_uris_are_checked_and_redacted() {
         let s = Subscriber::new(
             "https://u:pw@host.example:8443/cb?token=x#f",
-            ApiVersion::V2,
+            SubscriptionApi::LcmV2,
             None,
         )
         .unwrap();
@@ -98,9 +98,13 @@ mod tests {
             "not a uri",
             "mailto:someone@example.com",
         ] {
-            assert!(Subscriber::new(bad, ApiVersion::V1, None).is_err(), "{bad}");
+            assert!(
+                Subscriber::new(bad, SubscriptionApi::LcmV1, None).is_err(),
+                "{bad}"
+            );
         }
-        assert_eq!(ApiVersion::V1.number(), "1.3.0");
-        assert_eq!(ApiVersion::V2.number(), "2.0.0");
+        assert_eq!(SubscriptionApi::LcmV1.version_header(), "1.3.0");
+        assert_eq!(SubscriptionApi::LcmV2.version_header(), "2.0.0");
+        assert_eq!(SubscriptionApi::FmV1.version_header(), "1.3.0");
     }
 }

@@ -22,6 +22,7 @@ pub const BASE: &[(&str, &str)] = &[
 const PKG: &str = "os_nfv_orchestration_api:vnf_packages:";
 const LCM_V1: &str = "os_nfv_orchestration_api:vnf_instances:";
 const LCM_V2: &str = "os_nfv_orchestration_api_v2:vnf_instances:";
+const FM_V1: &str = "os_nfv_orchestration_api_v2:vnf_fault_monitor:";
 
 /// API rules: (prefix, action, rule). VIM actions have no registered rule and fall to `default`.
 pub const API: &[(&str, &str, &str)] = &[
@@ -73,4 +74,11 @@ pub const API: &[(&str, &str, &str)] = &[
     (LCM_V2, "lcm_op_occ_retry", "@"),
     (LCM_V2, "lcm_op_occ_rollback", "@"),
     (LCM_V2, "lcm_op_occ_fail", "@"),
+    (FM_V1, "index", "@"),
+    (FM_V1, "show", "@"),
+    (FM_V1, "update", "@"),
+    (FM_V1, "subscription_create", "@"),
+    (FM_V1, "subscription_list", "@"),
+    (FM_V1, "subscription_show", "@"),
+    (FM_V1, "subscription_delete", "@"),
 ];

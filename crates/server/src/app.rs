@@ -15,6 +15,7 @@ use tacker_lcm::LcmService;
 use tacker_policy::Enforcer;
 use tacker_tls::{load_server_config, PeerCertAcceptor};
 use tacker_vim::VimService;
+use tacker_vnffm::{AutoHealer, FmService};
 use tacker_vnfpkgm::{PackageService, PackageSettings};
 use tokio::net::TcpListener;
 
@@ -93,14 +94,25 @@ impl Application {
             vault.clone(),
             policy.clone(),
             config.lcm.endpoint.clone(),
-            tester,
+            tester.clone(),
             Arc::new(move || wake.notify_one()),
             config.lcm.page_size,
         );
+        let fm = FmService::new(
+            db.clone(),
+            vault.clone(),
+            policy.clone(),
+            config.lcm.endpoint.clone(),
+            tester,
+            config.prometheus_plugin.alarm_page_size,
+        );
+        let auto_heal = AutoHealer::new(db.clone(), lcm.clone(), config.prometheus_plugin.timer_interval);
         let state = AppState {
             vims,
             packages,
             lcm,
+            fm,
+            auto_heal,
             subscription_auth: Arc::new(crate::lcm_wiring::VaultCodec { vault }),
             work_queued,
             policy,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tacker_crypto::KeyVault;
 use tacker_lcm::{AuthenticationCodec, CallbackTester};
-use tacker_notify::{NotificationSettings, Notifier, Sender, Subscriber, SubscriptionAuth};
+use tacker_notify::{NotificationSettings, Notifier, Sender, Subscriber, SubscriptionApi, SubscriptionAuth};
 
 /// Tests callbacks with the real sender (GET, expecting 204).
 pub struct SenderTester {
@@ -19,6 +19,7 @@ impl CallbackTester for SenderTester {
     fn test<'a>(
         &'a self,
         callback_uri: &'a str,
+        api: SubscriptionApi,
         authentication: Option<&'a Value>,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
@@ -26,8 +27,7 @@ impl CallbackTester for SenderTester {
                 .map(SubscriptionAuth::parse)
                 .transpose()
                 .map_err(|e| e.to_string())?;
-            let subscriber = Subscriber::new(callback_uri, tacker_notify::ApiVersion::V2, auth)
-                .map_err(|e| e.to_string())?;
+            let subscriber = Subscriber::new(callback_uri, api, auth).map_err(|e| e.to_string())?;
             self.sender
                 .test_callback(&subscriber)
                 .await
@@ -43,6 +43,7 @@ impl CallbackTester for NoTest {
     fn test<'a>(
         &'a self,
         _: &'a str,
+        _: SubscriptionApi,
         _: Option<&'a Value>,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async { Ok(()) })

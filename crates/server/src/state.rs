@@ -5,6 +5,7 @@ use tacker_db::Database;
 use tacker_lcm::{AuthenticationCodec, LcmService};
 use tacker_policy::Enforcer;
 use tacker_vim::VimService;
+use tacker_vnffm::{AutoHealer, FmService};
 use tacker_vnfpkgm::PackageService;
 use tokio::sync::Notify;
 
@@ -23,6 +24,10 @@ pub struct AppState {
     pub packages: PackageService,
     /// VNF lifecycle management (v1 and v2).
     pub lcm: LcmService,
+    /// VNF fault management (/vnffm/v1 and the Prometheus alert receiver).
+    pub fm: FmService,
+    /// The Prometheus plugin's auto-heal (`POST /alert/auto_healing`).
+    pub auto_heal: AutoHealer,
     /// Validates and encrypts subscription authentication.
     pub subscription_auth: Arc<dyn AuthenticationCodec>,
     /// Signalled when work for a conductor was queued (an in-process conductor waits on it).

@@ -1,6 +1,6 @@
 //! The SOL003 vocabulary: the enumerations tacker-rs stores in its database and its
-//! drivers speak. Each reads back from its stored text or fails, so a corrupt row is an
-//! error where it is read, never a silent default.
+//! drivers speak (lifecycle and fault management). Each reads back from its stored text
+//! or fails, so a corrupt row is an error where it is read, never a silent default.
 
 use std::fmt;
 use std::str::FromStr;
@@ -127,6 +127,46 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// AlarmV1.ackState (VNF fault management).
+    AckState {
+        Unacknowledged = "UNACKNOWLEDGED",
+        Acknowledged = "ACKNOWLEDGED",
+    }
+);
+
+vocabulary!(
+    /// PerceivedSeverityType.
+    PerceivedSeverity {
+        Critical = "CRITICAL",
+        Major = "MAJOR",
+        Minor = "MINOR",
+        Warning = "WARNING",
+        Indeterminate = "INDETERMINATE",
+        Cleared = "CLEARED",
+    }
+);
+
+vocabulary!(
+    /// EventType of an alarm.
+    EventType {
+        CommunicationsAlarm = "COMMUNICATIONS_ALARM",
+        ProcessingErrorAlarm = "PROCESSING_ERROR_ALARM",
+        EnvironmentalAlarm = "ENVIRONMENTAL_ALARM",
+        QosAlarm = "QOS_ALARM",
+        EquipmentAlarm = "EQUIPMENT_ALARM",
+    }
+);
+
+vocabulary!(
+    /// FaultyResourceType.
+    FaultyResourceType {
+        Compute = "COMPUTE",
+        Storage = "STORAGE",
+        Network = "NETWORK",
+    }
+);
+
+vocabulary!(
     /// VnfInstance.instantiationState.
     InstantiationState {
         NotInstantiated = "NOT_INSTANTIATED",
@@ -174,6 +214,47 @@ impl ApiVersion {
         match self {
             ApiVersion::V1 => "1.3.0",
             ApiVersion::V2 => "2.0.0",
+        }
+    }
+}
+
+vocabulary!(
+    /// The API a notification subscription belongs to. Subscriptions of every notification
+    /// API share one table, whose `api_version` column holds this (LCM keeps ApiVersion's
+    /// values).
+    SubscriptionApi {
+        LcmV1 = "1",
+        LcmV2 = "2",
+        /// `/vnffm/v1`.
+        FmV1 = "fm1",
+    }
+);
+
+impl SubscriptionApi {
+    /// The `Version` header of the notifications sent to its subscribers.
+    pub fn version_header(self) -> &'static str {
+        match self {
+            SubscriptionApi::LcmV1 => ApiVersion::V1.number(),
+            SubscriptionApi::LcmV2 => ApiVersion::V2.number(),
+            SubscriptionApi::FmV1 => "1.3.0",
+        }
+    }
+
+    /// The LCM API version, for an LCM subscription.
+    pub fn lcm(self) -> Option<ApiVersion> {
+        match self {
+            SubscriptionApi::LcmV1 => Some(ApiVersion::V1),
+            SubscriptionApi::LcmV2 => Some(ApiVersion::V2),
+            SubscriptionApi::FmV1 => None,
+        }
+    }
+}
+
+impl From<ApiVersion> for SubscriptionApi {
+    fn from(api: ApiVersion) -> Self {
+        match api {
+            ApiVersion::V1 => SubscriptionApi::LcmV1,
+            ApiVersion::V2 => SubscriptionApi::LcmV2,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Test harness shared by the integration tests: a fresh database per test on SQLite,
 //! PostgreSQL and MariaDB/MySQL (dropped afterwards), a tacker-server spawned on a free
-//! port over it, and throw-away certificates.
+//! port over it, throw-away certificates, and the servers some tests need (Keystone, an
+//! OAuth 2.0 IdP, Prometheus with Alertmanager).
 #![allow(clippy::unwrap_used)]
 
 mod app;
@@ -9,6 +10,7 @@ mod database;
 pub mod db_fault;
 pub mod idp;
 pub mod keystone;
+pub mod monitoring;
 pub mod pki;
 pub mod raw;
 

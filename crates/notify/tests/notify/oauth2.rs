@@ -7,7 +7,7 @@ use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tacker_notify::{
-    ApiVersion, DeliveryError, DeliveryWorker, NotificationSettings, Notifier, Sender, Subscriber,
+    DeliveryError, DeliveryWorker, NotificationSettings, Notifier, Sender, Subscriber, SubscriptionApi,
     SubscriptionAuth,
 };
 use tacker_testkit::backend_tests;
@@ -124,7 +124,7 @@ async fn client_cert_tokens_are_bound_to_the_mtls_identity() {
         "tokenEndpoint": idp.token_endpoint}}),
     )
     .unwrap();
-    let to = Subscriber::new(&receiver.callback("/cb"), ApiVersion::V2, Some(auth)).unwrap();
+    let to = Subscriber::new(&receiver.callback("/cb"), SubscriptionApi::LcmV2, Some(auth)).unwrap();
 
     let sender = Sender::new(&settings).unwrap();
     sender.test_callback(&to).await.unwrap();
@@ -198,7 +198,7 @@ async fn token_requests_follow_rfc6749_and_tokens_are_renewed_on_expiry() {
         "paramsOauth2ClientCredentials": {"clientId": "nfvo", "clientPassword": "s3cret",
             "tokenEndpoint": token_endpoint}}))
     .unwrap();
-    let to = Subscriber::new(&receiver.callback("/cb"), ApiVersion::V1, Some(auth)).unwrap();
+    let to = Subscriber::new(&receiver.callback("/cb"), SubscriptionApi::LcmV1, Some(auth)).unwrap();
     let sender = Sender::new(&fast_settings()).unwrap();
 
     sender.notify(&to, "{}").await.unwrap();

@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::json;
 use tacker_notify::{
-    ApiVersion, DeliveryError, NotificationSettings, Notifier, NotifyError, Sender, Subscriber,
+    DeliveryError, NotificationSettings, Notifier, NotifyError, Sender, Subscriber, SubscriptionApi,
     SubscriptionAuth,
 };
 use tacker_testkit::pki::TestCa;
@@ -18,7 +18,7 @@ fn sender(settings: NotificationSettings) -> Sender {
 async fn an_untrusted_subscriber_certificate_fails_clearly() {
     let rogue = TestCa::new("rogue CA");
     let receiver = Receiver::https(&rogue.server(), None).await;
-    let to = Subscriber::new(&receiver.callback("/cb"), ApiVersion::V2, None).unwrap();
+    let to = Subscriber::new(&receiver.callback("/cb"), SubscriptionApi::LcmV2, None).unwrap();
 
     for settings in [
         fast_settings(),
@@ -57,7 +57,7 @@ async fn a_subscriber_wanting_a_client_certificate_fails_clearly_without_one() {
     let subscriber_ca = TestCa::new("subscriber CA");
     let client_ca = TestCa::new("client CA");
     let receiver = Receiver::https(&subscriber_ca.server(), Some(&client_ca.cert_pem)).await;
-    let to = Subscriber::new(&receiver.callback("/cb"), ApiVersion::V2, None).unwrap();
+    let to = Subscriber::new(&receiver.callback("/cb"), SubscriptionApi::LcmV2, None).unwrap();
     let settings = NotificationSettings {
         ca_pem: Some(subscriber_ca.cert_pem.clone().into_bytes()),
         ..fast_settings()
@@ -82,7 +82,7 @@ async fn the_callback_test_wants_204_to_a_get() {
         &json!({"authType": ["BASIC"], "paramsBasic": {"userName": "u", "password": "secret-pw"}}),
     )
     .unwrap();
-    let to = Subscriber::new(&receiver.callback("/cb"), ApiVersion::V2, Some(auth)).unwrap();
+    let to = Subscriber::new(&receiver.callback("/cb"), SubscriptionApi::LcmV2, Some(auth)).unwrap();
     let sender = sender(fast_settings());
 
     sender.test_callback(&to).await.unwrap();
@@ -127,7 +127,12 @@ async fn the_callback_test_wants_204_to_a_get() {
     ));
 
     let port = closed_port().await;
-    let nowhere = Subscriber::new(&format!("http://127.0.0.1:{port}/cb"), ApiVersion::V1, None).unwrap();
+    let nowhere = Subscriber::new(
+        &format!("http://127.0.0.1:{port}/cb"),
+        SubscriptionApi::LcmV1,
+        None,
+    )
+    .unwrap();
     let error = sender.test_callback(&nowhere).await.unwrap_err();
     assert!(error.is_unreachable(), "{error:?}");
     assert!(!error.to_string().contains("secret-pw"));

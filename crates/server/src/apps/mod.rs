@@ -2,9 +2,12 @@
 
 mod etag;
 mod etsi;
+pub mod prometheus;
 pub mod unimplemented;
 pub mod v1_0;
+mod version_header;
 pub mod versions;
+pub mod vnffm;
 pub mod vnflcm;
 pub mod vnfpkgm;
 
@@ -24,6 +27,11 @@ pub enum AppKind {
     VnflcmV1,
     VnflcmV2,
     VnflcmVersions,
+    VnffmV1,
+    /// Alertmanager's webhook for faults (`POST /alert`).
+    FmAlert,
+    /// Alertmanager's webhook for auto-heal (`POST /alert/auto_healing`).
+    AutoHealing,
     /// A Tacker API that tacker-rs does not serve yet: every call gets a clear 501.
     Unimplemented(&'static str),
 }
@@ -40,12 +48,10 @@ impl AppKind {
             "tacker.sol_refactored.api.router:VnfPmAPIRouterV2.factory" => {
                 AppKind::Unimplemented("VNF PM v2")
             }
-            "tacker.sol_refactored.api.router:VnffmAPIRouterV1.factory" => {
-                AppKind::Unimplemented("VNF FM v1")
-            }
+            "tacker.sol_refactored.api.router:VnffmAPIRouterV1.factory" => AppKind::VnffmV1,
+            "tacker.sol_refactored.api.router:FmAlertRouter.factory" => AppKind::FmAlert,
+            "tacker.sol_refactored.api.router:AutoHealingRouter.factory" => AppKind::AutoHealing,
             "tacker.sol_refactored.api.router:AutoScalingRouter.factory"
-            | "tacker.sol_refactored.api.router:AutoHealingRouter.factory"
-            | "tacker.sol_refactored.api.router:FmAlertRouter.factory"
             | "tacker.sol_refactored.api.router:PmEventRouter.factory"
             | "tacker.sol_refactored.api.router:PmThresholdRouter.factory" => {
                 AppKind::Unimplemented("Prometheus alert receiver")
@@ -66,6 +72,9 @@ impl AppKind {
             | AppKind::VnflcmV1
             | AppKind::VnflcmV2
             | AppKind::VnflcmVersions
+            | AppKind::VnffmV1
+            | AppKind::FmAlert
+            | AppKind::AutoHealing
             | AppKind::Unimplemented(_) => ApiFlavor::ProblemDetails,
         }
     }
@@ -79,6 +88,9 @@ impl AppKind {
             AppKind::VnflcmV1 => vnflcm::router(state, tacker_lcm::ApiVersion::V1),
             AppKind::VnflcmV2 => vnflcm::router(state, tacker_lcm::ApiVersion::V2),
             AppKind::VnflcmVersions => vnflcm::versions_router(),
+            AppKind::VnffmV1 => vnffm::router(state),
+            AppKind::FmAlert => prometheus::fault_router(state),
+            AppKind::AutoHealing => prometheus::auto_heal_router(state),
             AppKind::Unimplemented(name) => unimplemented::router(name),
         }
     }

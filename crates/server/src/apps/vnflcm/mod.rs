@@ -6,7 +6,6 @@
 mod instances;
 mod occurrences;
 mod subscriptions;
-mod version_header;
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -14,7 +13,7 @@ use axum::{middleware, Extension, Json, Router};
 use serde_json::{json, Value};
 use tacker_lcm::ApiVersion;
 
-use crate::apps::etsi;
+use crate::apps::{etsi, version_header};
 use crate::error::EtsiError;
 use crate::AppState;
 
@@ -70,7 +69,9 @@ pub fn router(state: AppState, api: ApiVersion) -> Router {
         .layer(Extension(api))
         .with_state(state);
     if api == ApiVersion::V2 {
-        router = router.layer(middleware::from_fn(version_header::check));
+        router = router.layer(middleware::from_fn(|request, next| {
+            version_header::check(ApiVersion::V2.number(), request, next)
+        }));
     }
     router
 }
@@ -91,7 +92,9 @@ pub fn versions_router() -> Router {
             }),
         )
         .fallback(|| async { EtsiError::new(StatusCode::NOT_FOUND, "The resource could not be found.") })
-        .layer(middleware::from_fn(version_header::stamp))
+        .layer(middleware::from_fn(|request, next| {
+            version_header::stamp(ApiVersion::V2.number(), request, next)
+        }))
 }
 
 async fn api_versions(api: ApiVersion) -> Json<Value> {

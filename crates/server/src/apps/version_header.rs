@@ -1,36 +1,35 @@
-//! v2's header rules: every request but api_versions names a supported `Version`, every
-//! response says `Version: 2.0.0` and `Accept-Ranges: none`, and the client must accept
-//! JSON.
+//! The header rules of Tacker's sol_refactored APIs (/vnflcm/v2 with 2.0.0, /vnffm/v1
+//! with 1.3.0): every request but api_versions names the supported `Version`, every
+//! response says it with `Accept-Ranges: none`, and the client must accept JSON.
 
+use crate::error::EtsiError;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tacker_lcm::ApiVersion;
 
-use crate::error::EtsiError;
-
-pub async fn check(request: Request, next: Next) -> Response {
-    let response = match refusal(&request) {
+/// Refuses a request without `version`; stamps the response.
+pub async fn check(version: &'static str, request: Request, next: Next) -> Response {
+    let response = match refusal(&request, version) {
         Some(error) => error.into_response(),
         None => next.run(request).await,
     };
-    with_headers(response)
+    with_headers(response, version)
 }
 
 /// Only the response headers (the version list needs no `Version`).
-pub async fn stamp(request: Request, next: Next) -> Response {
-    with_headers(next.run(request).await)
+pub async fn stamp(version: &'static str, request: Request, next: Next) -> Response {
+    with_headers(next.run(request).await, version)
 }
 
-fn with_headers(mut response: Response) -> Response {
+fn with_headers(mut response: Response, version: &'static str) -> Response {
     let headers = response.headers_mut();
-    headers.insert("Version", HeaderValue::from_static(ApiVersion::V2.number()));
+    headers.insert("Version", HeaderValue::from_static(version));
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
     response
 }
 
-fn refusal(request: &Request) -> Option<EtsiError> {
+fn refusal(request: &Request, supported: &str) -> Option<EtsiError> {
     if request.uri().path().ends_with("/api_versions") {
         return None;
     }
@@ -53,7 +52,7 @@ fn refusal(request: &Request) -> Option<EtsiError> {
             format!("'Version' HTTP header value '{version}' is invalid."),
         ));
     }
-    if number != ApiVersion::V2.number() {
+    if number != supported {
         return Some(EtsiError::new(
             StatusCode::NOT_ACCEPTABLE,
             format!("Version {version} not supported."),

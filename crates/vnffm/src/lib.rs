@@ -1,0 +1,106 @@
+//! VNF fault management, SOL003 `/vnffm/v1` as Tacker serves it: alarms raised and cleared
+//! from Alertmanager's webhooks (Tacker's Prometheus plugin, `POST /alert`), listed and
+//! acknowledged through the API, and FM subscriptions notified through the same outbox as
+//! LCM notifications. Alarms belong to the project of the instance they are about.
+//! Auto-heal alerts (`POST /alert/auto_healing`) start HEAL operations.
+
+mod alarms;
+mod alerts;
+mod autoheal;
+pub mod notifications;
+pub mod requests;
+mod subscriptions;
+pub mod views;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tacker_common::RequestContext;
+use tacker_crypto::KeyVault;
+use tacker_db::Database;
+use tacker_lcm::{LcmError, Page, Result};
+use tacker_policy::Enforcer;
+use tacker_sol013::{ListQuery, Paging, ResourceSchema};
+
+pub use alerts::AlertReport;
+pub use autoheal::{AutoHealer, HealReport};
+pub use notifications::FmNotifier;
+
+/// The FM API's rules over the shared database; cheap to clone.
+#[derive(Clone)]
+pub struct FmService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    vault: KeyVault,
+    policy: Arc<Enforcer>,
+    notifier: FmNotifier,
+    tester: tacker_lcm::SharedTester,
+    page_size: usize,
+}
+
+impl FmService {
+    pub fn new(
+        db: Database,
+        vault: KeyVault,
+        policy: Arc<Enforcer>,
+        endpoint: String,
+        tester: tacker_lcm::SharedTester,
+        page_size: usize,
+    ) -> Self {
+        FmService {
+            inner: Arc::new(Inner {
+                db,
+                vault,
+                policy,
+                notifier: FmNotifier { endpoint },
+                tester,
+                page_size,
+            }),
+        }
+    }
+
+    /// Tacker's `os_nfv_orchestration_api_v2:vnf_fault_monitor:<action>` for a resource
+    /// of `tenant_id`.
+    fn authorize(&self, ctx: &RequestContext, action: &str, tenant_id: &str) -> Result<()> {
+        let rule = format!("os_nfv_orchestration_api_v2:vnf_fault_monitor:{action}");
+        if self
+            .inner
+            .policy
+            .enforce(&rule, &Enforcer::project_target(tenant_id), ctx)
+        {
+            Ok(())
+        } else {
+            Err(LcmError::Forbidden(rule))
+        }
+    }
+
+    /// Filters and pages rendered views (FM has no attribute selectors).
+    fn page(&self, views: Vec<(String, Value)>, query: &ListQuery, schema: &ResourceSchema) -> Result<Page> {
+        schema
+            .check(query.filter.as_ref(), &query.selection)
+            .map_err(|e| LcmError::BadRequest(e.to_string()))?;
+        let matching: Vec<(String, Value)> = views
+            .into_iter()
+            .filter(|(_, view)| query.filter.as_ref().is_none_or(|f| f.matches(view)))
+            .collect();
+        let page = Paging::new(self.inner.page_size)
+            .page(matching, query.nextpage_opaque_marker.as_deref(), |(id, _)| {
+                id.as_str()
+            })
+            .map_err(|e| LcmError::BadRequest(e.to_string()))?;
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, view)| view).collect(),
+            next_marker: page.next_marker,
+        })
+    }
+
+    /// The caller's own project, and the project a list is limited to (none for admins).
+    fn scope(ctx: &RequestContext) -> (String, Option<String>) {
+        let own = ctx.project_id.clone().unwrap_or_default();
+        let limit = (!ctx.is_admin).then(|| own.clone());
+        (own, limit)
+    }
+}
