@@ -47,3 +47,4 @@ mod vims_scoping;
 mod vims_shared_db;
 mod vnffm;
 mod vnffm_prometheus;
+mod vnfpm;

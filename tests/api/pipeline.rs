@@ -60,8 +60,6 @@ async fn version_discovery() {
 async fn apis_not_served_yet_say_so_with_501() {
     let app = app().await;
     for path in [
-        "/vnfpm/v2/pm_jobs",
-        "/pm_event",
         "/alert/auto_scaling",
         "/server_notification/vnf_instances/x/servers/y/notify",
     ] {

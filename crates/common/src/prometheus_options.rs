@@ -21,20 +21,35 @@ pub struct PrometheusPluginOptions {
     /// `timer_interval` (seconds): how long auto-heal alerts of one instance are gathered
     /// before its VNFCs are healed in one operation.
     pub timer_interval: Duration,
+    /// `reporting_period_margin` (seconds): a PM job's report for a metric is skipped when
+    /// the last one is younger than its reporting period less this.
+    pub reporting_period_margin: u32,
+    /// `reporting_period_threshold` and `collection_period_threshold` (seconds): the
+    /// windows of threshold rules.
+    pub reporting_period_threshold: u32,
+    pub collection_period_threshold: u32,
     /// `[v2_vnfm] vnffm_alarm_page_size`: page size of the alarm list (0: no paging).
     pub alarm_page_size: usize,
+    /// `[v2_vnfm] vnfpm_pmjob_page_size`: page size of the PM job and threshold lists.
+    pub pm_page_size: usize,
 }
 
 impl PrometheusPluginOptions {
     pub fn from_ini(files: &IniFiles) -> Result<Self, ConfigError> {
         let flag = |option: &str| parsed(files, SECTION, option, false, parse_bool);
+        let page_size = |option: &str| {
+            parsed(files, "v2_vnfm", option, 0, |s| {
+                s.trim()
+                    .parse::<usize>()
+                    .map_err(|_| ValueRule("must be a non-negative integer"))
+            })
+        };
+        // Accepted: one page size serves PM jobs and thresholds.
+        files.get("v2_vnfm", "vnfpm_pmthreshold_page_size")?;
         // Tacker's plugin classes, packages and rule timings are accepted; tacker-rs has
         // one implementation of each receiver.
         for option in [
-            "reporting_period_margin",
             "test_rule_with_promtool",
-            "reporting_period_threshold",
-            "collection_period_threshold",
             "performance_management_package",
             "performance_management_class",
             "performance_management_threshold_package",
@@ -48,7 +63,17 @@ impl PrometheusPluginOptions {
         ] {
             files.get(SECTION, option)?;
         }
+        let seconds = |option: &str, default: u32| {
+            parsed(files, SECTION, option, default, |s| {
+                s.trim()
+                    .parse::<u32>()
+                    .map_err(|_| ValueRule("must be a non-negative whole number of seconds"))
+            })
+        };
         Ok(PrometheusPluginOptions {
+            reporting_period_margin: seconds("reporting_period_margin", 1)?,
+            reporting_period_threshold: seconds("reporting_period_threshold", 90)?,
+            collection_period_threshold: seconds("collection_period_threshold", 30)?,
             fault_management: flag("fault_management")?,
             performance_management: flag("performance_management")?,
             auto_healing: flag("auto_healing")?,
@@ -60,11 +85,8 @@ impl PrometheusPluginOptions {
                     .filter(|v| v.is_finite() && *v >= 0.0)
                     .ok_or(ValueRule("must be a non-negative number of seconds"))
             })?),
-            alarm_page_size: parsed(files, "v2_vnfm", "vnffm_alarm_page_size", 0, |s| {
-                s.trim()
-                    .parse::<usize>()
-                    .map_err(|_| ValueRule("must be a non-negative integer"))
-            })?,
+            alarm_page_size: page_size("vnffm_alarm_page_size")?,
+            pm_page_size: page_size("vnfpm_pmjob_page_size")?,
         })
     }
 }

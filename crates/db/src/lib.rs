@@ -10,6 +10,7 @@ mod error;
 pub mod instances;
 pub mod notifications;
 pub mod packages;
+pub mod pm;
 mod pool;
 pub mod url;
 pub mod vims;

@@ -39,7 +39,7 @@ pub struct NotificationRow {
     pub created_at: DateTime<Utc>,
 }
 
-const SUBSCRIPTION_COLUMNS: &str =
+pub(crate) const SUBSCRIPTION_COLUMNS: &str =
     "id, tenant_id, api_version, callback_uri, filter, verbosity, authentication, created_at";
 const NOTIFICATION_COLUMNS: &str =
     "id, subscription_id, notification_type, payload, attempts, next_attempt_at, \
@@ -74,21 +74,35 @@ macro_rules! insert_notifications {
 
 pub(crate) use insert_notifications;
 
+/// Inserts a subscription row inside a `with_pool!` transaction.
+macro_rules! insert_subscription {
+    ($tx:ident, $q:ident, $row:expr) => {{
+        let row: &$crate::notifications::SubscriptionRow = $row;
+        sqlx::query(&$q(&format!(
+            "INSERT INTO lcm_subscriptions ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            $crate::notifications::SUBSCRIPTION_COLUMNS
+        )))
+        .bind(&row.id)
+        .bind(&row.tenant_id)
+        .bind(row.api_version.as_str())
+        .bind(&row.callback_uri)
+        .bind(&row.filter)
+        .bind(&row.verbosity)
+        .bind(&row.authentication)
+        .bind(row.created_at)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+pub(crate) use insert_subscription;
+
 impl Database {
     pub async fn insert_subscription(&self, row: &SubscriptionRow) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
-            let sql = format!("INSERT INTO lcm_subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-            sqlx::query(&q(&sql))
-                .bind(&row.id)
-                .bind(&row.tenant_id)
-                .bind(row.api_version.as_str())
-                .bind(&row.callback_uri)
-                .bind(&row.filter)
-                .bind(&row.verbosity)
-                .bind(&row.authentication)
-                .bind(row.created_at)
-                .execute(pool)
-                .await?;
+            let mut tx = pool.begin_write().await?;
+            insert_subscription!(tx, q, row);
+            tx.commit().await?;
             Ok(())
         }
         .await)

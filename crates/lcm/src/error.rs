@@ -16,6 +16,10 @@ pub enum LcmError {
     Unprocessable(String),
     #[error("{0}")]
     NotImplemented(String),
+    /// A service tacker-rs depends on (Prometheus's host) failed; the cause is logged where
+    /// it happened, the message is shown: 503.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Db(#[from] DbError),
     /// The keys of an instance or a subscription.

@@ -23,6 +23,7 @@ const PKG: &str = "os_nfv_orchestration_api:vnf_packages:";
 const LCM_V1: &str = "os_nfv_orchestration_api:vnf_instances:";
 const LCM_V2: &str = "os_nfv_orchestration_api_v2:vnf_instances:";
 const FM_V1: &str = "os_nfv_orchestration_api_v2:vnf_fault_monitor:";
+const PM_V2: &str = "os_nfv_orchestration_api_v2:vnf_performance_management:";
 
 /// API rules: (prefix, action, rule). VIM actions have no registered rule and fall to `default`.
 pub const API: &[(&str, &str, &str)] = &[
@@ -81,4 +82,15 @@ pub const API: &[(&str, &str, &str)] = &[
     (FM_V1, "subscription_list", "@"),
     (FM_V1, "subscription_show", "@"),
     (FM_V1, "subscription_delete", "@"),
+    (PM_V2, "create", "@"),
+    (PM_V2, "index", "@"),
+    (PM_V2, "update", "@"),
+    (PM_V2, "show", "@"),
+    (PM_V2, "delete", "@"),
+    (PM_V2, "report_get", "@"),
+    (PM_V2, "create_threshold", "@"),
+    (PM_V2, "index_threshold", "@"),
+    (PM_V2, "show_threshold", "@"),
+    (PM_V2, "update_threshold", "@"),
+    (PM_V2, "delete_threshold", "@"),
 ];

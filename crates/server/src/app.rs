@@ -12,11 +12,13 @@ use tacker_crypto::KeyVault;
 use tacker_db::Database;
 use tacker_driver::Drivers;
 use tacker_lcm::LcmService;
+use tacker_monitoring::RulePublisher;
 use tacker_policy::Enforcer;
 use tacker_tls::{load_server_config, PeerCertAcceptor};
 use tacker_vim::VimService;
 use tacker_vnffm::{AutoHealer, FmService};
 use tacker_vnfpkgm::{PackageService, PackageSettings};
+use tacker_vnfpm::PmService;
 use tokio::net::TcpListener;
 
 use crate::serve::{self, ConnectionLimits};
@@ -103,8 +105,18 @@ impl Application {
             vault.clone(),
             policy.clone(),
             config.lcm.endpoint.clone(),
-            tester,
+            tester.clone(),
             config.prometheus_plugin.alarm_page_size,
+        );
+        let pm = PmService::new(
+            db.clone(),
+            vault.clone(),
+            policy.clone(),
+            config.lcm.endpoint.clone(),
+            tester,
+            RulePublisher::new(config.lcm.notification_timeout),
+            config.prometheus_plugin.clone(),
+            config.prometheus_plugin.pm_page_size,
         );
         let auto_heal = AutoHealer::new(db.clone(), lcm.clone(), config.prometheus_plugin.timer_interval);
         let state = AppState {
@@ -113,6 +125,7 @@ impl Application {
             lcm,
             fm,
             auto_heal,
+            pm,
             subscription_auth: Arc::new(crate::lcm_wiring::VaultCodec { vault }),
             work_queued,
             policy,

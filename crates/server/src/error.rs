@@ -184,6 +184,7 @@ impl From<LcmError> for EtsiError {
             LcmError::Conflict(_) => StatusCode::CONFLICT,
             LcmError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             LcmError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            LcmError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             LcmError::Db(_)
             | LcmError::Key { .. }
             | LcmError::Vim(_)

@@ -7,6 +7,7 @@ use tacker_policy::Enforcer;
 use tacker_vim::VimService;
 use tacker_vnffm::{AutoHealer, FmService};
 use tacker_vnfpkgm::PackageService;
+use tacker_vnfpm::PmService;
 use tokio::sync::Notify;
 
 /// What handlers share, built once at start-up.
@@ -28,6 +29,8 @@ pub struct AppState {
     pub fm: FmService,
     /// The Prometheus plugin's auto-heal (`POST /alert/auto_healing`).
     pub auto_heal: AutoHealer,
+    /// VNF performance management (/vnfpm/v2, `/pm_event`, `/pm_threshold`).
+    pub pm: PmService,
     /// Validates and encrypts subscription authentication.
     pub subscription_auth: Arc<dyn AuthenticationCodec>,
     /// Signalled when work for a conductor was queued (an in-process conductor waits on it).

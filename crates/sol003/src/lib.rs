@@ -227,6 +227,8 @@ vocabulary!(
         LcmV2 = "2",
         /// `/vnffm/v1`.
         FmV1 = "fm1",
+        /// `/vnfpm/v2`: a PM job's or threshold's own callback.
+        PmV2 = "pm2",
     }
 );
 
@@ -237,6 +239,7 @@ impl SubscriptionApi {
             SubscriptionApi::LcmV1 => ApiVersion::V1.number(),
             SubscriptionApi::LcmV2 => ApiVersion::V2.number(),
             SubscriptionApi::FmV1 => "1.3.0",
+            SubscriptionApi::PmV2 => "2.1.0",
         }
     }
 
@@ -245,7 +248,7 @@ impl SubscriptionApi {
         match self {
             SubscriptionApi::LcmV1 => Some(ApiVersion::V1),
             SubscriptionApi::LcmV2 => Some(ApiVersion::V2),
-            SubscriptionApi::FmV1 => None,
+            SubscriptionApi::FmV1 | SubscriptionApi::PmV2 => None,
         }
     }
 }

@@ -23,7 +23,12 @@
 //!   labels, so tests sharing the rig do not see each other's alerts), and answers
 //!   Alertmanager with the status tacker-rs answered, so that Alertmanager's retries stay
 //!   real. Each notification is recorded ([`Monitoring::deliveries`]); one that was not
-//!   forwarded (`/unrouted`, no `tacker_test_target`, target unreachable) has no status.
+//!   forwarded (`/unrouted`, no `tacker_test_target`, target unreachable) has no status;
+//! - an **SFTP server** ([`crate::sftp`]) stands for "the Prometheus host" Tacker delivers
+//!   rule files to: it serves [`Monitoring::rules_dir`] (by its real absolute path, other
+//!   paths refused) to one user ([`Monitoring::sftp_user`], [`Monitoring::sftp_password`]);
+//!   [`Monitoring::pm_metadata`] is the `metadata` a PM job or threshold carries to have
+//!   its rules delivered there and Prometheus reloaded (`PUT /-/reload`).
 //!
 //! Timing: Prometheus applies discovered targets (the exporter, Alertmanager) every 5
 //! seconds only, from its start and again after each reload, which forgets Alertmanager
@@ -44,7 +49,7 @@
 //! `prometheus-alertmanager` (or `alertmanager`); without it they are looked up on PATH.
 //! When they are not found the tests that need them are skipped, except under CI.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -58,6 +63,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
+
+use crate::sftp::SftpServer;
 
 /// Alertmanager's receivers: (function_type, Tacker's path for it).
 pub const TACKER_PATHS: &[(&str, &str)] = &[
@@ -97,8 +104,10 @@ pub struct Monitoring {
     alertmanager_url: String,
     exporter_url: String,
     relay_url: String,
+    sftp: SftpServer,
     series: Arc<Mutex<Series>>,
     deliveries: Arc<Mutex<Vec<Delivery>>>,
+    routes: InstanceRoutes,
     http: reqwest::Client,
     _runtime: tokio::runtime::Runtime,
     _supervisor: Mutex<Child>,
@@ -202,6 +211,7 @@ impl Monitoring {
         let begun = Instant::now();
         let series: Arc<Mutex<Series>> = Arc::default();
         let deliveries: Arc<Mutex<Vec<Delivery>>> = Arc::default();
+        let instance_routes: InstanceRoutes = Arc::default();
 
         let exporter = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let exporter_addr = exporter.local_addr().unwrap();
@@ -214,6 +224,7 @@ impl Monitoring {
         let relay_addr = relay.local_addr().unwrap();
         let relay_state = RelayState {
             deliveries: deliveries.clone(),
+            routes: instance_routes.clone(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -229,6 +240,7 @@ impl Monitoring {
             .keep();
         let rules_dir = dir.join("rules");
         std::fs::create_dir(&rules_dir).unwrap();
+        let sftp = SftpServer::start(rules_dir.clone()).await;
         let prometheus_port = free_port();
         let alertmanager_port = free_port();
 
@@ -255,8 +267,14 @@ impl Monitoring {
         let mut routes = vec![];
         for (function_type, path) in TACKER_PATHS {
             receivers.push(webhook(function_type, path));
-            routes.push(json!({"matchers": [format!("function_type=\"{function_type}\"")],
-                               "receiver": function_type}));
+            let mut route = json!({"matchers": [format!("function_type=\"{function_type}\"")],
+                                   "receiver": function_type});
+            // PM rules fire all the time and carry their value in an annotation, which
+            // Alertmanager only sends again on a repeat (Tacker's docs: 30 s).
+            if function_type.starts_with("vnfpm") {
+                route["repeat_interval"] = json!("2s");
+            }
+            routes.push(route);
         }
         write_json(
             &dir.join("alertmanager.yml"),
@@ -338,8 +356,10 @@ impl Monitoring {
             alertmanager_url,
             exporter_url: format!("http://{exporter_addr}"),
             relay_url,
+            sftp,
             series,
             deliveries,
+            routes: instance_routes,
             http,
             _runtime: runtime,
             _supervisor: Mutex::new(supervisor),
@@ -373,8 +393,53 @@ impl Monitoring {
     }
 
     /// `http://127.0.0.1:<port>` of the relay.
+    /// Sends the alerts about `instance_id` (its `object_instance_id` or `vnf_instance_id`
+    /// label) to `target` (`127.0.0.1:<port>`), for rules that carry no target label.
+    pub fn route_instance(&self, instance_id: &str, target: &str) {
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(instance_id.to_owned(), target.to_owned());
+    }
+
     pub fn relay_url(&self) -> String {
         self.relay_url.clone()
+    }
+
+    /// The port (on 127.0.0.1) of the SFTP server standing for the Prometheus host.
+    pub fn sftp_port(&self) -> u16 {
+        self.sftp.port()
+    }
+
+    /// The SFTP server's user name.
+    pub fn sftp_user(&self) -> &str {
+        self.sftp.user()
+    }
+
+    /// The SFTP server's password.
+    pub fn sftp_password(&self) -> &str {
+        self.sftp.password()
+    }
+
+    /// The `metadata` a PM job or threshold request carries to have its rules delivered
+    /// to this rig: `monitoring.targetsInfo` names the SFTP server, `alertRuleConfigPath`
+    /// is [`Monitoring::rules_dir`] and `prometheusReloadApiEndpoint` is
+    /// `<prometheus>/-/reload`.
+    pub fn pm_metadata(&self) -> Value {
+        json!({"monitoring": {
+            "monitorName": "prometheus",
+            "driverType": "external",
+            "targetsInfo": [{
+                "prometheusHost": "127.0.0.1",
+                "prometheusHostPort": self.sftp.port(),
+                "authInfo": {
+                    "ssh_username": self.sftp.user(),
+                    "ssh_password": self.sftp.password(),
+                },
+                "alertRuleConfigPath": self.rules_dir.display().to_string(),
+                "prometheusReloadApiEndpoint": format!("{}/-/reload", self.prometheus_url),
+            }],
+        }})
     }
 
     /// Sets a series of the exporter (added or replaced); Prometheus sees it at its next
@@ -601,9 +666,14 @@ async fn metrics(State(series): State<Arc<Mutex<Series>>>) -> impl IntoResponse 
     )
 }
 
+/// Instance id → the test server its alerts go to (rules tacker-rs writes carry no
+/// `tacker_test_target` label, but name their instance).
+type InstanceRoutes = Arc<Mutex<HashMap<String, String>>>;
+
 #[derive(Clone)]
 struct RelayState {
     deliveries: Arc<Mutex<Vec<Delivery>>>,
+    routes: InstanceRoutes,
     http: reqwest::Client,
 }
 
@@ -615,11 +685,17 @@ async fn relay_post(
 ) -> (StatusCode, Bytes) {
     let path = uri.path().to_string();
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let labels = &json["alerts"][0]["labels"];
+    let routed = ["object_instance_id", "vnf_instance_id"]
+        .iter()
+        .find_map(|name| labels[name].as_str())
+        .and_then(|instance| state.routes.lock().unwrap().get(instance).cloned());
     let target = json["commonLabels"][TARGET_LABEL]
         .as_str()
-        .or_else(|| json["alerts"][0]["labels"][TARGET_LABEL].as_str())
-        .unwrap_or_default()
-        .to_string();
+        .or_else(|| labels[TARGET_LABEL].as_str())
+        .map(str::to_owned)
+        .or(routed)
+        .unwrap_or_default();
     let (status, answer) = if path == "/unrouted" || target.is_empty() {
         // Nothing to forward to: acknowledged, so that Alertmanager does not retry.
         (None, (StatusCode::NO_CONTENT, Bytes::new()))

@@ -114,16 +114,23 @@ pub async fn absolute_links(State(config): State<Arc<Config>>, request: Request,
     response
 }
 
-/// Prefixes the relative `href`s of a resource's `_links` with `base`.
+/// Prefixes the relative `href`s of a resource's `_links` with `base` (a link or a list
+/// of links, as PmJob's `objects`).
 fn complete_links(resource: &mut Value, base: &str) {
     let Some(links) = resource.get_mut("_links").and_then(Value::as_object_mut) else {
         return;
     };
-    for link in links.values_mut() {
+    let complete = |link: &mut Value| {
         if let Some(Value::String(href)) = link.get_mut("href") {
             if href.starts_with('/') {
                 href.insert_str(0, base);
             }
+        }
+    };
+    for link in links.values_mut() {
+        match link {
+            Value::Array(list) => list.iter_mut().for_each(complete),
+            single => complete(single),
         }
     }
 }
@@ -141,6 +148,7 @@ mod tests {
             "_links": {
                 "self": {"href": "/vnflcm/v1/vnf_instances/i"},
                 "other": {"href": "https://elsewhere/x"},
+                "objects": [{"href": "/vnflcm/v2/vnf_instances/a"}],
             },
         });
         complete_links(&mut view, "https://nfvo:9890");
@@ -149,6 +157,10 @@ mod tests {
             "https://nfvo:9890/vnflcm/v1/vnf_instances/i"
         );
         assert_eq!(view["_links"]["other"]["href"], "https://elsewhere/x");
+        assert_eq!(
+            view["_links"]["objects"][0]["href"],
+            "https://nfvo:9890/vnflcm/v2/vnf_instances/a"
+        );
         assert_eq!(view["metadata"]["_links"]["self"]["href"], "/kept");
         // Completed links stay as they are.
         complete_links(&mut view, "https://other");

@@ -10,6 +10,7 @@ pub mod versions;
 pub mod vnffm;
 pub mod vnflcm;
 pub mod vnfpkgm;
+pub mod vnfpm;
 
 use axum::http::{header, HeaderMap, Uri};
 use axum::Router;
@@ -32,6 +33,11 @@ pub enum AppKind {
     FmAlert,
     /// Alertmanager's webhook for auto-heal (`POST /alert/auto_healing`).
     AutoHealing,
+    VnfpmV2,
+    /// Alertmanager's webhooks for PM jobs (`POST /pm_event`) and thresholds
+    /// (`POST /pm_threshold`).
+    PmEvent,
+    PmThreshold,
     /// A Tacker API that tacker-rs does not serve yet: every call gets a clear 501.
     Unimplemented(&'static str),
 }
@@ -45,16 +51,14 @@ impl AppKind {
             "tacker.api.vnflcm.v1.router:VnflcmAPIRouter.factory" => AppKind::VnflcmV1,
             "tacker.sol_refactored.api.router:VnflcmAPIRouterV2.factory" => AppKind::VnflcmV2,
             "tacker.sol_refactored.api.router:VnflcmVersions.factory" => AppKind::VnflcmVersions,
-            "tacker.sol_refactored.api.router:VnfPmAPIRouterV2.factory" => {
-                AppKind::Unimplemented("VNF PM v2")
-            }
+            "tacker.sol_refactored.api.router:VnfPmAPIRouterV2.factory" => AppKind::VnfpmV2,
+            "tacker.sol_refactored.api.router:PmEventRouter.factory" => AppKind::PmEvent,
+            "tacker.sol_refactored.api.router:PmThresholdRouter.factory" => AppKind::PmThreshold,
             "tacker.sol_refactored.api.router:VnffmAPIRouterV1.factory" => AppKind::VnffmV1,
             "tacker.sol_refactored.api.router:FmAlertRouter.factory" => AppKind::FmAlert,
             "tacker.sol_refactored.api.router:AutoHealingRouter.factory" => AppKind::AutoHealing,
-            "tacker.sol_refactored.api.router:AutoScalingRouter.factory"
-            | "tacker.sol_refactored.api.router:PmEventRouter.factory"
-            | "tacker.sol_refactored.api.router:PmThresholdRouter.factory" => {
-                AppKind::Unimplemented("Prometheus alert receiver")
+            "tacker.sol_refactored.api.router:AutoScalingRouter.factory" => {
+                AppKind::Unimplemented("Prometheus auto-scaling receiver")
             }
             "tacker.sol_refactored.api.router:ServerNotificationRouter.factory" => {
                 AppKind::Unimplemented("server notification")
@@ -75,6 +79,9 @@ impl AppKind {
             | AppKind::VnffmV1
             | AppKind::FmAlert
             | AppKind::AutoHealing
+            | AppKind::VnfpmV2
+            | AppKind::PmEvent
+            | AppKind::PmThreshold
             | AppKind::Unimplemented(_) => ApiFlavor::ProblemDetails,
         }
     }
@@ -91,6 +98,9 @@ impl AppKind {
             AppKind::VnffmV1 => vnffm::router(state),
             AppKind::FmAlert => prometheus::fault_router(state),
             AppKind::AutoHealing => prometheus::auto_heal_router(state),
+            AppKind::VnfpmV2 => vnfpm::router(state),
+            AppKind::PmEvent => prometheus::pm_event_router(state),
+            AppKind::PmThreshold => prometheus::pm_threshold_router(state),
             AppKind::Unimplemented(name) => unimplemented::router(name),
         }
     }

@@ -22,6 +22,16 @@ pub fn auto_heal_router(state: AppState) -> Router {
     receiver("/alert/auto_healing", post(auto_heal), state)
 }
 
+/// `POST /pm_event` (PmEventRouter): PM job reports.
+pub fn pm_event_router(state: AppState) -> Router {
+    receiver("/pm_event", post(pm_event), state)
+}
+
+/// `POST /pm_threshold` (PmThresholdRouter): threshold crossings.
+pub fn pm_threshold_router(state: AppState) -> Router {
+    receiver("/pm_threshold", post(pm_threshold), state)
+}
+
 fn receiver(path: &str, route: MethodRouter<AppState>, state: AppState) -> Router {
     let limit = state.config.max_request_body_size;
     Router::new()
@@ -61,4 +71,40 @@ async fn auto_heal(State(state): State<AppState>, EtsiJson(body): EtsiJson) -> R
         "auto-heal alerts received"
     );
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn pm_event(State(state): State<AppState>, EtsiJson(body): EtsiJson) -> Result<StatusCode, EtsiError> {
+    performance_management(&state)?;
+    let report = state.pm.receive_pm_events(body).await?;
+    tracing::debug!(
+        reports = report.recorded,
+        skipped = report.skipped,
+        "PM events received"
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn pm_threshold(
+    State(state): State<AppState>,
+    EtsiJson(body): EtsiJson,
+) -> Result<StatusCode, EtsiError> {
+    performance_management(&state)?;
+    let report = state.pm.receive_threshold_events(body).await?;
+    tracing::debug!(
+        crossings = report.recorded,
+        skipped = report.skipped,
+        "threshold events received"
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn performance_management(state: &AppState) -> Result<(), EtsiError> {
+    if state.config.prometheus_plugin.performance_management {
+        Ok(())
+    } else {
+        Err(EtsiError::new(
+            StatusCode::NOT_FOUND,
+            "Performance management API is not enabled.",
+        ))
+    }
 }
