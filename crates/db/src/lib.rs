@@ -7,6 +7,7 @@
 
 mod error;
 pub mod instances;
+mod json;
 pub mod notifications;
 pub mod packages;
 mod pool;
@@ -14,4 +15,5 @@ pub mod url;
 pub mod vims;
 
 pub use error::DbError;
+pub use json::{StoredJson, StoredJsonError};
 pub use pool::{Backend, Database, PoolSettings};

@@ -180,7 +180,7 @@ impl LcmService {
         // Only if no conductor has claimed it meanwhile (`pending_action` is still set).
         self.inner
             .db
-            .cancel_unstarted_op(id, &error.to_string(), now, &notifications)
+            .cancel_unstarted_op(id, &error.into(), now, &notifications)
             .await
             .map_err(|e| changed(e, &op))?;
         self.queued(!notifications.is_empty());

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use tacker_common::detach::run_detached;
 use tacker_common::RequestContext;
 use tacker_db::notifications::SubscriptionRow;
+use tacker_db::StoredJson;
 use tacker_sol013::ListQuery;
 use uuid::Uuid;
 
@@ -81,7 +82,7 @@ impl LcmService {
             tenant_id,
             api_version: api,
             callback_uri: callback.to_owned(),
-            filter: filter.map(|f| Value::Object(f).to_string()),
+            filter: filter.map(StoredJson::from),
             verbosity: verbosity.to_owned(),
             authentication: None,
             created_at: Utc::now(),
@@ -99,7 +100,7 @@ impl LcmService {
                     let _ = inner.vault.remove(&row.id);
                     return Err(LcmError::Codec(e));
                 }
-                row.authentication = Some(auth.to_string());
+                row.authentication = Some(auth.into());
             }
             if let Err(e) = inner.db.insert_subscription(&row).await {
                 let _ = inner.vault.remove(&row.id);
@@ -272,12 +273,8 @@ pub fn view(row: &SubscriptionRow) -> Value {
     let api = row.api_version;
     let mut view = Map::new();
     view.insert("id".into(), json!(row.id));
-    if let Some(filter) = row
-        .filter
-        .as_deref()
-        .and_then(|f| serde_json::from_str::<Value>(f).ok())
-    {
-        view.insert("filter".into(), filter);
+    if let Some(filter) = &row.filter {
+        view.insert("filter".into(), filter.to_value());
     }
     view.insert("callbackUri".into(), json!(row.callback_uri));
     if api == ApiVersion::V2 {
