@@ -83,7 +83,7 @@ async fn credential_race(app: TestApp) {
         let ((a, _), (b, _)) = tokio::join!(app.send(rotate), app.send(describe));
         assert_eq!((a, b), (200, 200));
         let row = app.db.get_vim(id).await.unwrap().unwrap();
-        let cred: Value = serde_json::from_str(&row.auth_cred).unwrap();
+        let cred = row.auth_cred.to_value();
         let keys = vault.open(id).unwrap();
         assert_eq!(
             keys.decrypt(cred["bearer_token"].as_str().unwrap()).unwrap(),

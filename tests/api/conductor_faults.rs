@@ -146,7 +146,7 @@ async fn stop_interrupts(app: TestApp) {
         .unwrap();
     assert_eq!(row.operation_state.as_str(), "FAILED_TEMP");
     assert_eq!(row.claimed_by, None);
-    assert!(row.error.unwrap().contains("conductor was stopped"));
+    assert!(row.error.unwrap().as_str().contains("conductor was stopped"));
 
     // The retry runs without the delay: the instance's parameters are the same, so lift
     // it through the stored request.

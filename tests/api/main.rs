@@ -37,6 +37,7 @@ mod quick_start;
 mod secrets_at_rest;
 mod slow_clients;
 mod startup;
+mod stored_json;
 mod systemd;
 mod tacker_process;
 mod tackerclient;

@@ -14,14 +14,13 @@ use http::StatusCode;
 use serde_json::{json, Map, Value};
 use tacker_crypto::KeyVault;
 use tacker_db::instances::{InstanceChange, InstanceRow, OpOccRow, OpTransition};
-use tacker_db::{Database, DbError};
+use tacker_db::{Database, DbError, StoredJson};
 use tacker_driver::{ClaimState, DriverError, Drivers, Fence, FenceControl, Plan, VimDriver, Vnfc};
 use tacker_lcm::notifications::Notifier;
 use tacker_lcm::requests::{
     ChangeCurrentVnfPkgRequest, HealVnfRequest, InstantiateVnfRequest, OperationRequest, TerminateVnfRequest,
     TerminationType, VnfInfoModificationRequest,
 };
-use tacker_lcm::views::parse;
 use tacker_lcm::{heal, scaling, CancelMode, InstantiationState, OpState, Operation, PendingAction};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -207,7 +206,7 @@ impl Executor {
         let error = DriverError::new(StatusCode::CONFLICT, CANCELLED_BEFORE_START);
         let change = transition(
             OpState::RolledBack,
-            Some(error.problem_details().to_string()),
+            Some(error.problem_details().into()),
             None,
             false,
             true,
@@ -296,15 +295,15 @@ impl Executor {
         let change = match result {
             Ok(outcome) => {
                 let mut change = transition(success, None, outcome.instance, false, true, None);
-                change.resource_changes = outcome.resource_changes.map(|v| v.to_string());
-                change.changed_info = outcome.changed_info.map(|v| v.to_string());
+                change.resource_changes = outcome.resource_changes.map(StoredJson::from);
+                change.changed_info = outcome.changed_info.map(StoredJson::from);
                 change
             }
             Err(error) => {
                 tracing::warn!(op_occ = %op.id, operation = %op.operation, detail = %error.detail, "operation failed");
                 transition(
                     OpState::FailedTemp,
-                    Some(error.problem_details().to_string()),
+                    Some(error.problem_details().into()),
                     None,
                     false,
                     false,
@@ -434,13 +433,13 @@ impl Executor {
         let mut change = InstanceChange::from(instance);
         change.instantiation_state = InstantiationState::Instantiated;
         change.vim_id = request.resolved_vim_id.clone();
-        change.vim_connection_info = Some(Value::Object(stored).to_string());
-        change.instantiated_vnf_info = Some(info.to_string());
+        change.vim_connection_info = Some(stored.into());
+        change.instantiated_vnf_info = Some(info.into());
         if let Some(props) = &request.vnf_configurable_properties {
-            change.vnf_configurable_properties = Some(Value::Object(props.clone()).to_string());
+            change.vnf_configurable_properties = Some(props.clone().into());
         }
         if let Some(extensions) = &request.extensions {
-            change.extensions = Some(Value::Object(extensions.clone()).to_string());
+            change.extensions = Some(extensions.clone().into());
         }
         Ok(Outcome {
             instance: Some(change),
@@ -686,7 +685,7 @@ impl Executor {
         let connection_id = later.vim.id.as_str();
         let info = plan::instantiated_info(flavour, levels, &vnfcs, connection_id, metadata.clone());
         let mut change = InstanceChange::from(instance);
-        change.instantiated_vnf_info = Some(info.to_string());
+        change.instantiated_vnf_info = Some(info.into());
         Outcome {
             instance: Some(change),
             resource_changes: Some(plan::affected(&later.current.vnfcs, &vnfcs, connection_id)),
@@ -784,7 +783,7 @@ fn unless_cancelled(result: Result<Outcome, DriverError>, fence: &Fence) -> Resu
 
 fn transition(
     state: OpState,
-    error: Option<String>,
+    error: Option<StoredJson>,
     instance: Option<InstanceChange>,
     keep_claim: bool,
     release_instance: bool,
@@ -830,9 +829,9 @@ fn modify(instance: &InstanceRow, request: &VnfInfoModificationRequest) -> Outco
         ),
     ] {
         if let Some(patch) = patch {
-            let mut value = parse(column.as_deref()).unwrap_or_else(|| json!({}));
+            let mut value = column.as_ref().map_or_else(|| json!({}), StoredJson::to_value);
             merge_patch(&mut value, patch);
-            *column = Some(value.to_string());
+            *column = Some(value.into());
         }
     }
     Outcome {

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use serde_json::{json, Map, Value};
 use tacker_crypto::VimKeys;
 use tacker_db::instances::InstanceRow;
-use tacker_db::Database;
+use tacker_db::{Database, StoredJson};
 use tacker_lcm::scaling::{self, ScaleLevels};
-use tacker_lcm::views::parse;
 use tacker_lcm::vim_conn;
 use tacker_pkg::{Flavour, Vnfd};
 
@@ -40,12 +39,27 @@ pub async fn package(
                 format!("no onboarded VNF package has vnfdId {vnfd_id}"),
             )
         })?;
+    let unreadable =
+        |why: String| internal(format!("the VNFD of package {} is unreadable: {why}", package.id));
     let vnfd: Vnfd = package
         .vnfd
-        .as_deref()
-        .and_then(|v| serde_json::from_str(v).ok())
-        .ok_or_else(|| internal(format!("the VNFD of package {} is unreadable", package.id)))?;
+        .as_ref()
+        .ok_or_else(|| unreadable("none stored".into()))?
+        .parse()
+        .map_err(|e| unreadable(error_chain(&e)))?;
     Ok((vnfd, csar_path.join(&package.id)))
+}
+
+/// An error and its sources, for a driver error's detail (a string).
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(source) = next {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        next = source.source();
+    }
+    text
 }
 
 pub fn flavour<'a>(vnfd: &'a Vnfd, flavour_id: &str) -> Result<&'a Flavour, DriverError> {
@@ -102,17 +116,21 @@ pub struct Current {
 
 impl Current {
     pub fn of(instance: &InstanceRow) -> Current {
-        let info = parse(instance.instantiated_vnf_info.as_deref()).unwrap_or_else(|| json!({}));
+        let info = instance
+            .instantiated_vnf_info
+            .as_ref()
+            .map_or_else(|| json!({}), StoredJson::to_value);
         let levels = scaling::levels_of(&info);
         let vnfcs = info
             .get("vnfcResourceInfo")
             .and_then(Value::as_array)
             .map(|l| l.iter().filter_map(Vnfc::from_resource_info).collect())
             .unwrap_or_default();
-        let connections = match parse(instance.vim_connection_info.as_deref()) {
-            Some(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
+        let connections = instance
+            .vim_connection_info
+            .as_ref()
+            .and_then(StoredJson::to_object)
+            .unwrap_or_default();
         Current {
             flavour_id: info
                 .get("flavourId")

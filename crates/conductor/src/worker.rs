@@ -89,7 +89,10 @@ impl Conductor {
                 let mine = running_ids.lock().map(|ids| ids.clone()).unwrap_or_default();
                 match self.claim(free, &mine).await {
                     Ok(claimed) => {
-                        for op in claimed {
+                        for (id, e) in &claimed.unreadable {
+                            tracing::error!(op_occ = %id, error = %e, "a claimed operation occurrence cannot be read; tried again when its lease runs out");
+                        }
+                        for op in claimed.ops {
                             let Ok(permit) = permits.clone().try_acquire_owned() else {
                                 break;
                             };
@@ -142,7 +145,7 @@ impl Conductor {
         &self,
         limit: usize,
         mine: &HashSet<String>,
-    ) -> Result<Vec<tacker_db::instances::OpOccRow>, tacker_db::DbError> {
+    ) -> Result<tacker_db::instances::Claimed, tacker_db::DbError> {
         self.executor
             .db
             .claim_op_occs(&self.executor.holder, self.settings.lease, limit as i64, mine)

@@ -101,7 +101,11 @@ async fn claim(app: &TestApp, op_id: &str) -> OpOccRow {
         .claim_op_occs("executor-test", LEASE, 10, &Default::default())
         .await
         .unwrap();
-    claimed.into_iter().find(|op| op.id == op_id).expect("claimed")
+    claimed
+        .ops
+        .into_iter()
+        .find(|op| op.id == op_id)
+        .expect("claimed")
 }
 
 /// An instance, an instantiate of it asked for (`extra` additionalParams), and an
@@ -134,7 +138,7 @@ async fn completed(app: TestApp) {
     assert_eq!(instance.instantiation_state.as_str(), "INSTANTIATED");
     assert_eq!(instance.active_op_occ_id, None, "the instance is free again");
     // What the Kubernetes VIM type records is kept for later operations.
-    let info: Value = serde_json::from_str(instance.instantiated_vnf_info.as_deref().unwrap()).unwrap();
+    let info = instance.instantiated_vnf_info.unwrap().to_value();
     assert_eq!(
         info["metadata"]["lcm-kubernetes-def-files"],
         json!(["Files/kubernetes/deployment.yaml"])
@@ -159,7 +163,7 @@ async fn failed_temp(app: TestApp) {
 
     let failed = op(&app, &op_id).await;
     assert_eq!(failed.operation_state.as_str(), "FAILED_TEMP");
-    let error: Value = serde_json::from_str(failed.error.as_deref().unwrap()).unwrap();
+    let error = failed.error.unwrap().to_value();
     assert_eq!(error["status"], 500);
     assert_eq!(error["detail"], "test driver: instantiate failed as requested");
     assert_eq!(failed.claimed_by, None);
@@ -187,7 +191,7 @@ async fn no_driver(app: TestApp) {
         .await;
     let failed = op(&app, &op_id).await;
     assert_eq!(failed.operation_state.as_str(), "FAILED_TEMP");
-    let error: Value = serde_json::from_str(failed.error.as_deref().unwrap()).unwrap();
+    let error = failed.error.unwrap().to_value();
     assert_eq!(error["status"], 501);
     assert_eq!(error["title"], "Not Implemented");
 }
@@ -229,7 +233,7 @@ async fn interrupted(app: TestApp) {
 
     let failed = op(&app, &op_id).await;
     assert_eq!(failed.operation_state.as_str(), "FAILED_TEMP");
-    let error: Value = serde_json::from_str(failed.error.as_deref().unwrap()).unwrap();
+    let error = failed.error.unwrap().to_value();
     assert_eq!(error["detail"], "Failure due to conductor processing error.");
     assert_eq!(
         driver.changes(&id, "instantiate"),
@@ -262,7 +266,7 @@ async fn stopped_early(app: TestApp) {
     let stopped = op(&app, &op_id).await;
     assert_eq!(stopped.operation_state.as_str(), "FAILED_TEMP");
     assert_eq!(stopped.claimed_by, None);
-    assert!(stopped.error.unwrap().contains("conductor was stopped"));
+    assert!(stopped.error.unwrap().as_str().contains("conductor was stopped"));
     assert_eq!(driver.changes(&id, "instantiate"), 0);
 }
 
@@ -278,7 +282,7 @@ async fn until_state(app: &TestApp, op_id: &str, state: OpState) {
 }
 
 fn error_detail(op: &OpOccRow) -> String {
-    let error: Value = serde_json::from_str(op.error.as_deref().unwrap()).unwrap();
+    let error: Value = op.error.as_ref().unwrap().to_value();
     error["detail"].as_str().unwrap().to_owned()
 }
 
@@ -440,4 +444,39 @@ async fn cancelled_rollback(app: TestApp) {
     // The user may roll back again (this time it runs to its end).
     ask_rollback().await;
     assert_eq!(op(&app, &op_id).await.pending_action.as_deref(), Some("rollback"));
+}
+
+backend_tests!(an_unreadable_occurrence_holds_up_no_other => unreadable_claimed);
+
+/// A won row that does not decode (a corrupt column) is reported apart and stays claimed
+/// until its lease runs out; the others are claimed as usual.
+async fn unreadable_claimed(app: TestApp) {
+    let first = instance(&app).await;
+    let (status, second) = send(
+        &app,
+        Method::POST,
+        "/vnf_instances",
+        json!({"vnfdId": SAMPLE_VNFD_ID}),
+    )
+    .await;
+    assert_eq!(status, 201, "{second}");
+    let corrupt = instantiate(&app, &first, json!({})).await;
+    let readable = instantiate(&app, second["id"].as_str().unwrap(), json!({})).await;
+    let sql = format!("UPDATE vnf_lcm_op_occs SET error = 'not JSON' WHERE id = '{corrupt}'");
+    tacker_testkit::raw::execute(&app.database.connection, &sql)
+        .await
+        .unwrap();
+
+    let none_running = Default::default();
+    let claim = || app.db.claim_op_occs("executor-test", LEASE, 10, &none_running);
+    let claimed = claim().await.unwrap();
+    let ids: Vec<&str> = claimed.ops.iter().map(|op| op.id.as_str()).collect();
+    assert_eq!(ids, [readable.as_str()]);
+    let [(id, error)] = &claimed.unreadable[..] else {
+        panic!("{:?}", claimed.unreadable)
+    };
+    assert_eq!(id, &corrupt);
+    assert!(error.to_string().contains("column \"error\""), "{error}");
+    let again = claim().await.unwrap();
+    assert!(again.ops.is_empty() && again.unreadable.is_empty(), "{again:?}");
 }

@@ -48,6 +48,15 @@ impl DbError {
         }
     }
 
+    /// True when a row was read but one of its columns does not decode (corrupt data,
+    /// such as a stored JSON document that is not JSON).
+    pub fn is_unreadable_row(&self) -> bool {
+        matches!(
+            self,
+            DbError::Sqlx(sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_))
+        )
+    }
+
     /// True for a UNIQUE violation reported by any backend.
     pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
         err.as_database_error().is_some_and(|e| e.is_unique_violation())

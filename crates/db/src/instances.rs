@@ -8,7 +8,7 @@ use tacker_sol003::{ApiVersion, CancelMode, InstantiationState, OpState, Operati
 
 use crate::notifications::{insert_notifications, NotificationRow};
 use crate::pool::{with_pool, BeginWrite};
-use crate::{Database, DbError};
+use crate::{Database, DbError, StoredJson};
 
 /// One row of `vnf_instances`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -28,13 +28,13 @@ pub struct InstanceRow {
     pub vnfd_version: String,
     #[sqlx(try_from = "String")]
     pub instantiation_state: InstantiationState,
-    /// JSON map of VimConnectionInfo (secrets encrypted).
-    pub vim_connection_info: Option<String>,
-    /// JSON InstantiatedVnfInfo.
-    pub instantiated_vnf_info: Option<String>,
-    pub metadata: Option<String>,
-    pub extensions: Option<String>,
-    pub vnf_configurable_properties: Option<String>,
+    /// Map of VimConnectionInfo (secrets encrypted).
+    pub vim_connection_info: Option<StoredJson>,
+    /// InstantiatedVnfInfo.
+    pub instantiated_vnf_info: Option<StoredJson>,
+    pub metadata: Option<StoredJson>,
+    pub extensions: Option<StoredJson>,
+    pub vnf_configurable_properties: Option<StoredJson>,
     pub active_op_occ_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
@@ -63,13 +63,13 @@ pub struct OpOccRow {
     pub is_automatic_invocation: bool,
     pub is_cancel_pending: bool,
     pub cancel_mode: Option<String>,
-    /// JSON request of the operation (secrets encrypted).
-    pub operation_params: String,
-    /// JSON ProblemDetails.
-    pub error: Option<String>,
-    pub resource_changes: Option<String>,
-    pub changed_info: Option<String>,
-    pub changed_ext_connectivity: Option<String>,
+    /// The request of the operation (secrets encrypted).
+    pub operation_params: StoredJson,
+    /// ProblemDetails.
+    pub error: Option<StoredJson>,
+    pub resource_changes: Option<StoredJson>,
+    pub changed_info: Option<StoredJson>,
+    pub changed_ext_connectivity: Option<StoredJson>,
     pub pending_action: Option<String>,
     pub claimed_by: Option<String>,
     pub lease_until: Option<DateTime<Utc>>,
@@ -81,6 +81,15 @@ const OP_COLUMNS: &str = "id, tenant_id, api_version, vnf_instance_id, operation
     state_entered_time, start_time, is_automatic_invocation, is_cancel_pending, cancel_mode, \
     operation_params, error, resource_changes, changed_info, changed_ext_connectivity, \
     pending_action, claimed_by, lease_until, created_at, updated_at";
+
+/// The occurrences one claim round won.
+#[derive(Debug, Default)]
+pub struct Claimed {
+    pub ops: Vec<OpOccRow>,
+    /// Won, but their row does not decode (a corrupt column). They stay claimed until the
+    /// lease runs out: one bad row neither holds up the others nor is retried at every poll.
+    pub unreadable: Vec<(String, DbError)>,
+}
 
 /// The instance columns an operation's end (or PATCH) rewrites.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,11 +104,11 @@ pub struct InstanceChange {
     pub vnf_product_name: String,
     pub vnf_software_version: String,
     pub vnfd_version: String,
-    pub vim_connection_info: Option<String>,
-    pub instantiated_vnf_info: Option<String>,
-    pub metadata: Option<String>,
-    pub extensions: Option<String>,
-    pub vnf_configurable_properties: Option<String>,
+    pub vim_connection_info: Option<StoredJson>,
+    pub instantiated_vnf_info: Option<StoredJson>,
+    pub metadata: Option<StoredJson>,
+    pub extensions: Option<StoredJson>,
+    pub vnf_configurable_properties: Option<StoredJson>,
 }
 
 impl From<&InstanceRow> for InstanceChange {
@@ -128,9 +137,9 @@ impl From<&InstanceRow> for InstanceChange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpTransition {
     pub operation_state: OpState,
-    pub error: Option<String>,
-    pub resource_changes: Option<String>,
-    pub changed_info: Option<String>,
+    pub error: Option<StoredJson>,
+    pub resource_changes: Option<StoredJson>,
+    pub changed_info: Option<StoredJson>,
     /// What is due next (`None`: nothing until an API call).
     pub pending_action: Option<String>,
     /// Keep the claim (the conductor goes on working) or release it.
@@ -360,7 +369,7 @@ impl Database {
         expected_state: OpState,
         new_state: OpState,
         pending_action: Option<&str>,
-        error: Option<&str>,
+        error: Option<&StoredJson>,
         release_instance: bool,
         now: DateTime<Utc>,
         notifications: &[NotificationRow],
@@ -406,7 +415,7 @@ impl Database {
     pub async fn cancel_unstarted_op(
         &self,
         id: &str,
-        error: &str,
+        error: &StoredJson,
         now: DateTime<Utc>,
         notifications: &[NotificationRow],
     ) -> Result<(), DbError> {
@@ -492,13 +501,14 @@ impl Database {
     /// a claim it still works on). Each won row gets a claim of its own, `claim_prefix`
     /// plus a random part, which fences every later write of that execution; the lease
     /// ends `lease` after the moment the database writes it, by the database's clock.
+    /// A won row that cannot be read is reported in [`Claimed::unreadable`].
     pub async fn claim_op_occs(
         &self,
         claim_prefix: &str,
         lease: std::time::Duration,
         limit: i64,
         running: &std::collections::HashSet<String>,
-    ) -> Result<Vec<OpOccRow>, DbError> {
+    ) -> Result<Claimed, DbError> {
         let clock = self.clock();
         let due = format!(
             "pending_action IS NOT NULL AND (lease_until IS NULL OR lease_until < {})",
@@ -514,9 +524,9 @@ impl Database {
             .await?
         });
         let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
-        let mut claimed = Vec::new();
+        let mut claimed = Claimed::default();
         for id in candidates.into_iter().filter(|id| !running.contains(id)) {
-            if claimed.len() as i64 >= limit {
+            if (claimed.ops.len() + claimed.unreadable.len()) as i64 >= limit {
                 break;
             }
             let claim = new_claim(claim_prefix);
@@ -534,8 +544,10 @@ impl Database {
                     == 1
             });
             if won {
-                if let Some(row) = self.get_op_occ(&id).await? {
-                    claimed.push(row);
+                match self.get_op_occ(&id).await {
+                    Ok(row) => claimed.ops.extend(row),
+                    Err(e) if e.is_unreadable_row() => claimed.unreadable.push((id, e)),
+                    Err(e) => return Err(e),
                 }
             }
         }

@@ -8,6 +8,7 @@
 pub mod alarms;
 mod error;
 pub mod instances;
+mod json;
 pub mod notifications;
 pub mod packages;
 pub mod pm;
@@ -16,4 +17,5 @@ pub mod url;
 pub mod vims;
 
 pub use error::DbError;
+pub use json::{StoredJson, StoredJsonError};
 pub use pool::{Backend, Database, PoolSettings};

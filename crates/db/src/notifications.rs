@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use tacker_sol003::SubscriptionApi;
 
 use crate::pool::{with_pool, BeginWrite};
-use crate::{Database, DbError};
+use crate::{Database, DbError, StoredJson};
 
 /// One row of `lcm_subscriptions`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -16,11 +16,11 @@ pub struct SubscriptionRow {
     #[sqlx(try_from = "String")]
     pub api_version: SubscriptionApi,
     pub callback_uri: String,
-    /// JSON LccnSubscriptionFilter.
-    pub filter: Option<String>,
+    /// LccnSubscriptionFilter.
+    pub filter: Option<StoredJson>,
     pub verbosity: String,
-    /// JSON SubscriptionAuthentication, secrets encrypted.
-    pub authentication: Option<String>,
+    /// SubscriptionAuthentication, secrets encrypted.
+    pub authentication: Option<StoredJson>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -30,6 +30,7 @@ pub struct NotificationRow {
     pub id: String,
     pub subscription_id: String,
     pub notification_type: String,
+    /// The JSON body, sent as written: an outbox row is delivered, never read as a document.
     pub payload: String,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,

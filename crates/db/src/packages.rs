@@ -9,9 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::pool::{with_pool, DbClock};
-use crate::{Database, DbError};
+use crate::{Database, DbError, StoredJson};
 
-/// One row of `vnf_packages`. JSON-valued columns are text.
+/// One row of `vnf_packages`. JSON-valued columns are text, checked when read.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PackageRow {
     pub id: String,
@@ -19,25 +19,25 @@ pub struct PackageRow {
     pub onboarding_state: String,
     pub operational_state: String,
     pub usage_state: String,
-    /// JSON object (userDefinedData).
-    pub user_data: String,
+    /// Object (userDefinedData).
+    pub user_data: StoredJson,
     pub vnfd_id: Option<String>,
     pub vnf_provider: Option<String>,
     pub vnf_product_name: Option<String>,
     pub vnf_software_version: Option<String>,
     pub vnfd_version: Option<String>,
-    /// JSON `{"algorithm", "hash"}`.
-    pub checksum: Option<String>,
-    /// JSON array of VnfPackageSoftwareImageInfo.
-    pub software_images: Option<String>,
-    /// JSON array of VnfPackageArtifactInfo.
-    pub additional_artifacts: Option<String>,
-    /// JSON: the parsed VNFD model.
-    pub vnfd: Option<String>,
-    /// JSON array of the package paths that make up the VNFD.
-    pub vnfd_files: Option<String>,
-    /// JSON ProblemDetails of the last failed onboarding.
-    pub onboarding_failure: Option<String>,
+    /// `{"algorithm", "hash"}`.
+    pub checksum: Option<StoredJson>,
+    /// Array of VnfPackageSoftwareImageInfo.
+    pub software_images: Option<StoredJson>,
+    /// Array of VnfPackageArtifactInfo.
+    pub additional_artifacts: Option<StoredJson>,
+    /// The parsed VNFD model.
+    pub vnfd: Option<StoredJson>,
+    /// Array of the package paths that make up the VNFD.
+    pub vnfd_files: Option<StoredJson>,
+    /// ProblemDetails of the last failed onboarding.
+    pub onboarding_failure: Option<StoredJson>,
     pub onboarding_started_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
@@ -51,11 +51,11 @@ pub struct Onboarded {
     pub vnf_product_name: String,
     pub vnf_software_version: String,
     pub vnfd_version: String,
-    pub checksum: String,
-    pub software_images: String,
-    pub additional_artifacts: String,
-    pub vnfd: String,
-    pub vnfd_files: String,
+    pub checksum: StoredJson,
+    pub software_images: StoredJson,
+    pub additional_artifacts: StoredJson,
+    pub vnfd: StoredJson,
+    pub vnfd_files: StoredJson,
 }
 
 const COLUMNS: &str = "id, tenant_id, onboarding_state, operational_state, usage_state, user_data, \
@@ -157,8 +157,8 @@ impl Database {
         id: &str,
         expected_operational_state: &str,
         operational_state: &str,
-        expected_user_data: &str,
-        user_data: &str,
+        expected_user_data: &StoredJson,
+        user_data: &StoredJson,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
@@ -202,7 +202,7 @@ impl Database {
     pub async fn start_package_processing(
         &self,
         id: &str,
-        checksum: &str,
+        checksum: &StoredJson,
         claim: &str,
         lease: Duration,
         now: DateTime<Utc>,
@@ -358,7 +358,7 @@ impl Database {
         &self,
         id: &str,
         claim: Option<&str>,
-        failure: &str,
+        failure: &StoredJson,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
         let held = match claim {

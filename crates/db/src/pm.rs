@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::notifications::{insert_notifications, insert_subscription, NotificationRow, SubscriptionRow};
 use crate::pool::{with_pool, BeginWrite};
+use crate::StoredJson;
 use crate::{Database, DbError};
 
 /// One row of `vnfpm_jobs`; the JSON columns are text.
@@ -152,7 +153,7 @@ impl Database {
         &self,
         id: &str,
         callback_uri: &str,
-        authentication: Option<&str>,
+        authentication: Option<&StoredJson>,
     ) -> Result<(), DbError> {
         let changed = with_pool!(self, pool, q => {
             sqlx::query(&q("UPDATE lcm_subscriptions SET callback_uri = ?, authentication = ? WHERE id = ?"))

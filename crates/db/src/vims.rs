@@ -1,10 +1,10 @@
-//! The VIM registry's rows. JSON-valued attributes are stored as text; secrets inside
-//! `auth_cred` arrive here already encrypted.
+//! The VIM registry's rows. JSON-valued attributes are stored as text (checked when
+//! read); secrets inside `auth_cred` arrive here already encrypted.
 
 use chrono::{DateTime, Utc};
 
 use crate::pool::{with_pool, BeginWrite};
-use crate::{Backend, Database, DbError};
+use crate::{Backend, Database, DbError, StoredJson};
 
 /// One row of `vims`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -16,14 +16,14 @@ pub struct VimRow {
     pub name: String,
     pub description: String,
     pub auth_url: String,
-    /// JSON object.
-    pub vim_project: String,
-    /// JSON object, secrets encrypted.
-    pub auth_cred: String,
-    /// JSON object (`{"regions": [...]}`).
-    pub placement_attr: String,
-    /// JSON object.
-    pub extra: String,
+    /// Object.
+    pub vim_project: StoredJson,
+    /// Object, secrets encrypted.
+    pub auth_cred: StoredJson,
+    /// Object (`{"regions": [...]}`).
+    pub placement_attr: StoredJson,
+    /// Object.
+    pub extra: StoredJson,
     pub shared: bool,
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
@@ -161,7 +161,7 @@ impl Database {
         &self,
         id: &str,
         revision: i64,
-        auth_cred: &str,
+        auth_cred: &StoredJson,
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;

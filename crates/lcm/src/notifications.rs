@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use tacker_db::instances::{InstanceRow, OpOccRow};
 use tacker_db::notifications::{NotificationRow, SubscriptionRow};
+use tacker_db::StoredJson;
 use uuid::Uuid;
 
 use crate::model::ApiVersion;
-use crate::views::{datetime, parse};
+use crate::views::datetime;
 
 pub const OP_OCC_NOTIFICATION: &str = "VnfLcmOperationOccurrenceNotification";
 pub const CREATION_NOTIFICATION: &str = "VnfIdentifierCreationNotification";
@@ -50,17 +51,20 @@ impl Notifier {
                     payload.insert("verbosity".into(), json!(sub.verbosity));
                 }
                 if sub.verbosity != "SHORT" && status == "RESULT" {
-                    if let Some(changed) = parse(op.changed_info.as_deref()) {
-                        payload.insert("changedInfo".into(), crate::views::without_secrets(changed));
+                    if let Some(changed) = &op.changed_info {
+                        payload.insert(
+                            "changedInfo".into(),
+                            crate::views::without_secrets(changed.to_value()),
+                        );
                     }
-                    if let Some(changes) = parse(op.resource_changes.as_deref()) {
+                    if let Some(changes) = op.resource_changes.as_ref().map(StoredJson::to_value) {
                         if let Some(vnfcs) = changes.get("affectedVnfcs") {
                             payload.insert("affectedVnfcs".into(), vnfcs.clone());
                         }
                     }
                 }
-                if let Some(error) = parse(op.error.as_deref()) {
-                    payload.insert("error".into(), error);
+                if let Some(error) = &op.error {
+                    payload.insert("error".into(), error.to_value());
                 }
                 let links = payload.entry("_links").or_insert_with(|| json!({}));
                 links["vnfLcmOpOcc"] =
@@ -137,7 +141,7 @@ pub fn matches(sub: &SubscriptionRow, kind: &str, instance: &InstanceRow, op: Op
     if sub.api_version != instance.api_version.into() || sub.tenant_id != instance.tenant_id {
         return false;
     }
-    let Some(filter) = parse(sub.filter.as_deref()) else {
+    let Some(filter) = sub.filter.as_ref().map(StoredJson::to_value) else {
         return true;
     };
     let listed = |key: &str, value: &str| -> bool {

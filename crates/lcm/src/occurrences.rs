@@ -200,7 +200,7 @@ impl LcmService {
         // Only if no conductor has claimed it meanwhile.
         self.inner
             .db
-            .cancel_unstarted_op(&op.id, &error.to_string(), now, &notifications)
+            .cancel_unstarted_op(&op.id, &error.into(), now, &notifications)
             .await
             .map_err(|e| changed(e, op))?;
         self.queued(!notifications.is_empty());

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 use tacker_common::RequestContext;
 use tacker_db::instances::{InstanceRow, OpOccRow};
-use tacker_db::DbError;
+use tacker_db::{DbError, StoredJson};
 use tacker_driver::{Drivers, VimDriver};
 use tacker_pkg::Vnfd;
 use uuid::Uuid;
@@ -18,7 +18,6 @@ use crate::model::{ApiVersion, InstantiationState, OpState, Operation, PendingAc
 use crate::requests::{InstantiateVnfRequest, OperationRequest, VnfInfoModificationRequest};
 use crate::scaling;
 use crate::service::{in_progress_message, LcmService};
-use crate::views::parse;
 use crate::vim_conn;
 
 impl LcmService {
@@ -101,7 +100,7 @@ impl LcmService {
             is_automatic_invocation: automatic,
             is_cancel_pending: false,
             cancel_mode: None,
-            operation_params: request.to_stored().to_string(),
+            operation_params: request.to_stored(),
             error: None,
             resource_changes: None,
             changed_info: None,
@@ -187,7 +186,10 @@ impl LcmService {
     ) -> Result<()> {
         let vim_type = instance_vim_type(row);
         check_supported(&self.inner.drivers, operation, &vim_type)?;
-        let info = parse(row.instantiated_vnf_info.as_deref()).unwrap_or_else(|| json!({}));
+        let info = row
+            .instantiated_vnf_info
+            .as_ref()
+            .map_or_else(|| json!({}), StoredJson::to_value);
         match request {
             OperationRequest::Scale(scale) => {
                 let (flavour_vnfd, levels) = self.current_levels(row, &info).await?;
@@ -256,17 +258,20 @@ impl LcmService {
         };
         let vnfd = package
             .vnfd
-            .as_deref()
+            .as_ref()
             .ok_or_else(|| corrupt("no VNFD stored".into()))?;
-        serde_json::from_str(vnfd).map_err(|e| corrupt(Box::new(e)))
+        vnfd.parse().map_err(|e| corrupt(Box::new(e)))
     }
 
     async fn package_artifacts(&self, vnfd_id: &str) -> Result<Vec<String>> {
         let package = self.inner.db.package_by_vnfd_id(vnfd_id).await?;
-        let artifacts: Vec<Value> = package
-            .and_then(|p| p.additional_artifacts)
-            .and_then(|a| serde_json::from_str(&a).ok())
-            .unwrap_or_default();
+        let artifacts: Vec<Value> = match package.and_then(|p| p.additional_artifacts) {
+            Some(stored) => stored.parse().map_err(|cause| LcmError::Corrupt {
+                what: format!("the additional artifacts of VNFD {vnfd_id}"),
+                cause: Box::new(cause),
+            })?,
+            None => Vec::new(),
+        };
         Ok(artifacts
             .iter()
             .filter_map(|a| a.get("artifactPath").and_then(Value::as_str).map(str::to_owned))
@@ -276,15 +281,16 @@ impl LcmService {
     /// The instance's VNFD and the current scale level of each aspect.
     async fn current_levels(&self, row: &InstanceRow, info: &Value) -> Result<(Vnfd, scaling::ScaleLevels)> {
         let package = self.inner.db.package_by_vnfd_id(&row.vnfd_id).await?;
-        let vnfd: Vnfd = package
-            .and_then(|p| p.vnfd)
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .ok_or_else(|| {
-                LcmError::Conflict(format!(
-                    "the VNF package of VNFD {} is no longer onboarded",
-                    row.vnfd_id
-                ))
-            })?;
+        let (package_id, stored) = package.and_then(|p| Some((p.id, p.vnfd?))).ok_or_else(|| {
+            LcmError::Conflict(format!(
+                "the VNF package of VNFD {} is no longer onboarded",
+                row.vnfd_id
+            ))
+        })?;
+        let vnfd: Vnfd = stored.parse().map_err(|cause| LcmError::Corrupt {
+            what: format!("the VNFD of package {package_id}"),
+            cause: Box::new(cause),
+        })?;
         let levels = scaling::levels_of(info);
         Ok((vnfd, levels))
     }
@@ -320,8 +326,10 @@ fn state_message(api: ApiVersion, id: &str, expected: InstantiationState) -> Str
 
 /// The VIM type of an instantiated instance (its first connection).
 pub(crate) fn instance_vim_type(row: &InstanceRow) -> String {
-    parse(row.vim_connection_info.as_deref())
-        .and_then(|v| v.as_object().and_then(|m| m.values().next().cloned()))
+    row.vim_connection_info
+        .as_ref()
+        .and_then(StoredJson::to_object)
+        .and_then(|m| m.values().next().cloned())
         .and_then(|v| v.get("vimType").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_default()
 }

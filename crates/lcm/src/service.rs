@@ -11,7 +11,7 @@ use tacker_crypto::KeyVault;
 use tacker_db::instances::InstanceRow;
 use tacker_db::notifications::SubscriptionRow;
 use tacker_db::packages::PackageRow;
-use tacker_db::{Database, DbError};
+use tacker_db::{Database, DbError, StoredJson};
 use tacker_driver::Drivers;
 use tacker_policy::Enforcer;
 use tacker_sol013::{FieldSelection, ListQuery, Paging, ResourceSchema};
@@ -108,7 +108,7 @@ impl LcmService {
             instantiation_state: InstantiationState::NotInstantiated,
             vim_connection_info: None,
             instantiated_vnf_info: None,
-            metadata: request.metadata.map(|m| Value::Object(m).to_string()),
+            metadata: request.metadata.map(StoredJson::from),
             extensions: None,
             vnf_configurable_properties: None,
             active_op_occ_id: None,

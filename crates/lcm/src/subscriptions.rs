@@ -11,7 +11,7 @@ use tacker_common::detach::run_detached;
 use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
 use tacker_db::notifications::SubscriptionRow;
-use tacker_db::Database;
+use tacker_db::{Database, StoredJson};
 use tacker_sol003::SubscriptionApi;
 use tacker_sol013::ListQuery;
 use uuid::Uuid;
@@ -83,7 +83,7 @@ impl LcmService {
             tenant_id,
             api_version: api.into(),
             callback_uri: callback.to_owned(),
-            filter: filter.map(|f| Value::Object(f).to_string()),
+            filter: filter.map(StoredJson::from),
             verbosity: verbosity.to_owned(),
             authentication: None,
             created_at: Utc::now(),
@@ -175,7 +175,7 @@ pub async fn store(
                 let _ = vault.remove(&row.id);
                 return Err(LcmError::Codec(e));
             }
-            row.authentication = Some(auth.to_string());
+            row.authentication = Some(auth.into());
         }
         if let Err(e) = db.insert_subscription(&row).await {
             let _ = vault.remove(&row.id);
@@ -298,12 +298,8 @@ fn required_string(object: &Map<String, Value>, at: &str, key: &str) -> Result<(
 pub fn view(row: &SubscriptionRow, api: ApiVersion) -> Value {
     let mut view = Map::new();
     view.insert("id".into(), json!(row.id));
-    if let Some(filter) = row
-        .filter
-        .as_deref()
-        .and_then(|f| serde_json::from_str::<Value>(f).ok())
-    {
-        view.insert("filter".into(), filter);
+    if let Some(filter) = &row.filter {
+        view.insert("filter".into(), filter.to_value());
     }
     view.insert("callbackUri".into(), json!(row.callback_uri));
     if api == ApiVersion::V2 {

@@ -2,6 +2,7 @@
 
 use serde_json::{json, Map, Value};
 use tacker_db::instances::{InstanceRow, OpOccRow};
+use tacker_db::StoredJson;
 
 use crate::model::{ApiVersion, InstantiationState};
 use crate::vim_conn;
@@ -121,17 +122,6 @@ pub fn restore(original: &Value, trimmed: &mut Value, path: &[&str]) {
     }
 }
 
-pub fn parse(text: Option<&str>) -> Option<Value> {
-    text.and_then(|t| serde_json::from_str(t).ok())
-}
-
-fn object(text: Option<&str>) -> Map<String, Value> {
-    match parse(text) {
-        Some(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
-}
-
 /// SOL003 date-times: RFC 3339 in UTC, to the millisecond (a retried operation can
 /// re-enter a state within the same second).
 pub fn datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -159,10 +149,11 @@ pub fn instance(row: &InstanceRow) -> Value {
             view.insert("vnfPkgId".into(), json!(pkg));
         }
     }
-    if let Some(props) = parse(row.vnf_configurable_properties.as_deref()) {
-        view.insert("vnfConfigurableProperties".into(), props);
+    if let Some(props) = &row.vnf_configurable_properties {
+        view.insert("vnfConfigurableProperties".into(), props.to_value());
     }
-    let connections = vim_conn::shown(&object(row.vim_connection_info.as_deref()));
+    let stored_connections = row.vim_connection_info.as_ref().and_then(StoredJson::to_object);
+    let connections = vim_conn::shown(&stored_connections.unwrap_or_default());
     match api {
         // v1 shows vimConnectionInfo as an array of entries with their `id`.
         ApiVersion::V1 => {
@@ -185,13 +176,13 @@ pub fn instance(row: &InstanceRow) -> Value {
     view.insert("instantiationState".into(), json!(row.instantiation_state));
     let instantiated = row.instantiation_state == InstantiationState::Instantiated;
     if instantiated {
-        if let Some(info) = parse(row.instantiated_vnf_info.as_deref()) {
-            view.insert("instantiatedVnfInfo".into(), info);
+        if let Some(info) = &row.instantiated_vnf_info {
+            view.insert("instantiatedVnfInfo".into(), info.to_value());
         }
     }
     for (key, column) in [("metadata", &row.metadata), ("extensions", &row.extensions)] {
-        if let Some(value) = parse(column.as_deref()) {
-            view.insert(key.into(), value);
+        if let Some(value) = column {
+            view.insert(key.into(), value.to_value());
         }
     }
     let link = |path: &str| json!({"href": format!("{base}{path}")});
@@ -227,9 +218,10 @@ pub fn op_occ(row: &OpOccRow) -> Value {
     view.insert("vnfInstanceId".into(), json!(row.vnf_instance_id));
     view.insert("operation".into(), json!(row.operation));
     view.insert("isAutomaticInvocation".into(), json!(row.is_automatic_invocation));
-    if let Some(params) = parse(Some(&row.operation_params)) {
-        view.insert("operationParams".into(), without_secrets(params));
-    }
+    view.insert(
+        "operationParams".into(),
+        without_secrets(row.operation_params.to_value()),
+    );
     view.insert("isCancelPending".into(), json!(row.is_cancel_pending));
     if let Some(mode) = &row.cancel_mode {
         view.insert("cancelMode".into(), json!(mode));
@@ -240,9 +232,9 @@ pub fn op_occ(row: &OpOccRow) -> Value {
         ("changedInfo", &row.changed_info),
         ("changedExtConnectivity", &row.changed_ext_connectivity),
     ] {
-        if let Some(value) = parse(column.as_deref()) {
+        if let Some(value) = column {
             // changedInfo of MODIFY_INFO holds the request's vimConnectionInfo.
-            view.insert(key.into(), without_secrets(value));
+            view.insert(key.into(), without_secrets(value.to_value()));
         }
     }
     let link = |path: &str| json!({"href": format!("{base}{path}")});

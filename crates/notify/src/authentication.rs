@@ -14,6 +14,7 @@ use std::fmt;
 
 use serde_json::Value;
 use tacker_crypto::{VaultError, VimKeys};
+use tacker_db::StoredJson;
 use url::Url;
 
 pub const BASIC: &str = "BASIC";
@@ -66,8 +67,6 @@ pub enum AuthenticationError {
         "{params}.tokenEndpoint must be an https URI: OAUTH2_CLIENT_CERT authenticates with a TLS client certificate"
     )]
     TokenEndpointNotHttps { params: String },
-    #[error("the stored authentication is not JSON")]
-    StoredNotJson(#[source] serde_json::Error),
     #[error("a stored secret cannot be decrypted with the subscription's key")]
     StoredSecret(#[source] VaultError),
 }
@@ -153,8 +152,8 @@ impl SubscriptionAuth {
 
     /// The typed form of a stored `lcm_subscriptions.authentication` (secrets encrypted
     /// with `keys`).
-    pub fn from_stored(stored: &str, keys: &VimKeys) -> Result<Self, AuthenticationError> {
-        let mut auth: Value = serde_json::from_str(stored).map_err(AuthenticationError::StoredNotJson)?;
+    pub fn from_stored(stored: &StoredJson, keys: &VimKeys) -> Result<Self, AuthenticationError> {
+        let mut auth = stored.to_value();
         decrypt_authentication(&mut auth, keys).map_err(AuthenticationError::StoredSecret)?;
         SubscriptionAuth::parse(&auth)
     }
@@ -379,7 +378,8 @@ mod tests {
         });
         let mut stored = original.clone();
         encrypt_authentication(&mut stored, &keys);
-        let text = stored.to_string();
+        let text = StoredJson::from_value(&stored);
+        let text = text.as_str();
         assert!(
             !text.contains("basic-secret") && !text.contains("client-secret"),
             "{text}"
@@ -390,14 +390,14 @@ mod tests {
             .unwrap()
             .starts_with("gAAAAA"));
 
-        let auth = SubscriptionAuth::from_stored(&text, &keys).unwrap();
+        let auth = SubscriptionAuth::from_stored(&StoredJson::from_value(&stored), &keys).unwrap();
         assert!(!format!("{auth:?}").contains("basic-secret"));
         let mut back = stored.clone();
         decrypt_authentication(&mut back, &keys).unwrap();
         assert_eq!(back, original);
 
         let other = vault.create("sub-2").unwrap();
-        assert!(SubscriptionAuth::from_stored(&text, &other).is_err());
+        assert!(SubscriptionAuth::from_stored(&StoredJson::from_value(&stored), &other).is_err());
     }
 
     #[test]

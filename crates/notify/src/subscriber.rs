@@ -40,11 +40,7 @@ impl Subscriber {
     /// A stored subscription, its secrets decrypted with its own key from `vault`.
     pub fn from_row(row: &SubscriptionRow, vault: &KeyVault) -> Result<Self, DeliveryError> {
         let version = row.api_version;
-        let stored = row
-            .authentication
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty() && *a != "null");
+        let stored = row.authentication.as_ref().filter(|a| a.as_str() != "null");
         let auth = match stored {
             None => None,
             Some(stored) => {

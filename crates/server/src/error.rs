@@ -165,11 +165,15 @@ impl From<PkgError> for EtsiError {
             PkgError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             PkgError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PkgError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
-            PkgError::Db(_) | PkgError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            PkgError::Db(_) | PkgError::Storage(_) | PkgError::Corrupt { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         };
         match err {
             PkgError::Db(db) => db.into(),
-            storage @ PkgError::Storage(_) => EtsiError::Internal(Box::new(storage)),
+            internal @ (PkgError::Storage(_) | PkgError::Corrupt { .. }) => {
+                EtsiError::Internal(Box::new(internal))
+            }
             shown => EtsiError::Shown(status, shown.to_string()),
         }
     }

@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use tacker_common::detach::run_detached;
 use tacker_common::time::{now, tacker_datetime};
@@ -12,6 +11,7 @@ use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
 use tacker_db::vims::VimRow;
 use tacker_db::Database;
+use tacker_db::StoredJson;
 use tacker_driver::Drivers;
 use tacker_policy::Enforcer;
 
@@ -157,10 +157,11 @@ impl VimService {
             name: req.name,
             description: req.description,
             auth_url,
-            vim_project: Value::Object(req.vim_project).to_string(),
-            auth_cred: String::new(),
-            placement_attr: json!({"regions": regions}).to_string(),
-            extra: Value::Object(req.extra).to_string(),
+            vim_project: req.vim_project.into(),
+            // Set once encrypted, by store_new.
+            auth_cred: Map::new().into(),
+            placement_attr: json!({"regions": regions}).into(),
+            extra: req.extra.into(),
             shared: false,
             is_default: req.is_default,
             created_at: now(),
@@ -180,7 +181,7 @@ impl VimService {
     async fn store_new(&self, mut row: VimRow, mut cred: Map<String, Value>) -> Result<VimRow, VimError> {
         let keys = self.vault.create(&row.id)?;
         auth_cred::encrypt(&mut cred, &keys);
-        row.auth_cred = Value::Object(cred).to_string();
+        row.auth_cred = cred.into();
         if let Err(err) = self.db.insert_vim(&row).await {
             // The key file belongs to a VIM that does not exist: remove it.
             if let Err(cleanup) = self.vault.remove(&row.id) {
@@ -255,7 +256,7 @@ impl VimService {
         if let Some(update) = req.extra {
             let mut extra = parse_object(&row.extra);
             deep_merge(&mut extra, update);
-            row.extra = Value::Object(extra).to_string();
+            row.extra = extra.into();
         }
         if let Some(update) = req.auth_cred {
             let keys = self.vault.open(&id)?;
@@ -279,7 +280,7 @@ impl VimService {
                             regions: Vec::new(),
                         })
                         .await?;
-                    row.placement_attr = json!({"regions": regions}).to_string();
+                    row.placement_attr = json!({"regions": regions}).into();
                 }
             } else {
                 let mut update = update;
@@ -287,9 +288,9 @@ impl VimService {
                 deep_merge(&mut cred, update);
                 auth_cred::finish_openstack(&mut cred, &row.auth_url, &vim_project)?;
             }
-            row.auth_cred = Value::Object(cred).to_string();
+            row.auth_cred = cred.into();
         }
-        row.vim_project = Value::Object(vim_project).to_string();
+        row.vim_project = vim_project.into();
         row.updated_at = Some(now());
         Ok(row)
     }
@@ -329,11 +330,7 @@ impl VimService {
             let mut cred = parse_object(&row.auth_cred);
             auth_cred::decrypt(&mut cred, &keys)?;
             auth_cred::encrypt(&mut cred, &keys);
-            match self
-                .db
-                .update_vim_auth_cred(id, row.revision, &Value::Object(cred).to_string())
-                .await
-            {
+            match self.db.update_vim_auth_cred(id, row.revision, &cred.into()).await {
                 Ok(()) => {
                     self.vault.drop_old_keys(id)?;
                     tracing::info!(vim_id = %id, "VIM key rotated");
@@ -409,11 +406,9 @@ fn owning_tenant(ctx: &RequestContext, requested: Option<&str>) -> Result<String
     }
 }
 
-pub(crate) fn parse_object(text: &str) -> Map<String, Value> {
-    match serde_json::from_str(text) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
+/// The members of a stored object column (none if it holds another JSON value).
+pub(crate) fn parse_object(stored: &StoredJson) -> Map<String, Value> {
+    stored.to_object().unwrap_or_default()
 }
 
 /// Merges `update` into `base`, recursing into objects present in both.
@@ -441,15 +436,15 @@ pub struct VimView {
     pub(crate) vim_type: String,
     pub(crate) auth_url: String,
     pub(crate) auth_cred: Map<String, Value>,
-    pub(crate) vim_project: Box<RawValue>,
+    pub(crate) vim_project: StoredJson,
     pub(crate) name: String,
     pub(crate) description: String,
     pub(crate) status: &'static str,
-    pub(crate) placement_attr: Box<RawValue>,
+    pub(crate) placement_attr: StoredJson,
     pub(crate) is_default: bool,
     pub(crate) created_at: String,
     pub(crate) updated_at: Option<String>,
-    pub(crate) extra: Box<RawValue>,
+    pub(crate) extra: StoredJson,
 }
 
 impl VimView {
@@ -458,9 +453,9 @@ impl VimView {
         auth_cred::mask(&mut auth_cred);
         VimView {
             auth_cred,
-            vim_project: raw_object(row.vim_project),
-            placement_attr: raw_object(row.placement_attr),
-            extra: raw_object(row.extra),
+            vim_project: row.vim_project,
+            placement_attr: row.placement_attr,
+            extra: row.extra,
             created_at: tacker_datetime(&row.created_at),
             updated_at: row.updated_at.as_ref().map(tacker_datetime),
             id: row.id,
@@ -485,10 +480,4 @@ impl VimView {
             _ => Value::Null,
         }
     }
-}
-
-/// A stored JSON object column, passed through; `{}` if it is not valid JSON.
-fn raw_object(text: String) -> Box<RawValue> {
-    RawValue::from_string(text)
-        .unwrap_or_else(|_| RawValue::from_string("{}".into()).expect("`{}` is valid JSON"))
 }

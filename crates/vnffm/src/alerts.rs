@@ -220,8 +220,8 @@ impl FmService {
 fn vnfcs_of_pods(instance: &InstanceRow, pattern: &Regex) -> Vec<String> {
     let Some(info) = instance
         .instantiated_vnf_info
-        .as_deref()
-        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .as_ref()
+        .map(|info| info.to_value())
     else {
         return Vec::new();
     };

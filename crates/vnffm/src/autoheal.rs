@@ -140,9 +140,8 @@ impl AutoHealer {
 fn info(instance: &InstanceRow) -> Value {
     instance
         .instantiated_vnf_info
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or(Value::Null)
+        .as_ref()
+        .map_or(Value::Null, |info| info.to_value())
 }
 
 fn vnfc_ids(instance: &InstanceRow) -> Vec<String> {
@@ -173,7 +172,7 @@ fn allows_auto_heal(instance: &InstanceRow) -> bool {
     instance.instantiation_state == InstantiationState::Instantiated
         && instance
             .vnf_configurable_properties
-            .as_deref()
-            .and_then(|text| serde_json::from_str::<Value>(text).ok())
+            .as_ref()
+            .map(|props| props.to_value())
             .is_some_and(|props| props["isAutohealEnabled"] == json!(true))
 }

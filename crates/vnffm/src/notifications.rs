@@ -114,11 +114,7 @@ pub fn matches(sub: &SubscriptionRow, kind: &str, instance: &InstanceRow, alarm:
     if sub.tenant_id != instance.tenant_id {
         return false;
     }
-    let Some(filter) = sub
-        .filter
-        .as_deref()
-        .and_then(|f| serde_json::from_str::<Value>(f).ok())
-    else {
+    let Some(filter) = sub.filter.as_ref().map(|f| f.to_value()) else {
         return true;
     };
     let listed = |key: &str, value: &str| -> bool {

@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde_json::Value;
 use tacker_common::RequestContext;
 use tacker_db::notifications::SubscriptionRow;
+use tacker_db::StoredJson;
 use tacker_lcm::requests::parse;
 use tacker_lcm::subscriptions::{callback_url, remove, store};
 use tacker_lcm::{AuthenticationCodec, LcmError, Page, Result};
@@ -47,7 +48,7 @@ impl FmService {
             .as_ref()
             .and_then(|b| b.get("filter"))
             .filter(|f| !f.is_null())
-            .map(Value::to_string);
+            .map(StoredJson::from_value);
         let row = SubscriptionRow {
             id: Uuid::new_v4().to_string(),
             tenant_id,

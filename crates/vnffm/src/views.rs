@@ -65,12 +65,8 @@ pub fn alarm(row: &AlarmRow) -> Value {
 pub fn subscription(row: &SubscriptionRow) -> Value {
     let mut view = Map::new();
     view.insert("id".into(), json!(row.id));
-    if let Some(filter) = row
-        .filter
-        .as_deref()
-        .and_then(|f| serde_json::from_str::<Value>(f).ok())
-    {
-        view.insert("filter".into(), filter);
+    if let Some(filter) = &row.filter {
+        view.insert("filter".into(), filter.to_value());
     }
     view.insert("callbackUri".into(), json!(row.callback_uri));
     view.insert(

@@ -1,7 +1,7 @@
-use tacker_db::DbError;
+use tacker_db::{DbError, StoredJsonError};
 
 /// Why a package request failed. Each kind maps to one status code; the message is shown
-/// to the client as the ProblemDetails `detail`, except for `Db` and `Storage`, which are
+/// to the client as the ProblemDetails `detail`, except for `Db`, `Storage` and `Corrupt`, which are
 /// logged and answered with a generic message.
 #[derive(Debug, thiserror::Error)]
 pub enum PkgError {
@@ -25,6 +25,14 @@ pub enum PkgError {
     Db(#[from] DbError),
     #[error("package storage failed: {0}")]
     Storage(#[from] std::io::Error),
+    /// A stored document is JSON, but not the one tacker-rs wrote there.
+    #[error("the {column} of VNF package {id} is unreadable")]
+    Corrupt {
+        id: String,
+        column: &'static str,
+        #[source]
+        cause: StoredJsonError,
+    },
 }
 
 impl PkgError {

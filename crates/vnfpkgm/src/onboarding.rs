@@ -8,7 +8,7 @@ use futures::{Stream, TryStreamExt};
 use serde_json::{json, Value};
 use tacker_common::RequestContext;
 use tacker_db::packages::Onboarded;
-use tacker_db::DbError;
+use tacker_db::{DbError, StoredJson};
 use tacker_pkg::{inspect, Csar, PackageError};
 use url::Url;
 
@@ -235,7 +235,7 @@ impl PackageService {
         if let Err(e) = self
             .inner
             .db
-            .start_package_processing(id, &checksum.to_string(), &claim, lease, Utc::now())
+            .start_package_processing(id, &StoredJson::from_value(&checksum), &claim, lease, Utc::now())
             .await
         {
             // Deleted (or handed back by the sweeper) while uploading.
@@ -326,7 +326,7 @@ impl PackageService {
     }
 
     async fn record_failure(&self, id: &str, claim: Option<&str>, failure: &Failure) {
-        let details = failure.problem_details().to_string();
+        let details = failure.problem_details().into();
         if let Err(e) = self
             .inner
             .db
@@ -391,11 +391,12 @@ fn onboarded(csar: &Csar, checksum: &Value) -> Onboarded {
         vnf_product_name: vnfd.product_name.clone(),
         vnf_software_version: vnfd.software_version.clone(),
         vnfd_version: vnfd.descriptor_version.clone(),
-        checksum: checksum.to_string(),
-        software_images: Value::Array(images).to_string(),
-        additional_artifacts: Value::Array(artifacts).to_string(),
-        vnfd: serde_json::to_string(vnfd).unwrap_or_default(),
-        vnfd_files: json!(csar.vnfd_files).to_string(),
+        checksum: StoredJson::from_value(checksum),
+        software_images: Value::Array(images).into(),
+        additional_artifacts: Value::Array(artifacts).into(),
+        // Strings, lists and plain structs: serialising them cannot fail.
+        vnfd: StoredJson::from_serialize(vnfd).expect("a VNFD serialises to JSON"),
+        vnfd_files: json!(csar.vnfd_files).into(),
     }
 }
 

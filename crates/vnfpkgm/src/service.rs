@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::{json, Map, Value};
 use tacker_common::RequestContext;
 use tacker_db::packages::PackageRow;
-use tacker_db::{Database, DbError};
+use tacker_db::{Database, DbError, StoredJsonError};
 use tacker_policy::Enforcer;
 use uuid::Uuid;
 
@@ -85,7 +85,7 @@ impl PackageService {
             onboarding_state: "CREATED".into(),
             operational_state: "DISABLED".into(),
             usage_state: "NOT_IN_USE".into(),
-            user_data: Value::Object(user_data).to_string(),
+            user_data: user_data.into(),
             vnfd_id: None,
             vnf_provider: None,
             vnf_product_name: None,
@@ -172,7 +172,7 @@ impl PackageService {
                 )));
             }
         }
-        let mut user_data: Map<String, Value> = serde_json::from_str(&row.user_data).unwrap_or_default();
+        let mut user_data = row.user_data.to_object().unwrap_or_default();
         if let Some(patch) = user_data_patch {
             let changed = merge_user_data(&mut user_data, patch);
             if changed.is_empty() {
@@ -183,7 +183,7 @@ impl PackageService {
             modifications.insert("userDefinedData".into(), Value::Object(changed));
         }
         if !modifications.is_empty() {
-            let user_data = Value::Object(user_data).to_string();
+            let user_data = user_data.into();
             self.inner
                 .db
                 .update_package_info(
@@ -246,11 +246,10 @@ impl PackageService {
                 "VNF Package {id} state is not ONBOARDED"
             )));
         }
-        let files: Vec<String> = row
-            .vnfd_files
-            .as_deref()
-            .and_then(|f| serde_json::from_str(f).ok())
-            .unwrap_or_default();
+        let files: Vec<String> = match &row.vnfd_files {
+            Some(stored) => stored.parse().map_err(|e| corrupt(id, "vnfd_files", e))?,
+            None => Vec::new(),
+        };
         Ok((self.inner.store.unpacked_dir(id), files))
     }
 
@@ -262,11 +261,12 @@ impl PackageService {
                 "VNF Package {id} state is not ONBOARDED"
             )));
         }
-        let artifacts: Vec<Value> = row
-            .additional_artifacts
-            .as_deref()
-            .and_then(|a| serde_json::from_str(a).ok())
-            .unwrap_or_default();
+        let artifacts: Vec<Value> = match &row.additional_artifacts {
+            Some(stored) => stored
+                .parse()
+                .map_err(|e| corrupt(id, "additional_artifacts", e))?,
+            None => Vec::new(),
+        };
         // Only declared artifacts, by exact path: the path never reaches the filesystem
         // unless it is one the onboarding checked.
         let declared = artifacts
@@ -319,5 +319,13 @@ pub(crate) fn changed_concurrently(err: DbError, id: &str) -> PkgError {
         }
         DbError::NotFound => PkgError::package_not_found(id),
         other => other.into(),
+    }
+}
+
+fn corrupt(id: &str, column: &'static str, cause: StoredJsonError) -> PkgError {
+    PkgError::Corrupt {
+        id: id.to_owned(),
+        column,
+        cause,
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{json, Value};
+use tacker_db::StoredJson;
 
 use crate::error::Result;
 use crate::jobs::new_claim;
@@ -78,7 +79,7 @@ impl PackageService {
             self.fail_onboarding(&id, &claim, Failure::new(500, detail)).await;
             return Ok(());
         }
-        let checksum = match row.checksum.as_deref().and_then(|c| serde_json::from_str(c).ok()) {
+        let checksum = match row.checksum.as_ref().map(StoredJson::to_value) {
             Some(checksum) => checksum,
             // Taken over from a server of a version that recorded it only at the end.
             None => match self.content_checksum(&id).await {

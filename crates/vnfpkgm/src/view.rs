@@ -2,6 +2,7 @@
 
 use serde_json::{json, Map, Value};
 use tacker_db::packages::PackageRow;
+use tacker_db::StoredJson;
 
 pub const ONBOARDED: &str = "ONBOARDED";
 
@@ -20,10 +21,7 @@ pub fn package_info(row: &PackageRow) -> Value {
     info.insert("onboardingState".into(), json!(row.onboarding_state));
     info.insert("operationalState".into(), json!(row.operational_state));
     info.insert("usageState".into(), json!(row.usage_state));
-    info.insert(
-        "userDefinedData".into(),
-        json_column(Some(&row.user_data)).unwrap_or_else(|| json!({})),
-    );
+    info.insert("userDefinedData".into(), row.user_data.to_value());
     let onboarded = row.onboarding_state == ONBOARDED;
     if onboarded {
         let text = |v: &Option<String>| json!(v.as_deref().unwrap_or_default());
@@ -32,23 +30,25 @@ pub fn package_info(row: &PackageRow) -> Value {
         info.insert("vnfProductName".into(), text(&row.vnf_product_name));
         info.insert("vnfSoftwareVersion".into(), text(&row.vnf_software_version));
         info.insert("vnfdVersion".into(), text(&row.vnfd_version));
-        if let Some(checksum) = json_column(row.checksum.as_ref()) {
-            info.insert("checksum".into(), checksum);
+        if let Some(checksum) = &row.checksum {
+            info.insert("checksum".into(), checksum.to_value());
         }
         for (key, column) in [
             ("softwareImages", &row.software_images),
             ("additionalArtifacts", &row.additional_artifacts),
         ] {
             // Tacker leaves empty lists out.
-            if let Some(list) =
-                json_column(column.as_ref()).filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+            if let Some(list) = column
+                .as_ref()
+                .map(StoredJson::to_value)
+                .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
             {
                 info.insert(key.into(), list);
             }
         }
     }
-    if let Some(failure) = json_column(row.onboarding_failure.as_ref()) {
-        info.insert("onboardingFailureDetails".into(), failure);
+    if let Some(failure) = &row.onboarding_failure {
+        info.insert("onboardingFailureDetails".into(), failure.to_value());
     }
     let mut links = Map::new();
     links.insert("self".into(), json!({"href": base}));
@@ -61,8 +61,4 @@ pub fn package_info(row: &PackageRow) -> Value {
     );
     info.insert("_links".into(), Value::Object(links));
     Value::Object(info)
-}
-
-fn json_column(text: Option<&String>) -> Option<Value> {
-    text.and_then(|t| serde_json::from_str(t).ok())
 }

@@ -296,7 +296,7 @@ impl PmService {
                     let _ = vault.remove(&id);
                     return Err(LcmError::Codec(e));
                 }
-                subscription.authentication = Some(auth.to_string());
+                subscription.authentication = Some(auth.into());
             }
             if !metadata.is_empty() {
                 secrets::seal(&mut metadata, &keys);
@@ -340,13 +340,13 @@ impl PmService {
                 codec
                     .encrypt(&subscription.id, &mut auth)
                     .map_err(LcmError::Codec)?;
-                Some(auth.to_string())
+                Some(auth.into())
             }
             None => subscription.authentication.clone(),
         };
         self.inner
             .db
-            .update_subscription_target(&subscription.id, &callback, sealed.as_deref())
+            .update_subscription_target(&subscription.id, &callback, sealed.as_ref())
             .await?;
         Ok(match request.callback_uri {
             Some(uri) => json!({"callbackUri": &*uri}),

@@ -142,9 +142,8 @@ impl PmService {
 fn instantiated_info(instance: &InstanceRow) -> Value {
     instance
         .instantiated_vnf_info
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or(Value::Null)
+        .as_ref()
+        .map_or(Value::Null, |info| info.to_value())
 }
 
 /// The namespace the instance's workloads run in.

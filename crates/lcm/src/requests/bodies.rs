@@ -1,8 +1,10 @@
 //! The request types. Attributes tacker-rs passes through without reading (external
 //! virtual links, extensions) stay JSON; those it acts on are typed.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{from_str, Map, Value};
+use serde_json::{Map, Value};
+use tacker_db::{StoredJson, StoredJsonError};
 
 use super::fields::{present, Identifier, Steps, Text};
 use super::parse;
@@ -374,23 +376,26 @@ impl OperationRequest {
     }
 
     /// The request stored with an occurrence of `operation`.
-    pub fn from_stored(operation: Operation, stored: &str) -> serde_json::Result<Self> {
-        by_operation!(operation, from_str(stored))
+    pub fn from_stored(operation: Operation, stored: &StoredJson) -> Result<Self, StoredJsonError> {
+        fn read<T: DeserializeOwned>(stored: &StoredJson) -> Result<T, StoredJsonError> {
+            stored.parse()
+        }
+        by_operation!(operation, read(stored))
     }
 
     /// The form stored with the occurrence (its `operationParams`).
-    pub fn to_stored(&self) -> Value {
+    pub fn to_stored(&self) -> StoredJson {
         let stored = match self {
-            OperationRequest::Instantiate(r) => serde_json::to_value(r),
-            OperationRequest::Terminate(r) => serde_json::to_value(r),
-            OperationRequest::Scale(r) => serde_json::to_value(r),
-            OperationRequest::ScaleToLevel(r) => serde_json::to_value(r),
-            OperationRequest::Heal(r) => serde_json::to_value(r),
-            OperationRequest::ChangeVnfpkg(r) => serde_json::to_value(r),
-            OperationRequest::ChangeFlavour(r) => serde_json::to_value(r),
-            OperationRequest::Operate(r) => serde_json::to_value(r),
-            OperationRequest::ChangeExtConn(r) => serde_json::to_value(r),
-            OperationRequest::ModifyInfo(r) => serde_json::to_value(r),
+            OperationRequest::Instantiate(r) => StoredJson::from_serialize(r),
+            OperationRequest::Terminate(r) => StoredJson::from_serialize(r),
+            OperationRequest::Scale(r) => StoredJson::from_serialize(r),
+            OperationRequest::ScaleToLevel(r) => StoredJson::from_serialize(r),
+            OperationRequest::Heal(r) => StoredJson::from_serialize(r),
+            OperationRequest::ChangeVnfpkg(r) => StoredJson::from_serialize(r),
+            OperationRequest::ChangeFlavour(r) => StoredJson::from_serialize(r),
+            OperationRequest::Operate(r) => StoredJson::from_serialize(r),
+            OperationRequest::ChangeExtConn(r) => StoredJson::from_serialize(r),
+            OperationRequest::ModifyInfo(r) => StoredJson::from_serialize(r),
         };
         // Strings, numbers, maps and unit variants: serialising them cannot fail.
         stored.expect("a request serialises to JSON")

@@ -200,13 +200,14 @@ fn a_stored_request_reads_back_as_it_was_stored() {
     let stored = request.to_stored();
     let mut expected = body;
     expected["vimId"] = json!("vim-1");
-    assert_eq!(stored, expected);
-    let read = OperationRequest::from_stored(Operation::Instantiate, &stored.to_string()).unwrap();
+    assert_eq!(stored.to_value(), expected);
+    let read = OperationRequest::from_stored(Operation::Instantiate, &stored).unwrap();
     assert_eq!(read.to_stored(), stored);
     assert_eq!(
         read.additional_params()["lcm-kubernetes-def-files"],
         json!(["a.yaml"])
     );
     // A stored request that no longer reads is an error, not a request with defaults.
-    assert!(OperationRequest::from_stored(Operation::Scale, r#"{"type":"SCALE_OUT"}"#).is_err());
+    let stale = tacker_db::StoredJson::from(json!({"type": "SCALE_OUT"}));
+    assert!(OperationRequest::from_stored(Operation::Scale, &stale).is_err());
 }

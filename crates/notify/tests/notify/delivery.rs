@@ -56,7 +56,7 @@ async fn basic_auth(env: Env) {
         .await;
     let v1 = env.subscribe(&receiver.callback("/v1/callback"), "1", None).await;
     let stored = env.db.get_subscription(&v2).await.unwrap().unwrap();
-    assert!(!stored.authentication.unwrap().contains(password));
+    assert!(!stored.authentication.unwrap().as_str().contains(password));
 
     env.enqueue(&v2, &[payload(1), payload(2), payload(3)]).await;
     env.enqueue(&v1, &[payload(4)]).await;

@@ -74,7 +74,7 @@ impl Env {
         let authentication = auth.map(|mut auth| {
             let keys = self.vault.create(&id).unwrap();
             encrypt_authentication(&mut auth, &keys);
-            auth.to_string()
+            auth.into()
         });
         let row = SubscriptionRow {
             id: id.clone(),
