@@ -59,10 +59,7 @@ async fn version_discovery() {
 #[tokio::test]
 async fn apis_not_served_yet_say_so_with_501() {
     let app = app().await;
-    for path in [
-        "/alert/auto_scaling",
-        "/server_notification/vnf_instances/x/servers/y/notify",
-    ] {
+    for path in ["/server_notification/vnf_instances/x/servers/y/notify"] {
         let response = app.request(Method::GET, path).send().await.unwrap();
         assert_eq!(response.status(), 501, "{path}");
         assert_eq!(response.headers()["content-type"], "application/problem+json");

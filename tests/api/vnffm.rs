@@ -528,3 +528,92 @@ async fn auto_heal_alerts_are_checked(app: TestApp) {
     // The fault receiver is another option, still off here.
     assert_eq!(post_alert(&app, &webhook("firing", json!({}), "x")).await.0, 404);
 }
+
+backend_tests!(auto_scale_alerts_start_one_step_scales => auto_scale_alerts_start_one_step_scales, setup = with_auto_scale);
+
+async fn with_auto_scale<F, Fut>(backend: TestBackend, body: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(app) = TestApp::builder(backend)
+        .conf("[prometheus_plugin]\nauto_scaling = true\n")
+        .spawn()
+        .await
+    else {
+        return;
+    };
+    body(app).await
+}
+
+async fn auto_scale_alerts_start_one_step_scales(app: TestApp) {
+    let _conductor = app.spawn_conductor(Duration::from_secs(30));
+    let (instance_id, _) = instance_with_pods(&app).await;
+    let scale_alert = |labels: Value| {
+        let mut payload = webhook("firing", labels, "s1");
+        payload["alerts"][0]["labels"]["function_type"] = json!("auto_scale");
+        payload
+    };
+    let post = |payload: Value| {
+        let app = &app;
+        async move {
+            app.send(app.request(Method::POST, "/alert/auto_scaling").json(&payload))
+                .await
+        }
+    };
+    let out =
+        json!({"vnf_instance_id": instance_id, "aspect_id": "web_aspect", "auto_scale_type": "SCALE_OUT"});
+    // Not allowed yet: accepted, nothing scales.
+    assert_eq!(post(scale_alert(out.clone())).await.0, 204);
+    let (_, ops) = expect(
+        v2(&app, Method::GET, "/vnf_lcm_op_occs?filter=(eq,operation,SCALE)"),
+        200,
+    )
+    .await;
+    assert_eq!(ops, json!([]));
+
+    let (location, _) = expect(
+        v2(&app, Method::PATCH, &format!("/vnf_instances/{instance_id}"))
+            .header("Content-Type", "application/merge-patch+json")
+            .json(&json!({"vnfConfigurableProperties": {"isAutoscaleEnabled": true}})),
+        202,
+    )
+    .await;
+    wait_op(&app, &location.unwrap(), &["COMPLETED"]).await;
+    let mut bad = out.clone();
+    bad["aspect_id"] = json!("no_aspect");
+    let (status, body) = post(scale_alert(bad)).await;
+    assert_eq!(status, 422, "{body}");
+    let mut bad = out.clone();
+    bad["auto_scale_type"] = json!("SCALE_UP");
+    assert_eq!(post(scale_alert(bad)).await.0, 400);
+
+    assert_eq!(post(scale_alert(out)).await.0, 204);
+    let (_, ops) = expect(
+        v2(&app, Method::GET, "/vnf_lcm_op_occs?filter=(eq,operation,SCALE)"),
+        200,
+    )
+    .await;
+    let op_id = ops[0]["id"].as_str().unwrap();
+    let op = wait_op(
+        &app,
+        &format!("/vnflcm/v2/vnf_lcm_op_occs/{op_id}"),
+        &["COMPLETED", "FAILED_TEMP"],
+    )
+    .await;
+    assert_eq!(op["operationState"], "COMPLETED", "{op}");
+    assert_eq!(op["isAutomaticInvocation"], true);
+    let (_, instance) = expect(
+        v2(&app, Method::GET, &format!("/vnf_instances/{instance_id}")),
+        200,
+    )
+    .await;
+    let web = instance["instantiatedVnfInfo"]["scaleStatus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["aspectId"] == "web_aspect")
+        .unwrap()
+        .clone();
+    assert_eq!(web["scaleLevel"], 1, "{instance}");
+}

@@ -16,7 +16,7 @@ use tacker_monitoring::RulePublisher;
 use tacker_policy::Enforcer;
 use tacker_tls::{load_server_config, PeerCertAcceptor};
 use tacker_vim::VimService;
-use tacker_vnffm::{AutoHealer, FmService};
+use tacker_vnffm::{AutoHealer, AutoScaler, FmService};
 use tacker_vnfpkgm::{PackageService, PackageSettings};
 use tacker_vnfpm::PmService;
 use tokio::net::TcpListener;
@@ -119,12 +119,14 @@ impl Application {
             config.prometheus_plugin.pm_page_size,
         );
         let auto_heal = AutoHealer::new(db.clone(), lcm.clone(), config.prometheus_plugin.timer_interval);
+        let auto_scale = AutoScaler::new(db.clone(), lcm.clone());
         let state = AppState {
             vims,
             packages,
             lcm,
             fm,
             auto_heal,
+            auto_scale,
             pm,
             subscription_auth: Arc::new(crate::lcm_wiring::VaultCodec { vault }),
             work_queued,

@@ -5,7 +5,7 @@ use tacker_db::Database;
 use tacker_lcm::{AuthenticationCodec, LcmService};
 use tacker_policy::Enforcer;
 use tacker_vim::VimService;
-use tacker_vnffm::{AutoHealer, FmService};
+use tacker_vnffm::{AutoHealer, AutoScaler, FmService};
 use tacker_vnfpkgm::PackageService;
 use tacker_vnfpm::PmService;
 use tokio::sync::Notify;
@@ -29,6 +29,8 @@ pub struct AppState {
     pub fm: FmService,
     /// The Prometheus plugin's auto-heal (`POST /alert/auto_healing`).
     pub auto_heal: AutoHealer,
+    /// The Prometheus plugin's auto-scale (`POST /alert/auto_scaling`).
+    pub auto_scale: AutoScaler,
     /// VNF performance management (/vnfpm/v2, `/pm_event`, `/pm_threshold`).
     pub pm: PmService,
     /// Validates and encrypts subscription authentication.

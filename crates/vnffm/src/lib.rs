@@ -2,11 +2,13 @@
 //! from Alertmanager's webhooks (Tacker's Prometheus plugin, `POST /alert`), listed and
 //! acknowledged through the API, and FM subscriptions notified through the same outbox as
 //! LCM notifications. Alarms belong to the project of the instance they are about.
-//! Auto-heal alerts (`POST /alert/auto_healing`) start HEAL operations.
+//! Auto-heal and auto-scale alerts (`POST /alert/auto_healing`, `/alert/auto_scaling`)
+//! start HEAL and SCALE operations.
 
 mod alarms;
 mod alerts;
 mod autoheal;
+mod autoscale;
 pub mod notifications;
 pub mod requests;
 mod subscriptions;
@@ -24,6 +26,7 @@ use tacker_sol013::{ListQuery, Paging, ResourceSchema};
 
 pub use alerts::AlertReport;
 pub use autoheal::{AutoHealer, HealReport};
+pub use autoscale::{AutoScaler, ScaleReport};
 pub use notifications::FmNotifier;
 
 /// The FM API's rules over the shared database; cheap to clone.

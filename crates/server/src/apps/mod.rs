@@ -31,8 +31,10 @@ pub enum AppKind {
     VnffmV1,
     /// Alertmanager's webhook for faults (`POST /alert`).
     FmAlert,
-    /// Alertmanager's webhook for auto-heal (`POST /alert/auto_healing`).
+    /// Alertmanager's webhooks for auto-heal (`POST /alert/auto_healing`) and auto-scale
+    /// (`POST /alert/auto_scaling`).
     AutoHealing,
+    AutoScaling,
     VnfpmV2,
     /// Alertmanager's webhooks for PM jobs (`POST /pm_event`) and thresholds
     /// (`POST /pm_threshold`).
@@ -57,9 +59,7 @@ impl AppKind {
             "tacker.sol_refactored.api.router:VnffmAPIRouterV1.factory" => AppKind::VnffmV1,
             "tacker.sol_refactored.api.router:FmAlertRouter.factory" => AppKind::FmAlert,
             "tacker.sol_refactored.api.router:AutoHealingRouter.factory" => AppKind::AutoHealing,
-            "tacker.sol_refactored.api.router:AutoScalingRouter.factory" => {
-                AppKind::Unimplemented("Prometheus auto-scaling receiver")
-            }
+            "tacker.sol_refactored.api.router:AutoScalingRouter.factory" => AppKind::AutoScaling,
             "tacker.sol_refactored.api.router:ServerNotificationRouter.factory" => {
                 AppKind::Unimplemented("server notification")
             }
@@ -79,6 +79,7 @@ impl AppKind {
             | AppKind::VnffmV1
             | AppKind::FmAlert
             | AppKind::AutoHealing
+            | AppKind::AutoScaling
             | AppKind::VnfpmV2
             | AppKind::PmEvent
             | AppKind::PmThreshold
@@ -98,6 +99,7 @@ impl AppKind {
             AppKind::VnffmV1 => vnffm::router(state),
             AppKind::FmAlert => prometheus::fault_router(state),
             AppKind::AutoHealing => prometheus::auto_heal_router(state),
+            AppKind::AutoScaling => prometheus::auto_scale_router(state),
             AppKind::VnfpmV2 => vnfpm::router(state),
             AppKind::PmEvent => prometheus::pm_event_router(state),
             AppKind::PmThreshold => prometheus::pm_threshold_router(state),

@@ -22,6 +22,11 @@ pub fn auto_heal_router(state: AppState) -> Router {
     receiver("/alert/auto_healing", post(auto_heal), state)
 }
 
+/// `POST /alert/auto_scaling` (AutoScalingRouter): SCALE operations.
+pub fn auto_scale_router(state: AppState) -> Router {
+    receiver("/alert/auto_scaling", post(auto_scale), state)
+}
+
 /// `POST /pm_event` (PmEventRouter): PM job reports.
 pub fn pm_event_router(state: AppState) -> Router {
     receiver("/pm_event", post(pm_event), state)
@@ -107,4 +112,23 @@ fn performance_management(state: &AppState) -> Result<(), EtsiError> {
             "Performance management API is not enabled.",
         ))
     }
+}
+
+async fn auto_scale(
+    State(state): State<AppState>,
+    EtsiJson(body): EtsiJson,
+) -> Result<StatusCode, EtsiError> {
+    if !state.config.prometheus_plugin.auto_scaling {
+        return Err(EtsiError::new(
+            StatusCode::NOT_FOUND,
+            "Auto scaling API is not enabled.",
+        ));
+    }
+    let report = state.auto_scale.receive(body).await?;
+    tracing::debug!(
+        started = report.started,
+        skipped = report.skipped,
+        "auto-scale alerts received"
+    );
+    Ok(StatusCode::NO_CONTENT)
 }
