@@ -10,16 +10,17 @@ use crate::pool::{with_pool, BeginWrite};
 use crate::StoredJson;
 use crate::{Database, DbError};
 
-/// One row of `vnfpm_jobs`; the JSON columns are text.
+/// One row of `vnfpm_jobs`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PmJobRow {
     pub id: String,
     pub tenant_id: String,
     pub object_type: String,
-    pub object_instance_ids: String,
-    pub sub_object_instance_ids: Option<String>,
-    pub criteria: String,
-    pub metadata: Option<String>,
+    pub object_instance_ids: StoredJson,
+    pub sub_object_instance_ids: Option<StoredJson>,
+    pub criteria: StoredJson,
+    /// The request's metadata, SSH passwords encrypted.
+    pub metadata: Option<StoredJson>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -28,7 +29,7 @@ pub struct PmJobRow {
 pub struct PmReportRow {
     pub id: String,
     pub job_id: String,
-    pub entries: String,
+    pub entries: StoredJson,
     pub ready_time: DateTime<Utc>,
 }
 
@@ -39,10 +40,11 @@ pub struct ThresholdRow {
     pub tenant_id: String,
     pub object_type: String,
     pub object_instance_id: String,
-    pub sub_object_instance_ids: Option<String>,
-    pub criteria: String,
-    pub metadata: Option<String>,
-    pub crossing_state: String,
+    pub sub_object_instance_ids: Option<StoredJson>,
+    pub criteria: StoredJson,
+    pub metadata: Option<StoredJson>,
+    /// The last value seen per sub-object ("" for the object itself).
+    pub crossing_state: StoredJson,
     pub revision: i32,
     pub created_at: DateTime<Utc>,
 }
@@ -231,7 +233,7 @@ impl Database {
         &self,
         id: &str,
         revision: i32,
-        crossing_state: &str,
+        crossing_state: &StoredJson,
         notifications: &[NotificationRow],
     ) -> Result<bool, DbError> {
         with_pool!(self, pool, q => async {

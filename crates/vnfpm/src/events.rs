@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde_json::{json, Value};
 use tacker_db::pm::{PmJobRow, PmReportRow, ThresholdRow};
-use tacker_db::DbError;
+use tacker_db::{DbError, StoredJson};
 use tacker_lcm::requests::parse;
 use tacker_lcm::{LcmError, Result};
 use tacker_vnffm::requests::{Alert, AlertMessage, AlertStatus};
@@ -76,9 +76,9 @@ fn shown(metric: &str, value: f64) -> String {
     }
 }
 
-fn strings(text: Option<&str>) -> Vec<String> {
-    text.and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or_default()
+/// A stored list of ids (a list that does not read holds none).
+fn ids(stored: Option<&StoredJson>) -> Vec<String> {
+    stored.and_then(|s| s.parse().ok()).unwrap_or_default()
 }
 
 impl PmService {
@@ -125,7 +125,7 @@ impl PmService {
             let row = PmReportRow {
                 id: Uuid::new_v4().to_string(),
                 job_id: job.id.clone(),
-                entries: Value::Array(entries.clone()).to_string(),
+                entries: Value::Array(entries.clone()).into(),
                 ready_time: now,
             };
             let notifications = self.report_notifications(&job, &row, &entries, now).await?;
@@ -142,21 +142,15 @@ impl PmService {
     /// Whether a job wants this value: one of its objects (and sub-objects), within its
     /// reporting boundary, and not measured again within its reporting period.
     async fn wanted(&self, job: &PmJobRow, m: &Measured<'_>, now: DateTime<Utc>) -> Result<bool> {
-        if !strings(Some(&job.object_instance_ids))
-            .iter()
-            .any(|o| o == m.object)
-        {
+        if !ids(Some(&job.object_instance_ids)).iter().any(|o| o == m.object) {
             return Ok(false);
         }
         if let Some(sub) = m.sub {
-            if !strings(job.sub_object_instance_ids.as_deref())
-                .iter()
-                .any(|s| s == sub)
-            {
+            if !ids(job.sub_object_instance_ids.as_ref()).iter().any(|s| s == sub) {
                 return Ok(false);
             }
         }
-        let criteria: Value = serde_json::from_str(&job.criteria).unwrap_or(Value::Null);
+        let criteria = job.criteria.to_value();
         if let Some(boundary) = criteria["reportingBoundary"].as_str() {
             if DateTime::parse_from_rfc3339(boundary).is_ok_and(|b| now > b) {
                 return Ok(false);
@@ -167,11 +161,7 @@ impl PmService {
         let reports = self.inner.db.list_pm_reports(&job.id).await?;
         let last = reports
             .iter()
-            .filter_map(|r| {
-                serde_json::from_str::<Vec<Value>>(&r.entries)
-                    .ok()
-                    .map(|e| (r.ready_time, e))
-            })
+            .filter_map(|r| r.entries.parse::<Vec<Value>>().ok().map(|e| (r.ready_time, e)))
             .filter(|(_, entries)| {
                 entries.iter().any(|e| {
                     e["objectInstanceId"] == m.object
@@ -225,14 +215,13 @@ impl PmService {
             if !applies(&threshold, m) {
                 return Ok(false);
             }
-            let criteria: Value = serde_json::from_str(&threshold.criteria).unwrap_or(Value::Null);
+            let criteria = threshold.criteria.to_value();
             let Ok(details) =
                 serde_json::from_value::<SimpleThresholdDetails>(criteria["simpleThresholdDetails"].clone())
             else {
                 return Ok(false);
             };
-            let mut state: BTreeMap<String, f64> =
-                serde_json::from_str(&threshold.crossing_state).unwrap_or_default();
+            let mut state: BTreeMap<String, f64> = threshold.crossing_state.parse().unwrap_or_default();
             let key = m.sub.unwrap_or_default().to_owned();
             let crossing = crossing(details, state.get(&key).copied(), m.value);
             state.insert(key, m.value);
@@ -243,7 +232,7 @@ impl PmService {
                 }
                 None => Vec::new(),
             };
-            let state = serde_json::to_string(&state).unwrap_or_else(|_| "{}".into());
+            let state = StoredJson::from(json!(state));
             if self
                 .inner
                 .db
@@ -261,11 +250,11 @@ impl PmService {
 }
 
 fn applies(threshold: &ThresholdRow, m: &Measured<'_>) -> bool {
-    let criteria: Value = serde_json::from_str(&threshold.criteria).unwrap_or(Value::Null);
+    let criteria = threshold.criteria.to_value();
     threshold.object_instance_id == m.object
         && criteria["performanceMetric"] == m.metric
         && m.sub.is_none_or(|sub| {
-            strings(threshold.sub_object_instance_ids.as_deref())
+            ids(threshold.sub_object_instance_ids.as_ref())
                 .iter()
                 .any(|s| s == sub)
         })

@@ -10,6 +10,7 @@ use tacker_common::detach::run_detached;
 use tacker_common::RequestContext;
 use tacker_db::notifications::SubscriptionRow;
 use tacker_db::pm::PmJobRow;
+use tacker_db::StoredJson;
 use tacker_lcm::requests::parse;
 use tacker_lcm::subscriptions::{callback_url, remove};
 use tacker_lcm::{AuthenticationCodec, LcmError, Page, Result};
@@ -82,12 +83,12 @@ impl PmService {
                 .iter()
                 .map(|i| &**i)
                 .collect::<Vec<_>>())
-            .to_string(),
+            .into(),
             sub_object_instance_ids: request
                 .sub_object_instance_ids
                 .as_ref()
-                .map(|subs| json!(subs.iter().map(|s| &**s).collect::<Vec<_>>()).to_string()),
-            criteria: criteria.to_string(),
+                .map(|subs| json!(subs.iter().map(|s| &**s).collect::<Vec<_>>()).into()),
+            criteria: criteria.into(),
             metadata: None,
             created_at: now,
         };
@@ -145,7 +146,7 @@ impl PmService {
     /// then the job, its reports and its queued notifications.
     pub async fn delete_job(&self, ctx: &RequestContext, id: &str) -> Result<()> {
         let (job, _) = self.visible_job(ctx, id, "delete").await?;
-        self.withdraw_stored(id, job.metadata.as_deref()).await;
+        self.withdraw_stored(id, job.metadata.as_ref()).await;
         remove(&self.inner.db, &self.inner.vault, id).await?;
         tracing::info!(pm_job = %id, "PM job deleted");
         Ok(())
@@ -244,11 +245,11 @@ impl PmService {
     }
 
     /// Withdraws the rules of a stored job or threshold, its passwords opened first.
-    pub(crate) async fn withdraw_stored(&self, owner_id: &str, metadata: Option<&str>) {
+    pub(crate) async fn withdraw_stored(&self, owner_id: &str, metadata: Option<&StoredJson>) {
         if !self.inner.plugin.performance_management {
             return;
         }
-        let Some(Ok(Value::Object(mut metadata))) = metadata.map(serde_json::from_str::<Value>) else {
+        let Some(mut metadata) = metadata.and_then(StoredJson::to_object) else {
             return;
         };
         let opened = self
@@ -300,7 +301,7 @@ impl PmService {
             }
             if !metadata.is_empty() {
                 secrets::seal(&mut metadata, &keys);
-                row.set_metadata(Value::Object(metadata).to_string());
+                row.set_metadata(metadata.into());
             }
             if let Err(e) = insert(db, subscription, row).await {
                 let _ = vault.remove(&id);
@@ -357,17 +358,17 @@ impl PmService {
 
 /// A stored row that keeps the request's (sealed) metadata.
 pub(crate) trait WithMetadata {
-    fn set_metadata(&mut self, metadata: String);
+    fn set_metadata(&mut self, metadata: StoredJson);
 }
 
 impl WithMetadata for PmJobRow {
-    fn set_metadata(&mut self, metadata: String) {
+    fn set_metadata(&mut self, metadata: StoredJson) {
         self.metadata = Some(metadata);
     }
 }
 
 impl WithMetadata for tacker_db::pm::ThresholdRow {
-    fn set_metadata(&mut self, metadata: String) {
+    fn set_metadata(&mut self, metadata: StoredJson) {
         self.metadata = Some(metadata);
     }
 }

@@ -74,12 +74,12 @@ impl PmService {
             sub_object_instance_ids: request
                 .sub_object_instance_ids
                 .as_ref()
-                .map(|subs| json!(subs.iter().map(|s| &**s).collect::<Vec<_>>()).to_string()),
+                .map(|subs| json!(subs.iter().map(|s| &**s).collect::<Vec<_>>()).into()),
             criteria: serde_json::to_value(&request.criteria)
                 .unwrap_or(Value::Null)
-                .to_string(),
+                .into(),
             metadata: None,
-            crossing_state: "{}".into(),
+            crossing_state: json!({}).into(),
             revision: 0,
             created_at: now,
         };
@@ -134,7 +134,7 @@ impl PmService {
 
     pub async fn delete_threshold(&self, ctx: &RequestContext, id: &str) -> Result<()> {
         let (row, _) = self.visible_threshold(ctx, id, "delete_threshold").await?;
-        self.withdraw_stored(id, row.metadata.as_deref()).await;
+        self.withdraw_stored(id, row.metadata.as_ref()).await;
         remove(&self.inner.db, &self.inner.vault, id).await?;
         tracing::info!(threshold = %id, "PM threshold deleted");
         Ok(())

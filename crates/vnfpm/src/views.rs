@@ -29,21 +29,17 @@ pub fn instance_href(id: &str) -> String {
     format!("/vnflcm/v2/vnf_instances/{id}")
 }
 
-fn json_column(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or(Value::Null)
-}
-
 /// PmJob, with its reports.
 pub fn job(row: &PmJobRow, callback_uri: &str, reports: &[PmReportRow]) -> Value {
     let mut view = Map::new();
     view.insert("id".into(), json!(row.id));
     view.insert("objectType".into(), json!(row.object_type));
-    let objects = json_column(&row.object_instance_ids);
+    let objects = row.object_instance_ids.to_value();
     view.insert("objectInstanceIds".into(), objects.clone());
     if let Some(subs) = &row.sub_object_instance_ids {
-        view.insert("subObjectInstanceIds".into(), json_column(subs));
+        view.insert("subObjectInstanceIds".into(), subs.to_value());
     }
-    view.insert("criteria".into(), json_column(&row.criteria));
+    view.insert("criteria".into(), row.criteria.to_value());
     view.insert("callbackUri".into(), json!(callback_uri));
     let reports: Vec<Value> = reports
         .iter()
@@ -66,7 +62,7 @@ pub fn job(row: &PmJobRow, callback_uri: &str, reports: &[PmReportRow]) -> Value
 
 /// PerformanceReport as `GET .../reports/{id}` shows it.
 pub fn report(row: &PmReportRow) -> Value {
-    json!({"entries": json_column(&row.entries)})
+    json!({"entries": row.entries})
 }
 
 /// Threshold.
@@ -76,9 +72,9 @@ pub fn threshold(row: &ThresholdRow, callback_uri: &str) -> Value {
     view.insert("objectType".into(), json!(row.object_type));
     view.insert("objectInstanceId".into(), json!(row.object_instance_id));
     if let Some(subs) = &row.sub_object_instance_ids {
-        view.insert("subObjectInstanceIds".into(), json_column(subs));
+        view.insert("subObjectInstanceIds".into(), subs.to_value());
     }
-    view.insert("criteria".into(), json_column(&row.criteria));
+    view.insert("criteria".into(), row.criteria.to_value());
     view.insert("callbackUri".into(), json!(callback_uri));
     view.insert(
         "_links".into(),
