@@ -251,8 +251,27 @@ async fn pm_requests_that_do_not_fit(app: TestApp) {
         let (_, error) = expect(pm(&app, PROJECT, Method::POST, "/pm_jobs").json(&request), status).await;
         assert!(error["detail"].as_str().unwrap().starts_with(detail), "{error}");
     }
-    // Another project's instance is not there for it.
+    // Another project's instance is not there for it, for a job or a threshold.
     expect(pm(&app, "project-b", Method::POST, "/pm_jobs").json(&good), 404).await;
+    let threshold = json!({"objectType": "Vnf", "objectInstanceId": instance_id,
+        "criteria": {"performanceMetric": format!("VMemoryUsageMeanVnf.{instance_id}"), "thresholdType": "SIMPLE",
+                     "simpleThresholdDetails": {"thresholdValue": 0.5, "hysteresis": 0.1}},
+        "callbackUri": receiver.callback, "metadata": rig.pm_metadata()});
+    let (_, error) = expect(
+        pm(&app, "project-b", Method::POST, "/thresholds").json(&threshold),
+        404,
+    )
+    .await;
+    assert_eq!(error["detail"], format!("VnfInstance {instance_id} not found."));
+    let mut wrong_metric = threshold.clone();
+    wrong_metric["criteria"]["performanceMetric"] = json!("VMemoryUsageMeanVnf.other-instance");
+    expect(
+        pm(&app, PROJECT, Method::POST, "/thresholds").json(&wrong_metric),
+        400,
+    )
+    .await;
+    let (_, thresholds) = expect(pm(&app, PROJECT, Method::GET, "/thresholds"), 200).await;
+    assert_eq!(thresholds, json!([]));
     let (_, jobs) = expect(pm(&app, PROJECT, Method::GET, "/pm_jobs"), 200).await;
     assert_eq!(jobs, json!([]), "nothing was created");
     assert!(
