@@ -320,15 +320,7 @@ impl LcmService {
             ApiVersion::V1 => format!("os_nfv_orchestration_api:vnf_instances:{}", action.0),
             ApiVersion::V2 => format!("os_nfv_orchestration_api_v2:vnf_instances:{}", action.1),
         };
-        if self
-            .inner
-            .policy
-            .enforce(&rule, &Enforcer::project_target(tenant_id), ctx)
-        {
-            Ok(())
-        } else {
-            Err(LcmError::Forbidden(rule))
-        }
+        enforce(&self.inner.policy, rule, ctx, tenant_id)
     }
 
     pub(crate) async fn subscriptions(
@@ -377,4 +369,54 @@ pub(crate) fn instantiated_message(api: ApiVersion, id: &str) -> String {
 
 pub(crate) fn in_progress_message(id: &str) -> String {
     format!("Other LCM operation of vnfInstance {id} is in progress.")
+}
+
+/// Checks a policy rule for a resource of `tenant_id`: 403 with Tacker's message if it
+/// does not allow the caller (also used by fault and performance management).
+pub fn enforce(policy: &Enforcer, rule: String, ctx: &RequestContext, tenant_id: &str) -> Result<()> {
+    if policy.enforce(&rule, &Enforcer::project_target(tenant_id), ctx) {
+        Ok(())
+    } else {
+        Err(LcmError::Forbidden(rule))
+    }
+}
+
+/// Filters, selects (keeping `id` and `_links`) and pages rendered views of a resource
+/// with no mandatory attributes beyond those (fault and performance management lists).
+pub fn plain_page(
+    views: Vec<(String, Value)>,
+    query: &ListQuery,
+    schema: &ResourceSchema,
+    page_size: usize,
+) -> Result<Page> {
+    schema
+        .check(query.filter.as_ref(), &query.selection)
+        .map_err(|e| LcmError::BadRequest(e.to_string()))?;
+    let mut matching: Vec<(String, Value)> = views
+        .into_iter()
+        .filter(|(_, view)| query.filter.as_ref().is_none_or(|f| f.matches(view)))
+        .collect();
+    if !matches!(
+        query.selection,
+        FieldSelection::ExcludeDefault | FieldSelection::AllFields
+    ) {
+        for (_, view) in &mut matching {
+            let original = view.clone();
+            query.selection.apply(view, &[]);
+            for key in ["id", "_links"] {
+                if let (Some(object), Some(value)) = (view.as_object_mut(), original.get(key)) {
+                    object.insert(key.to_owned(), value.clone());
+                }
+            }
+        }
+    }
+    let page = Paging::new(page_size)
+        .page(matching, query.nextpage_opaque_marker.as_deref(), |(id, _)| {
+            id.as_str()
+        })
+        .map_err(|e| LcmError::BadRequest(e.to_string()))?;
+    Ok(Page {
+        items: page.items.into_iter().map(|(_, view)| view).collect(),
+        next_marker: page.next_marker,
+    })
 }

@@ -20,9 +20,9 @@ use serde_json::Value;
 use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
 use tacker_db::Database;
-use tacker_lcm::{LcmError, Page, Result};
+use tacker_lcm::{enforce, plain_page, Page, Result};
 use tacker_policy::Enforcer;
-use tacker_sol013::{ListQuery, Paging, ResourceSchema};
+use tacker_sol013::{ListQuery, ResourceSchema};
 
 pub use alerts::AlertReport;
 pub use autoheal::{AutoHealer, HealReport};
@@ -69,35 +69,11 @@ impl FmService {
     /// of `tenant_id`.
     fn authorize(&self, ctx: &RequestContext, action: &str, tenant_id: &str) -> Result<()> {
         let rule = format!("os_nfv_orchestration_api_v2:vnf_fault_monitor:{action}");
-        if self
-            .inner
-            .policy
-            .enforce(&rule, &Enforcer::project_target(tenant_id), ctx)
-        {
-            Ok(())
-        } else {
-            Err(LcmError::Forbidden(rule))
-        }
+        enforce(&self.inner.policy, rule, ctx, tenant_id)
     }
 
-    /// Filters and pages rendered views (FM has no attribute selectors).
     fn page(&self, views: Vec<(String, Value)>, query: &ListQuery, schema: &ResourceSchema) -> Result<Page> {
-        schema
-            .check(query.filter.as_ref(), &query.selection)
-            .map_err(|e| LcmError::BadRequest(e.to_string()))?;
-        let matching: Vec<(String, Value)> = views
-            .into_iter()
-            .filter(|(_, view)| query.filter.as_ref().is_none_or(|f| f.matches(view)))
-            .collect();
-        let page = Paging::new(self.inner.page_size)
-            .page(matching, query.nextpage_opaque_marker.as_deref(), |(id, _)| {
-                id.as_str()
-            })
-            .map_err(|e| LcmError::BadRequest(e.to_string()))?;
-        Ok(Page {
-            items: page.items.into_iter().map(|(_, view)| view).collect(),
-            next_marker: page.next_marker,
-        })
+        plain_page(views, query, schema, self.inner.page_size)
     }
 
     /// The caller's own project, and the project a list is limited to (none for admins).

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use tacker_common::detach::run_detached;
 use tacker_common::RequestContext;
@@ -49,30 +49,14 @@ impl PmService {
         let id = Uuid::new_v4().to_string();
         let metadata = request.metadata.clone().unwrap_or_default();
         let targets = if self.inner.plugin.performance_management {
-            let targets = self.targets(&metadata)?;
             let rules = job_rules(&id, &request, &instances);
-            if rules.is_empty() {
-                return Err(LcmError::BadRequest(
-                    "No rule can be made for this PM job: its objects run no Deployment.".into(),
-                ));
-            }
-            self.publish(&targets, &id, metrics::rule_file(&id, rules))
-                .await?;
-            targets
+            self.deliver_new(&id, &metadata, rules, "this PM job: its objects run")
+                .await?
         } else {
             Vec::new()
         };
         let now = Utc::now();
-        let subscription = SubscriptionRow {
-            id: id.clone(),
-            tenant_id: tenant_id.clone(),
-            api_version: SubscriptionApi::PmV2,
-            callback_uri: request.callback_uri.to_string(),
-            filter: None,
-            verbosity: "FULL".into(),
-            authentication: None,
-            created_at: now,
-        };
+        let subscription = callback_row(&id, &tenant_id, &request.callback_uri, now);
         let criteria = serde_json::to_value(&request.criteria).unwrap_or(Value::Null);
         let job = PmJobRow {
             id: id.clone(),
@@ -210,6 +194,26 @@ impl PmService {
     pub(crate) fn targets(&self, metadata: &Map<String, Value>) -> Result<Vec<MonitoringTarget>> {
         targets_from_metadata(&Value::Object(metadata.clone()))
             .map_err(|e| LcmError::BadRequest(e.to_string()))
+    }
+
+    /// Delivers the rules of a new job or threshold (`what` says which, for the refusal):
+    /// its targets must be usable (400) and some rule possible (400); a failed delivery is
+    /// a 503 and leaves nothing behind. Returns the targets, to withdraw from on failure.
+    pub(crate) async fn deliver_new(
+        &self,
+        id: &str,
+        metadata: &Map<String, Value>,
+        rules: Vec<Value>,
+        what: &str,
+    ) -> Result<Vec<MonitoringTarget>> {
+        let targets = self.targets(metadata)?;
+        if rules.is_empty() {
+            return Err(LcmError::BadRequest(format!(
+                "No rule can be made for {what} no Deployment."
+            )));
+        }
+        self.publish(&targets, id, metrics::rule_file(id, rules)).await?;
+        Ok(targets)
     }
 
     /// Delivers a rule file to every target and reloads Prometheus: a failure is a 503.
@@ -353,6 +357,26 @@ impl PmService {
             Some(uri) => json!({"callbackUri": &*uri}),
             None => json!({}),
         })
+    }
+}
+
+/// The subscription row that carries a job's or threshold's callback (its authentication
+/// is added sealed when stored).
+pub(crate) fn callback_row(
+    id: &str,
+    tenant_id: &str,
+    callback_uri: &str,
+    now: DateTime<Utc>,
+) -> SubscriptionRow {
+    SubscriptionRow {
+        id: id.to_owned(),
+        tenant_id: tenant_id.to_owned(),
+        api_version: SubscriptionApi::PmV2,
+        callback_uri: callback_uri.to_owned(),
+        filter: None,
+        verbosity: "FULL".into(),
+        authentication: None,
+        created_at: now,
     }
 }
 

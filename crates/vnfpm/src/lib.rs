@@ -21,10 +21,10 @@ use tacker_common::{PrometheusPluginOptions, RequestContext};
 use tacker_crypto::KeyVault;
 use tacker_db::instances::InstanceRow;
 use tacker_db::Database;
-use tacker_lcm::{InstantiationState, LcmError, Page, Result, SharedTester};
+use tacker_lcm::{enforce, plain_page, InstantiationState, LcmError, Page, Result, SharedTester};
 use tacker_monitoring::RulePublisher;
 use tacker_policy::Enforcer;
-use tacker_sol013::{ListQuery, Paging, ResourceSchema};
+use tacker_sol013::{ListQuery, ResourceSchema};
 
 pub use events::EventReport;
 
@@ -75,15 +75,7 @@ impl PmService {
     /// Tacker's `os_nfv_orchestration_api_v2:vnf_performance_management:<action>`.
     fn authorize(&self, ctx: &RequestContext, action: &str, tenant_id: &str) -> Result<()> {
         let rule = format!("os_nfv_orchestration_api_v2:vnf_performance_management:{action}");
-        if self
-            .inner
-            .policy
-            .enforce(&rule, &Enforcer::project_target(tenant_id), ctx)
-        {
-            Ok(())
-        } else {
-            Err(LcmError::Forbidden(rule))
-        }
+        enforce(&self.inner.policy, rule, ctx, tenant_id)
     }
 
     /// The caller's own project, and the project a list is limited to (none for admins).
@@ -93,34 +85,8 @@ impl PmService {
         (own, limit)
     }
 
-    /// Filters, selects and pages rendered views.
     fn page(&self, views: Vec<(String, Value)>, query: &ListQuery, schema: &ResourceSchema) -> Result<Page> {
-        schema
-            .check(query.filter.as_ref(), &query.selection)
-            .map_err(|e| LcmError::BadRequest(e.to_string()))?;
-        let mut matching: Vec<(String, Value)> = views
-            .into_iter()
-            .filter(|(_, view)| query.filter.as_ref().is_none_or(|f| f.matches(view)))
-            .collect();
-        for (_, view) in &mut matching {
-            let original = view.clone();
-            query.selection.apply(view, &[]);
-            // A selection keeps what identifies the resource.
-            for key in ["id", "_links"] {
-                if let (Some(object), Some(value)) = (view.as_object_mut(), original.get(key)) {
-                    object.insert(key.to_owned(), value.clone());
-                }
-            }
-        }
-        let page = Paging::new(self.inner.page_size)
-            .page(matching, query.nextpage_opaque_marker.as_deref(), |(id, _)| {
-                id.as_str()
-            })
-            .map_err(|e| LcmError::BadRequest(e.to_string()))?;
-        Ok(Page {
-            items: page.items.into_iter().map(|(_, view)| view).collect(),
-            next_marker: page.next_marker,
-        })
+        plain_page(views, query, schema, self.inner.page_size)
     }
 
     /// An instance the caller may measure: visible to it (404) and instantiated (409).

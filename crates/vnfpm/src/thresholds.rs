@@ -11,10 +11,10 @@ use tacker_db::pm::ThresholdRow;
 use tacker_lcm::requests::parse;
 use tacker_lcm::subscriptions::{callback_url, remove};
 use tacker_lcm::{AuthenticationCodec, LcmError, Page, Result};
-use tacker_sol003::SubscriptionApi;
 use tacker_sol013::ListQuery;
 use uuid::Uuid;
 
+use crate::jobs::callback_row;
 use crate::metrics::{self, RuleLabels};
 use crate::requests::{CreateThresholdRequest, ObjectType};
 use crate::{instantiated_info, namespace, views, PmService};
@@ -42,30 +42,14 @@ impl PmService {
         let id = Uuid::new_v4().to_string();
         let metadata = request.metadata.clone().unwrap_or_default();
         let targets = if self.inner.plugin.performance_management {
-            let targets = self.targets(&metadata)?;
             let rules = self.threshold_rules(&id, &request, &instance);
-            if rules.is_empty() {
-                return Err(LcmError::BadRequest(
-                    "No rule can be made for this threshold: its object runs no Deployment.".into(),
-                ));
-            }
-            self.publish(&targets, &id, metrics::rule_file(&id, rules))
-                .await?;
-            targets
+            self.deliver_new(&id, &metadata, rules, "this threshold: its object runs")
+                .await?
         } else {
             Vec::new()
         };
         let now = Utc::now();
-        let subscription = SubscriptionRow {
-            id: id.clone(),
-            tenant_id: tenant_id.clone(),
-            api_version: SubscriptionApi::PmV2,
-            callback_uri: request.callback_uri.to_string(),
-            filter: None,
-            verbosity: "FULL".into(),
-            authentication: None,
-            created_at: now,
-        };
+        let subscription = callback_row(&id, &tenant_id, &request.callback_uri, now);
         let threshold = ThresholdRow {
             id: id.clone(),
             tenant_id,
