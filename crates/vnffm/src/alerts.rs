@@ -83,12 +83,7 @@ impl FmService {
 
     async fn plan(&self, index: usize, alert: &Alert) -> Result<Planned> {
         let at = format!("alerts[{index}]");
-        let label = |name: &str| -> Result<&str> {
-            alert
-                .label(name)
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| LcmError::BadRequest(format!("{at}.labels.{name} is required")))
-        };
+        let label = |name: &str| alert.required_label(&at, name);
         if label("receiver_type")? != "tacker" {
             return Err(LcmError::BadRequest(format!(
                 "{at}.labels.receiver_type must be 'tacker'"

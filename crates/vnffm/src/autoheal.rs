@@ -61,12 +61,7 @@ impl AutoHealer {
                 report.skipped += 1;
                 continue;
             }
-            let label = |name: &str| {
-                alert
-                    .label(name)
-                    .filter(|v| !v.is_empty())
-                    .ok_or_else(|| LcmError::BadRequest(format!("{at}.labels.{name} is required")))
-            };
+            let label = |name: &str| alert.required_label(&at, name);
             let (instance_id, vnfc_id) = (label("vnf_instance_id")?, label("vnfc_info_id")?);
             let instance =
                 self.db.get_instance(instance_id).await?.ok_or_else(|| {

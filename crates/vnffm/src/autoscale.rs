@@ -47,12 +47,7 @@ impl AutoScaler {
                 report.skipped += 1;
                 continue;
             }
-            let label = |name: &str| {
-                alert
-                    .label(name)
-                    .filter(|v| !v.is_empty())
-                    .ok_or_else(|| LcmError::BadRequest(format!("{at}.labels.{name} is required")))
-            };
+            let label = |name: &str| alert.required_label(&at, name);
             let (instance_id, aspect_id, direction) = (
                 label("vnf_instance_id")?,
                 label("aspect_id")?,

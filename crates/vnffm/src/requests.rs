@@ -114,6 +114,14 @@ impl Alert {
         self.labels.get(name).map(String::as_str)
     }
 
+    /// A label the receiver needs: a 400 naming it (`at` is the alert's place in the
+    /// payload) when it is missing or empty.
+    pub fn required_label(&self, at: &str, name: &str) -> tacker_lcm::Result<&str> {
+        self.label(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| tacker_lcm::LcmError::BadRequest(format!("{at}.labels.{name} is required")))
+    }
+
     /// An annotation as text (Prometheus templates may render numbers).
     pub fn annotation(&self, name: &str) -> Option<String> {
         match self.annotations.get(name)? {

@@ -24,17 +24,6 @@ impl ObjectType {
             ObjectType::VnfExtCp => "VnfExtCp",
         }
     }
-
-    pub fn parse(text: &str) -> Option<ObjectType> {
-        [
-            ObjectType::Vnf,
-            ObjectType::Vnfc,
-            ObjectType::VnfIntCp,
-            ObjectType::VnfExtCp,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == text)
-    }
 }
 
 /// `POST /pm_jobs`: CreatePmJobRequest; `metadata.monitoring` says where the rules go.

@@ -1,16 +1,14 @@
 //! PM jobs, reports and thresholds as /vnfpm/v2 shows them (relative `_links`; the API
 //! server makes them absolute). Authentication and metadata are never shown.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 use tacker_db::pm::{PmJobRow, PmReportRow, ThresholdRow};
 use tacker_sol013::ResourceSchema;
 
 pub const PREFIX: &str = "/vnfpm/v2";
 
-pub fn datetime(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+/// Times to the second, as FM writes them.
+pub use tacker_vnffm::views::datetime;
 
 pub fn job_href(id: &str) -> String {
     format!("{PREFIX}/pm_jobs/{id}")
