@@ -23,6 +23,9 @@ use crate::notifications::Crossing;
 use crate::requests::SimpleThresholdDetails;
 use crate::PmService;
 
+/// An earlier report of a job: when, and its entries.
+type Reported = (DateTime<Utc>, Vec<Value>);
+
 /// What one webhook did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct EventReport {
@@ -43,12 +46,7 @@ pub(crate) struct Measured<'a> {
 
 fn measured<'a>(index: usize, alert: &'a Alert, owner: &str) -> Result<Measured<'a>> {
     let at = format!("alerts[{index}]");
-    let label = |name: &str| {
-        alert
-            .label(name)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| LcmError::BadRequest(format!("{at}.labels.{name} is required")))
-    };
+    let label = |name: &str| alert.required_label(&at, name);
     let value = alert
         .annotation("value")
         .ok_or_else(|| LcmError::BadRequest(format!("{at}.annotations.value is required")))?;
@@ -86,7 +84,9 @@ impl PmService {
     pub async fn receive_pm_events(&self, body: Option<Value>) -> Result<EventReport> {
         let message: AlertMessage = parse(body.as_ref())?;
         let mut report = EventReport::default();
-        let mut jobs: BTreeMap<String, (PmJobRow, Vec<Value>)> = BTreeMap::new();
+        // Per job: the job, the values it was reported before (read once per webhook),
+        // and this webhook's new entries.
+        let mut jobs: BTreeMap<String, (PmJobRow, Vec<Reported>, Vec<Value>)> = BTreeMap::new();
         let now = Utc::now();
         for (index, alert) in message.alerts.iter().enumerate() {
             if alert.label("function_type") != Some("vnfpm") {
@@ -98,12 +98,20 @@ impl PmService {
                 let job = self.inner.db.get_pm_job(m.owner_id).await?.ok_or_else(|| {
                     LcmError::NotFound(format!("alerts[{index}]: PM job {} not found.", m.owner_id))
                 })?;
-                jobs.insert(m.owner_id.to_owned(), (job, Vec::new()));
+                let reported = self
+                    .inner
+                    .db
+                    .list_pm_reports(&job.id)
+                    .await?
+                    .into_iter()
+                    .filter_map(|r| r.entries.parse::<Vec<Value>>().ok().map(|e| (r.ready_time, e)))
+                    .collect();
+                jobs.insert(m.owner_id.to_owned(), (job, reported, Vec::new()));
             }
-            let Some((job, entries)) = jobs.get_mut(m.owner_id) else {
+            let Some((job, reported, entries)) = jobs.get_mut(m.owner_id) else {
                 continue;
             };
-            if !self.wanted(job, &m, now).await? {
+            if !self.wanted(job, reported, &m, now) {
                 report.skipped += 1;
                 continue;
             }
@@ -118,7 +126,7 @@ impl PmService {
             }
             entries.push(entry);
         }
-        for (job, entries) in jobs.into_values() {
+        for (job, _, entries) in jobs.into_values() {
             if entries.is_empty() {
                 continue;
             }
@@ -140,38 +148,35 @@ impl PmService {
     }
 
     /// Whether a job wants this value: one of its objects (and sub-objects), within its
-    /// reporting boundary, and not measured again within its reporting period.
-    async fn wanted(&self, job: &PmJobRow, m: &Measured<'_>, now: DateTime<Utc>) -> Result<bool> {
+    /// reporting boundary, and not reported within its reporting period.
+    fn wanted(&self, job: &PmJobRow, reported: &[Reported], m: &Measured<'_>, now: DateTime<Utc>) -> bool {
         if !ids(Some(&job.object_instance_ids)).iter().any(|o| o == m.object) {
-            return Ok(false);
+            return false;
         }
         if let Some(sub) = m.sub {
             if !ids(job.sub_object_instance_ids.as_ref()).iter().any(|s| s == sub) {
-                return Ok(false);
+                return false;
             }
         }
         let criteria = job.criteria.to_value();
         if let Some(boundary) = criteria["reportingBoundary"].as_str() {
             if DateTime::parse_from_rfc3339(boundary).is_ok_and(|b| now > b) {
-                return Ok(false);
+                return false;
             }
         }
+        let same = |e: &Value| {
+            e["objectInstanceId"] == m.object
+                && e["performanceMetric"] == m.metric
+                && e["subObjectInstanceId"].as_str() == m.sub
+        };
         let period = criteria["reportingPeriod"].as_i64().unwrap_or(0);
         let quiet = TimeDelta::seconds(period - i64::from(self.inner.plugin.reporting_period_margin));
-        let reports = self.inner.db.list_pm_reports(&job.id).await?;
-        let last = reports
+        let last = reported
             .iter()
-            .filter_map(|r| r.entries.parse::<Vec<Value>>().ok().map(|e| (r.ready_time, e)))
-            .filter(|(_, entries)| {
-                entries.iter().any(|e| {
-                    e["objectInstanceId"] == m.object
-                        && e["performanceMetric"] == m.metric
-                        && e["subObjectInstanceId"].as_str() == m.sub
-                })
-            })
-            .map(|(time, _)| time)
+            .filter(|(_, entries)| entries.iter().any(same))
+            .map(|(time, _)| *time)
             .max();
-        Ok(last.is_none_or(|last| last + quiet < now))
+        last.is_none_or(|last| last + quiet < now)
     }
 
     /// `POST /pm_threshold`.
