@@ -467,3 +467,55 @@ async fn openstack_vnfpm_commands_work_unchanged() {
     );
     assert_eq!(json(&["job", "list"]).await, json!([]));
 }
+
+/// A client that goes away while the rules are being delivered (Prometheus's reload is
+/// slow here) leaves no rule file without its job: the creation finishes on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_gone_during_delivery_leaves_job_and_rules_together() {
+    let Some(rig) = monitoring() else { return };
+    let app = TestApp::builder(TestBackend::Sqlite)
+        .conf(PLUGIN)
+        .spawn()
+        .await
+        .unwrap();
+    let _conductor = app.spawn_conductor(Duration::from_secs(30));
+    let (instance_id, _) = instance_with_pods(&app).await;
+    let receiver = Receiver::start(None).await;
+    // A reload endpoint that answers after 1.5 s.
+    let slow = axum::Router::new().route(
+        "/-/reload",
+        axum::routing::put(|| async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            axum::http::StatusCode::OK
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let reload = format!("http://{}/-/reload", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, slow).await.unwrap() });
+    let mut request = job_request(&instance_id, &receiver.callback);
+    request["metadata"]["monitoring"]["targetsInfo"][0]["prometheusReloadApiEndpoint"] = json!(reload);
+
+    let gone = pm(&app, PROJECT, Method::POST, "/pm_jobs")
+        .json(&request)
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the client gave up before the answer: {gone:?}");
+    let job_id = 'stored: {
+        for _ in 0..100 {
+            let (_, jobs) = expect(pm(&app, PROJECT, Method::GET, "/pm_jobs"), 200).await;
+            if let Some(id) = jobs[0]["id"].as_str() {
+                break 'stored id.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the job was not stored after its client went away");
+    };
+    assert!(rig.rules_dir().join(format!("{job_id}.json")).exists());
+    expect(
+        pm(&app, PROJECT, Method::DELETE, &format!("/pm_jobs/{job_id}")),
+        204,
+    )
+    .await;
+    assert!(!rig.rules_dir().join(format!("{job_id}.json")).exists());
+}

@@ -48,13 +48,11 @@ impl PmService {
 
         let id = Uuid::new_v4().to_string();
         let metadata = request.metadata.clone().unwrap_or_default();
-        let targets = if self.inner.plugin.performance_management {
-            let rules = job_rules(&id, &request, &instances);
-            self.deliver_new(&id, &metadata, rules, "this PM job: its objects run")
-                .await?
-        } else {
-            Vec::new()
-        };
+        let rules = self
+            .inner
+            .plugin
+            .performance_management
+            .then(|| job_rules(&id, &request, &instances));
         let now = Utc::now();
         let subscription = callback_row(&id, &tenant_id, &request.callback_uri, now);
         let criteria = serde_json::to_value(&request.criteria).unwrap_or(Value::Null);
@@ -76,20 +74,17 @@ impl PmService {
             metadata: None,
             created_at: now,
         };
-        let stored = self
-            .store(
-                subscription,
-                job.clone(),
-                authentication,
-                metadata,
-                codec,
-                |db, sub, row| async move { db.insert_pm_job(&sub, &row).await },
-            )
-            .await;
-        if let Err(e) = stored {
-            self.withdraw(&targets, &id).await;
-            return Err(e);
-        }
+        self.deliver_and_store(
+            rules,
+            "this PM job: its objects run",
+            subscription,
+            job.clone(),
+            authentication,
+            metadata,
+            codec,
+            |db, sub, row| async move { db.insert_pm_job(&sub, &row).await },
+        )
+        .await?;
         tracing::info!(pm_job = %id, "PM job created");
         Ok(views::job(&job, &request.callback_uri, &[]))
     }
@@ -130,8 +125,7 @@ impl PmService {
     /// then the job, its reports and its queued notifications.
     pub async fn delete_job(&self, ctx: &RequestContext, id: &str) -> Result<()> {
         let (job, _) = self.visible_job(ctx, id, "delete").await?;
-        self.withdraw_stored(id, job.metadata.as_ref()).await;
-        remove(&self.inner.db, &self.inner.vault, id).await?;
+        self.withdraw_and_remove(id, job.metadata).await?;
         tracing::info!(pm_job = %id, "PM job deleted");
         Ok(())
     }
@@ -194,6 +188,56 @@ impl PmService {
     pub(crate) fn targets(&self, metadata: &Map<String, Value>) -> Result<Vec<MonitoringTarget>> {
         targets_from_metadata(&Value::Object(metadata.clone()))
             .map_err(|e| LcmError::BadRequest(e.to_string()))
+    }
+
+    /// Delivers the rules of a new job or threshold (when `rules` is given) and stores it
+    /// with its subscription row, as one piece of work that goes on if the client goes
+    /// away: a rule file is never left without its job. A failed store withdraws the
+    /// rules again.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn deliver_and_store<R, F, Fut>(
+        &self,
+        rules: Option<Vec<Value>>,
+        what: &'static str,
+        subscription: SubscriptionRow,
+        row: R,
+        authentication: Option<Value>,
+        metadata: Map<String, Value>,
+        codec: Arc<dyn AuthenticationCodec>,
+        insert: F,
+    ) -> Result<()>
+    where
+        R: WithMetadata + Send + 'static,
+        F: FnOnce(tacker_db::Database, SubscriptionRow, R) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = std::result::Result<(), tacker_db::DbError>> + Send,
+    {
+        let service = self.clone();
+        run_detached(async move {
+            let id = subscription.id.clone();
+            let targets = match rules {
+                Some(rules) => service.deliver_new(&id, &metadata, rules, what).await?,
+                None => Vec::new(),
+            };
+            let stored = service
+                .store(subscription, row, authentication, metadata, codec, insert)
+                .await;
+            if stored.is_err() {
+                service.withdraw(&targets, &id).await;
+            }
+            stored
+        })
+        .await?
+    }
+
+    /// Withdraws a job's or threshold's rules and deletes it (row, reports, queued
+    /// notifications, key), as one piece of work that goes on if the client goes away.
+    pub(crate) async fn withdraw_and_remove(&self, id: &str, metadata: Option<StoredJson>) -> Result<()> {
+        let (service, id) = (self.clone(), id.to_owned());
+        run_detached(async move {
+            service.withdraw_stored(&id, metadata.as_ref()).await;
+            remove(&service.inner.db, &service.inner.vault, &id).await
+        })
+        .await?
     }
 
     /// Delivers the rules of a new job or threshold (`what` says which, for the refusal):

@@ -9,7 +9,7 @@ use tacker_common::RequestContext;
 use tacker_db::notifications::SubscriptionRow;
 use tacker_db::pm::ThresholdRow;
 use tacker_lcm::requests::parse;
-use tacker_lcm::subscriptions::{callback_url, remove};
+use tacker_lcm::subscriptions::callback_url;
 use tacker_lcm::{AuthenticationCodec, LcmError, Page, Result};
 use tacker_sol013::ListQuery;
 use uuid::Uuid;
@@ -41,13 +41,11 @@ impl PmService {
 
         let id = Uuid::new_v4().to_string();
         let metadata = request.metadata.clone().unwrap_or_default();
-        let targets = if self.inner.plugin.performance_management {
-            let rules = self.threshold_rules(&id, &request, &instance);
-            self.deliver_new(&id, &metadata, rules, "this threshold: its object runs")
-                .await?
-        } else {
-            Vec::new()
-        };
+        let rules = self
+            .inner
+            .plugin
+            .performance_management
+            .then(|| self.threshold_rules(&id, &request, &instance));
         let now = Utc::now();
         let subscription = callback_row(&id, &tenant_id, &request.callback_uri, now);
         let threshold = ThresholdRow {
@@ -67,20 +65,17 @@ impl PmService {
             revision: 0,
             created_at: now,
         };
-        let stored = self
-            .store(
-                subscription,
-                threshold.clone(),
-                authentication,
-                metadata,
-                codec,
-                |db, sub, row| async move { db.insert_threshold(&sub, &row).await },
-            )
-            .await;
-        if let Err(e) = stored {
-            self.withdraw(&targets, &id).await;
-            return Err(e);
-        }
+        self.deliver_and_store(
+            rules,
+            "this threshold: its object runs",
+            subscription,
+            threshold.clone(),
+            authentication,
+            metadata,
+            codec,
+            |db, sub, row| async move { db.insert_threshold(&sub, &row).await },
+        )
+        .await?;
         tracing::info!(threshold = %id, "PM threshold created");
         Ok(views::threshold(&threshold, &request.callback_uri))
     }
@@ -118,8 +113,7 @@ impl PmService {
 
     pub async fn delete_threshold(&self, ctx: &RequestContext, id: &str) -> Result<()> {
         let (row, _) = self.visible_threshold(ctx, id, "delete_threshold").await?;
-        self.withdraw_stored(id, row.metadata.as_ref()).await;
-        remove(&self.inner.db, &self.inner.vault, id).await?;
+        self.withdraw_and_remove(id, row.metadata).await?;
         tracing::info!(threshold = %id, "PM threshold deleted");
         Ok(())
     }
