@@ -25,6 +25,7 @@ mod lcm_tackerclient;
 mod log_format;
 mod manage_vim;
 mod oauth2;
+mod package_store;
 mod packages_errors;
 mod packages_from_uri;
 mod packages_lifecycle;

@@ -22,15 +22,23 @@ fn problem(status: u16, body: &Value, want: u16) -> String {
     body["detail"].as_str().unwrap().to_string()
 }
 
-/// Only the staging folder, empty: no package left anything behind.
+/// Only the store's working folders, empty: no package left anything behind.
 fn nothing_stored(app: &TestApp) {
     let root = &app.config.vnf_package.csar_path;
-    let names: Vec<_> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names, [".staging"], "left in {}", root.display());
-    assert_eq!(std::fs::read_dir(root.join(".staging")).unwrap().count(), 0);
+    for entry in std::fs::read_dir(root).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        assert!(
+            [".staging", ".scratch", ".cache"].contains(&name.to_str().unwrap()),
+            "{name:?} left in {}",
+            root.display()
+        );
+        assert_eq!(
+            std::fs::read_dir(entry.path()).unwrap().count(),
+            0,
+            "{name:?} is not empty"
+        );
+    }
 }
 
 async fn failed_onboarding(app: &TestApp, zip: Vec<u8>) -> (String, Value) {
@@ -379,6 +387,7 @@ async fn interrupted_onboarding_is_handed_back(app: TestApp) {
         1
     );
     let staging = app.config.vnf_package.csar_path.join(".staging");
+    std::fs::create_dir_all(&staging).unwrap();
     let leftover = staging.join(format!("{id}.deadbeef.zip"));
     std::fs::write(&leftover, b"partial").unwrap();
     set_old_mtime(&leftover);

@@ -20,5 +20,5 @@ pub use context::{PeerCertificate, RequestContext};
 pub use database_options::DatabaseOptions;
 pub use keystone_options::KeystoneAuthtokenOptions;
 pub use lcm_options::LcmOptions;
-pub use package_options::VnfPackageOptions;
+pub use package_options::{PackageStoreOptions, S3Options, VnfPackageOptions};
 pub use prometheus_options::PrometheusPluginOptions;

@@ -33,6 +33,48 @@ pub struct VnfPackageOptions {
     /// `onboarding_timeout` (seconds): an upload plus processing that takes longer is
     /// treated as interrupted and the package returns to CREATED.
     pub onboarding_timeout: Duration,
+    /// `package_store`: where package files are kept (`file`, the default, or `s3`).
+    pub store: PackageStoreOptions,
+}
+
+/// Where every process finds package files (tacker-rs addition).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PackageStoreOptions {
+    /// Under `vnf_package_csar_path`; several processes share it by NFS or a
+    /// ReadWriteMany volume, as Tacker's glance `file` store is shared.
+    File,
+    /// In an S3-compatible bucket; `vnf_package_csar_path` is then this process's
+    /// scratch and cache only.
+    S3(S3Options),
+}
+
+/// `s3_*` options of `[vnf_package]`.
+#[derive(Clone, PartialEq)]
+pub struct S3Options {
+    /// `s3_endpoint`: the service's URL (AWS's regional endpoint when unset).
+    pub endpoint: Option<String>,
+    /// `s3_bucket` (required).
+    pub bucket: String,
+    /// `s3_region` (default `us-east-1`).
+    pub region: String,
+    /// `s3_access_key` and `s3_secret_key`; unset, the AWS environment and instance
+    /// credentials are used.
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    /// `s3_ca_file`: a PEM bundle trusted for the endpoint besides the system roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for S3Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Options")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("ca_file", &self.ca_file)
+            .finish_non_exhaustive()
+    }
 }
 
 impl VnfPackageOptions {
@@ -65,7 +107,66 @@ impl VnfPackageOptions {
             max_compression_ratio: count(files, "csar_max_compression_ratio", 100)? as u64,
             upload_from_uri_timeout: seconds(files, "upload_from_uri_timeout", 300)?,
             onboarding_timeout: seconds(files, "onboarding_timeout", 3600)?,
+            store: store_options(files)?,
         })
+    }
+}
+
+fn store_options(files: &IniFiles) -> Result<PackageStoreOptions, ConfigError> {
+    let kind = files.get(SECTION, "package_store")?;
+    let text = |option: &str| -> Result<Option<String>, ConfigError> {
+        Ok(files
+            .get(SECTION, option)?
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()))
+    };
+    // Read even for the file store, so that a configuration naming them is not reported
+    // as having unknown options when the store is switched back.
+    let endpoint = text("s3_endpoint")?;
+    let bucket = text("s3_bucket")?;
+    let region = text("s3_region")?;
+    let access_key = text("s3_access_key")?;
+    let secret_key = text("s3_secret_key")?;
+    let ca_file = text("s3_ca_file")?.map(PathBuf::from);
+    match kind.as_deref().map(str::trim) {
+        None | Some("") | Some("file") => Ok(PackageStoreOptions::File),
+        Some("s3") => {
+            let bucket = bucket.ok_or_else(|| {
+                ConfigError::invalid(SECTION, "s3_bucket", "", "is required when package_store = s3")
+            })?;
+            if access_key.is_some() != secret_key.is_some() {
+                return Err(ConfigError::invalid(
+                    SECTION,
+                    "s3_access_key",
+                    "",
+                    "s3_access_key and s3_secret_key are set together or not at all",
+                ));
+            }
+            if let Some(endpoint) = &endpoint {
+                if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+                    return Err(ConfigError::invalid(
+                        SECTION,
+                        "s3_endpoint",
+                        endpoint,
+                        "must be an http:// or https:// URL",
+                    ));
+                }
+            }
+            Ok(PackageStoreOptions::S3(S3Options {
+                endpoint,
+                bucket,
+                region: region.unwrap_or_else(|| "us-east-1".to_owned()),
+                access_key,
+                secret_key,
+                ca_file,
+            }))
+        }
+        Some(other) => Err(ConfigError::invalid(
+            SECTION,
+            "package_store",
+            other,
+            "must be 'file' or 's3'",
+        )),
     }
 }
 
@@ -116,6 +217,31 @@ mod tests {
         assert_eq!(o.upload_cap_bytes, 1 << 30);
         assert_eq!(o.hashing_algorithm, "sha512");
         assert_eq!(o.page_size, 100);
+        assert_eq!(o.store, PackageStoreOptions::File);
+    }
+
+    #[test]
+    fn s3_store_needs_a_bucket_and_both_keys_and_never_shows_the_secret() {
+        let o = options(
+            "[vnf_package]\npackage_store = s3\ns3_endpoint = http://127.0.0.1:9000\ns3_bucket = pkgs\n\
+             s3_access_key = ak\ns3_secret_key = very-secret\n",
+        )
+        .unwrap();
+        let PackageStoreOptions::S3(s3) = &o.store else {
+            panic!("{:?}", o.store)
+        };
+        assert_eq!(s3.bucket, "pkgs");
+        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(!format!("{o:?}").contains("very-secret"));
+        let err = options("[vnf_package]\npackage_store = s3\n").unwrap_err();
+        assert!(err.to_string().contains("s3_bucket"), "{err}");
+        let err = options("[vnf_package]\npackage_store = s3\ns3_bucket = b\ns3_secret_key = hidden-value\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("together"), "{err}");
+        assert!(!err.to_string().contains("hidden-value"), "{err}");
+        let err = options("[vnf_package]\npackage_store = glance\n").unwrap_err();
+        assert!(err.to_string().contains("'file' or 's3'"), "{err}");
     }
 
     #[test]

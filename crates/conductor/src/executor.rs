@@ -6,8 +6,10 @@
 //! either way the occurrence ends FAILED_TEMP for retry, rollback or fail.
 
 use std::path::PathBuf;
+
 use std::sync::Arc;
 use std::time::Duration;
+use tacker_pkgstore::PackageStore;
 
 use chrono::Utc;
 use http::StatusCode;
@@ -42,7 +44,8 @@ pub struct Executor {
     pub db: Database,
     pub vault: KeyVault,
     pub drivers: Drivers,
-    pub csar_path: PathBuf,
+    /// Where the packages' files are (the drivers read local copies).
+    pub packages: PackageStore,
     pub notifier: Notifier,
     pub holder: String,
     pub lease: Duration,
@@ -415,7 +418,7 @@ impl Executor {
         request: &InstantiateVnfRequest,
         fence: &Fence,
     ) -> Result<Outcome, DriverError> {
-        let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
+        let (vnfd, package_dir) = plan::package(&self.db, &self.packages, &instance.vnfd_id).await?;
         let flavour = plan::flavour(&vnfd, &request.flavour_id)?;
         let level = request.instantiation_level_id.as_deref();
         let levels = scaling::instantiation_levels(flavour, level).map_err(bad)?;
@@ -487,7 +490,7 @@ impl Executor {
     ) -> Result<Outcome, DriverError> {
         let mut outcome = modify(instance, request);
         if let Some(vnfd_id) = request.vnfd_id.as_deref() {
-            let (vnfd, _) = plan::package(&self.db, &self.csar_path, vnfd_id).await?;
+            let (vnfd, _) = plan::package(&self.db, &self.packages, vnfd_id).await?;
             let package = self
                 .db
                 .package_by_vnfd_id(vnfd_id)
@@ -506,7 +509,7 @@ impl Executor {
         let vim = plan::vim_connection(&current.connections, &self.keys(instance)?)?;
         tracing::Span::current().record("vim_connection", vim.id.as_str());
         let driver = self.driver(&vim.vim_type)?;
-        let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
+        let (vnfd, package_dir) = plan::package(&self.db, &self.packages, &instance.vnfd_id).await?;
         Ok(Later {
             current,
             vim,
@@ -644,7 +647,7 @@ impl Executor {
     ) -> Result<Outcome, DriverError> {
         let mut later = self.context(instance).await?;
         let new_vnfd_id = &*request.vnfd_id;
-        let (vnfd, package_dir) = plan::package(&self.db, &self.csar_path, new_vnfd_id).await?;
+        let (vnfd, package_dir) = plan::package(&self.db, &self.packages, new_vnfd_id).await?;
         (later.vnfd, later.package_dir) = (vnfd, package_dir);
         let flavour = plan::flavour(&later.vnfd, &later.current.flavour_id)?;
         let levels = later.current.levels.clone();
@@ -703,7 +706,7 @@ impl Executor {
         };
         match (operation, &request) {
             (_, OperationRequest::Instantiate(instantiate)) => {
-                let (_, package_dir) = plan::package(&self.db, &self.csar_path, &instance.vnfd_id).await?;
+                let (_, package_dir) = plan::package(&self.db, &self.packages, &instance.vnfd_id).await?;
                 let (plan, driver, _) =
                     self.instantiate_plan(&instance, instantiate, package_dir, Vec::new(), fence)?;
                 driver.infra().rollback_instantiate(&plan).await?;

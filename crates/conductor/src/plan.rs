@@ -10,6 +10,7 @@ use tacker_db::{Database, StoredJson};
 use tacker_lcm::scaling::{self, ScaleLevels};
 use tacker_lcm::vim_conn;
 use tacker_pkg::{Flavour, Vnfd};
+use tacker_pkgstore::PackageStore;
 
 use http::StatusCode;
 use tacker_driver::{DriverError, VimConnection, Vnfc, Workload};
@@ -22,10 +23,10 @@ pub fn internal(detail: impl Into<String>) -> DriverError {
     DriverError::internal(detail)
 }
 
-/// An onboarded package's VNFD and unpacked folder.
+/// An onboarded package's VNFD and a local copy of its unpacked files.
 pub async fn package(
     db: &Database,
-    csar_path: &std::path::Path,
+    packages: &PackageStore,
     vnfd_id: &str,
 ) -> Result<(Vnfd, PathBuf), DriverError> {
     let package = db
@@ -47,7 +48,13 @@ pub async fn package(
         .ok_or_else(|| unreadable("none stored".into()))?
         .parse()
         .map_err(|e| unreadable(error_chain(&e)))?;
-    Ok((vnfd, csar_path.join(&package.id)))
+    let dir = packages.local_copy(&package.id).await.map_err(|e| {
+        DriverError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the files of package {} could not be read: {e}", package.id),
+        )
+    })?;
+    Ok((vnfd, dir))
 }
 
 /// An error and its sources, for a driver error's detail (a string).

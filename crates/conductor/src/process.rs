@@ -4,11 +4,13 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use anyhow::Context;
 use tacker_common::Config;
 use tacker_crypto::KeyVault;
 use tacker_db::Database;
 use tacker_lcm::notifications::Notifier;
 use tacker_notify::{DeliveryWorker, NotificationSettings, Sender};
+use tacker_pkgstore::PackageStore;
 use tokio::sync::watch;
 
 use tacker_driver::Drivers;
@@ -42,7 +44,12 @@ impl ConductorProcess {
             db: db.clone(),
             vault: vault.clone(),
             drivers,
-            csar_path: config.vnf_package.csar_path.clone(),
+            packages: PackageStore::new(&config.vnf_package).with_context(|| {
+                format!(
+                    "opening the package store ({})",
+                    tacker_pkgstore::describe(&config.vnf_package)
+                )
+            })?,
             notifier: Notifier {
                 endpoint: config.lcm.endpoint.clone(),
             },

@@ -25,7 +25,7 @@ fn executor(app: &TestApp, drivers: Drivers) -> Executor {
         db: app.db.clone(),
         vault: KeyVault::new(&app.config.vim_key_dir, None),
         drivers,
-        csar_path: app.config.vnf_package.csar_path.clone(),
+        packages: tacker_pkgstore::PackageStore::new(&app.config.vnf_package).unwrap(),
         notifier: Notifier {
             endpoint: "http://127.0.0.1".into(),
         },

@@ -219,8 +219,20 @@ async fn package_service(
     };
     let http = tacker_tls::client::http_client(&outbound, concat!("tacker-rs/", env!("CARGO_PKG_VERSION")))
         .context("building the upload_from_uri HTTP client")?;
-    let csar_path = settings.csar_path.clone();
-    PackageService::new(db.clone(), settings, policy.clone(), http)
+    let store = tacker_pkgstore::PackageStore::open(&config.vnf_package)
         .await
-        .with_context(|| format!("[vnf_package] vnf_package_csar_path {}", csar_path.display()))
+        .with_context(|| {
+            format!(
+                "opening the package store ({})",
+                tacker_pkgstore::describe(&config.vnf_package)
+            )
+        })?;
+    tracing::info!(store = %store.description(), "package store opened");
+    Ok(PackageService::new(
+        db.clone(),
+        settings,
+        store,
+        policy.clone(),
+        http,
+    ))
 }

@@ -168,9 +168,12 @@ impl From<PkgError> for EtsiError {
             PkgError::Db(_) | PkgError::Storage(_) | PkgError::Corrupt { .. } => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            PkgError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         match err {
             PkgError::Db(db) => db.into(),
+            // The object store failed or is away: worth retrying, as a database outage.
+            unavailable @ PkgError::StoreUnavailable(_) => EtsiError::Unavailable(Box::new(unavailable)),
             internal @ (PkgError::Storage(_) | PkgError::Corrupt { .. }) => {
                 EtsiError::Internal(Box::new(internal))
             }

@@ -170,8 +170,13 @@ impl TestApp {
     /// A second server process-alike on the same database and key folder (as several
     /// tacker-server processes share one database); returns its address.
     pub async fn spawn_peer(&self) -> Peer {
+        self.spawn_peer_with(self.config.clone()).await
+    }
+
+    /// A peer with its own configuration (another `vnf_package_csar_path`, say).
+    pub async fn spawn_peer_with(&self, config: Config) -> Peer {
         let drivers = kubernetes_in_memory(Arc::new(TestDriver::new()));
-        let app = Application::build_with_drivers(self.config.clone(), BuildOptions::default(), drivers)
+        let app = Application::build_with_drivers(config, BuildOptions::default(), drivers)
             .await
             .unwrap();
         let (address, server) = serve(app);

@@ -1,7 +1,7 @@
 //! Test harness shared by the integration tests: a fresh database per test on SQLite,
 //! PostgreSQL and MariaDB/MySQL (dropped afterwards), a tacker-server spawned on a free
 //! port over it, throw-away certificates, and the servers some tests need (Keystone, an
-//! OAuth 2.0 IdP, Prometheus with Alertmanager, an SFTP server).
+//! OAuth 2.0 IdP, Prometheus with Alertmanager, an SFTP server, an S3 server).
 #![allow(clippy::unwrap_used)]
 
 mod app;
@@ -13,6 +13,7 @@ pub mod keystone;
 pub mod monitoring;
 pub mod pki;
 pub mod raw;
+pub mod s3;
 pub mod sftp;
 
 pub use app::{

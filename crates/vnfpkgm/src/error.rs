@@ -1,4 +1,5 @@
 use tacker_db::{DbError, StoredJsonError};
+use tacker_pkgstore::StoreError;
 
 /// Why a package request failed. Each kind maps to one status code; the message is shown
 /// to the client as the ProblemDetails `detail`, except for `Db`, `Storage` and `Corrupt`, which are
@@ -25,6 +26,9 @@ pub enum PkgError {
     Db(#[from] DbError),
     #[error("package storage failed: {0}")]
     Storage(#[from] std::io::Error),
+    /// The package store (an object store) failed or could not be reached.
+    #[error(transparent)]
+    StoreUnavailable(StoreError),
     /// A stored document is JSON, but not the one tacker-rs wrote there.
     #[error("the {column} of VNF package {id} is unreadable")]
     Corrupt {
@@ -38,6 +42,15 @@ pub enum PkgError {
 impl PkgError {
     pub fn package_not_found(id: &str) -> Self {
         PkgError::NotFound(format!("Can not find requested vnf package: {id}"))
+    }
+}
+
+impl From<StoreError> for PkgError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Io(e) => PkgError::Storage(e),
+            remote => PkgError::StoreUnavailable(remote),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! VNF package management (ETSI SOL005 as Tacker serves it): package records and their
-//! state rules, storage on disk, and onboarding in the background. HTTP-agnostic; the
+//! state rules, onboarding in the background (a leased job any server runs or resumes)
+//! over the shared package store (`tacker_pkgstore`). HTTP-agnostic; the
 //! server maps [`PkgError`] to ProblemDetails responses.
 
 mod error;
@@ -8,7 +9,6 @@ mod list;
 mod onboarding;
 mod service;
 mod settings;
-mod store;
 mod sweep;
 mod user_data;
 mod view;

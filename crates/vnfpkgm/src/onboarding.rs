@@ -1,6 +1,6 @@
 //! Onboarding: CREATED → UPLOADING (the zip is received) → PROCESSING (unpacked and
 //! checked in the background, as a leased job: see `jobs.rs`) → ONBOARDED, or back to
-//! CREATED with `onboardingFailureDetails` and nothing left on disk.
+//! CREATED with `onboardingFailureDetails` and nothing left in the store.
 
 use bytes::Bytes;
 use chrono::Utc;
@@ -10,12 +10,12 @@ use tacker_common::RequestContext;
 use tacker_db::packages::Onboarded;
 use tacker_db::{DbError, StoredJson};
 use tacker_pkg::{inspect, Csar, PackageError};
+use tacker_pkgstore::{ReceiveError, Received, Unpacked};
 use url::Url;
 
 use crate::error::{PkgError, Result};
 use crate::jobs::new_claim;
 use crate::service::{changed_concurrently, PackageService};
-use crate::store::{ReceiveError, Received};
 
 /// Why an onboarding ended without a package: the ProblemDetails it leaves on the package.
 pub(crate) struct Failure {
@@ -246,20 +246,34 @@ impl PackageService {
         Ok(())
     }
 
-    /// Unpacks and checks the stored zip and records the outcome, while `claim` holds the
-    /// onboarding: a superseded onboarding changes nothing.
+    /// Unpacks and checks the stored zip, publishes its files and records the outcome,
+    /// while `claim` holds the onboarding: a superseded onboarding changes nothing.
     pub(crate) async fn process(&self, id: &str, claim: &str, checksum: Value) {
-        let store = self.inner.store.clone();
-        let limits = self.inner.settings.archive_limits;
-        let package_id = id.to_owned();
-        let inspected = tokio::task::spawn_blocking(move || -> Result<Csar, PackageError> {
-            let files = store.unpack_blocking(&package_id, &limits)?;
-            inspect(&store.unpacked_dir(&package_id), &files)
-        })
-        .await;
+        let inspected = match self
+            .inner
+            .store
+            .unpack(id, &self.inner.settings.archive_limits)
+            .await
+        {
+            Ok(unpacked) => {
+                tokio::task::spawn_blocking(move || -> Result<(Csar, Unpacked), PackageError> {
+                    let csar = inspect(&unpacked.root(), &unpacked.files)?;
+                    Ok((csar, unpacked))
+                })
+                .await
+            }
+            Err(e) => Ok(Err(e)),
+        };
         self.onboarding_gate().await;
         let csar = match inspected {
-            Ok(Ok(csar)) => csar,
+            Ok(Ok((csar, unpacked))) => match self.inner.store.publish(id, unpacked).await {
+                Ok(()) => csar,
+                Err(e) => {
+                    tracing::error!(package = %id, error = %e, "publishing the unpacked package failed");
+                    let failure = Failure::new(500, "the package could not be stored (storage error)");
+                    return self.fail_onboarding(id, claim, failure).await;
+                }
+            },
             Ok(Err(PackageError::Invalid(problem))) => {
                 let failure = Failure::new(422, problem.to_string());
                 return self.fail_onboarding(id, claim, failure).await;
@@ -411,10 +425,7 @@ fn receive_failure(err: ReceiveError) -> (Failure, PkgError) {
             let detail = format!("the package could not be received: {why}");
             (Failure::new(400, detail.clone()), PkgError::BadRequest(detail))
         }
-        ReceiveError::Io(e) => (
-            Failure::new(500, "the package could not be stored"),
-            PkgError::Storage(e),
-        ),
+        ReceiveError::Store(e) => (Failure::new(500, "the package could not be stored"), e.into()),
     }
 }
 

@@ -9,13 +9,13 @@ use serde_json::{json, Map, Value};
 use tacker_common::RequestContext;
 use tacker_db::packages::PackageRow;
 use tacker_db::{Database, DbError, StoredJsonError};
+use tacker_pkgstore::{PackageStore, StoredFile};
 use tacker_policy::Enforcer;
 use uuid::Uuid;
 
 use crate::error::{PkgError, Result};
 use crate::jobs::Jobs;
 use crate::settings::PackageSettings;
-use crate::store::PackageStore;
 use crate::user_data::{check_user_data, merge_user_data};
 use crate::view::{package_info, ONBOARDED};
 
@@ -39,14 +39,14 @@ pub(crate) struct Inner {
 }
 
 impl PackageService {
-    pub async fn new(
+    pub fn new(
         db: Database,
         settings: PackageSettings,
+        store: PackageStore,
         policy: Arc<Enforcer>,
         http: reqwest::Client,
-    ) -> std::io::Result<Self> {
-        let store = PackageStore::open(&settings.csar_path).await?;
-        Ok(PackageService {
+    ) -> Self {
+        PackageService {
             inner: Arc::new(Inner {
                 db,
                 store,
@@ -55,7 +55,12 @@ impl PackageService {
                 http,
                 jobs: Jobs::default(),
             }),
-        })
+        }
+    }
+
+    /// Where the package files are.
+    pub fn store(&self) -> &PackageStore {
+        &self.inner.store
     }
 
     pub fn settings(&self) -> &PackageSettings {
@@ -227,18 +232,19 @@ impl PackageService {
         Ok(())
     }
 
-    /// The package's content (zip) on disk, for `GET package_content`.
-    pub async fn content_file(&self, ctx: &RequestContext, id: &str) -> Result<PathBuf> {
+    /// The package's content (zip), for `GET package_content`.
+    pub async fn content_file(&self, ctx: &RequestContext, id: &str) -> Result<StoredFile> {
         let row = self.visible(ctx, id, "fetch_package_content").await?;
         if row.onboarding_state != ONBOARDED {
             return Err(PkgError::Conflict(format!(
                 "VNF Package {id} onboarding state is not ONBOARDED"
             )));
         }
-        Ok(self.inner.store.content_path(id))
+        Ok(StoredFile::content(id))
     }
 
-    /// The files that make up the VNFD, for `GET vnfd`: (unpacked root, paths).
+    /// The files that make up the VNFD, for `GET vnfd`: (a local copy of the unpacked
+    /// package, paths).
     pub async fn vnfd_files(&self, ctx: &RequestContext, id: &str) -> Result<(PathBuf, Vec<String>)> {
         let row = self.visible(ctx, id, "get_vnf_package_vnfd").await?;
         if row.onboarding_state != ONBOARDED {
@@ -250,11 +256,11 @@ impl PackageService {
             Some(stored) => stored.parse().map_err(|e| corrupt(id, "vnfd_files", e))?,
             None => Vec::new(),
         };
-        Ok((self.inner.store.unpacked_dir(id), files))
+        Ok((self.inner.store.local_copy(id).await?, files))
     }
 
-    /// One declared artifact on disk, for `GET artifacts/{path}`.
-    pub async fn artifact_file(&self, ctx: &RequestContext, id: &str, path: &str) -> Result<PathBuf> {
+    /// One declared artifact, for `GET artifacts/{path}`.
+    pub async fn artifact_file(&self, ctx: &RequestContext, id: &str, path: &str) -> Result<StoredFile> {
         let row = self.visible(ctx, id, "fetch_artifact").await?;
         if row.onboarding_state != ONBOARDED {
             return Err(PkgError::Conflict(format!(
@@ -267,15 +273,15 @@ impl PackageService {
                 .map_err(|e| corrupt(id, "additional_artifacts", e))?,
             None => Vec::new(),
         };
-        // Only declared artifacts, by exact path: the path never reaches the filesystem
-        // unless it is one the onboarding checked.
+        // Only declared artifacts, by exact path: the path never reaches the store unless
+        // it is one the onboarding checked.
         let declared = artifacts
             .iter()
             .any(|a| a.get("artifactPath").and_then(Value::as_str) == Some(path));
         if !declared {
             return Err(PkgError::NotFound("Not Found Artifact File.".into()));
         }
-        Ok(self.inner.store.unpacked_dir(id).join(path))
+        Ok(StoredFile::unpacked(id, path))
     }
 
     /// The row if it exists, the caller may see it and policy allows `action`.

@@ -1,4 +1,3 @@
-use std::path::PathBuf;
 use std::time::Duration;
 
 use tacker_common::VnfPackageOptions;
@@ -7,7 +6,6 @@ use tacker_pkg::{ArchiveLimits, DigestAlgorithm};
 /// `[vnf_package]` in the types the package service works with.
 #[derive(Debug, Clone)]
 pub struct PackageSettings {
-    pub csar_path: PathBuf,
     pub upload_cap_bytes: u64,
     pub checksum_algorithm: DigestAlgorithm,
     /// As configured (`sha512`), which is what Tacker shows as `checksum.algorithm`.
@@ -25,7 +23,6 @@ impl PackageSettings {
             _ => DigestAlgorithm::Sha512,
         };
         PackageSettings {
-            csar_path: options.csar_path.clone(),
             upload_cap_bytes: options.upload_cap_bytes,
             checksum_algorithm,
             checksum_algorithm_name: options.hashing_algorithm.clone(),

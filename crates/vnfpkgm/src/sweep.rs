@@ -67,8 +67,7 @@ impl PackageService {
         let expired = row.onboarding_started_at.is_some_and(|started| {
             Utc::now() - started > chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX)
         });
-        let content = self.inner.store.content_path(&id);
-        let failure = if !tokio::fs::try_exists(&content).await? {
+        let failure = if !self.inner.store.has_content(&id).await? {
             Some("onboarding was interrupted (the server stopped) and the uploaded package is gone; upload the package again")
         } else if expired {
             Some("onboarding was interrupted (the server stopped) and did not finish within [vnf_package] onboarding_timeout; upload the package again")
@@ -97,12 +96,9 @@ impl PackageService {
         Ok(())
     }
 
-    async fn content_checksum(&self, id: &str) -> std::io::Result<Value> {
-        let path = self.inner.store.content_path(id);
+    async fn content_checksum(&self, id: &str) -> Result<Value, tacker_pkgstore::StoreError> {
         let algorithm = self.inner.settings.checksum_algorithm;
-        let hash = tokio::task::spawn_blocking(move || algorithm.hex_digest(&mut std::fs::File::open(path)?))
-            .await
-            .map_err(std::io::Error::other)??;
+        let hash = self.inner.store.content_digest(id, algorithm).await?;
         Ok(json!({"algorithm": self.inner.settings.checksum_algorithm_name, "hash": hash}))
     }
 }

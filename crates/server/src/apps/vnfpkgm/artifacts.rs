@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 
-use super::files::serve_file;
+use super::files::serve_stored;
 use super::PkgPath;
 use crate::error::EtsiError;
 use crate::extract::Ctx;
@@ -16,7 +16,13 @@ pub async fn download(
     PkgPath((id, artifact_path)): PkgPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, EtsiError> {
-    let path = state.packages.artifact_file(&ctx, &id, &artifact_path).await?;
+    let file = state.packages.artifact_file(&ctx, &id, &artifact_path).await?;
     let mime = mime_guess::from_path(&artifact_path).first_or_octet_stream();
-    serve_file(&path, mime.essence_str(), headers.get(header::RANGE)).await
+    serve_stored(
+        state.packages.store(),
+        &file,
+        mime.essence_str(),
+        headers.get(header::RANGE),
+    )
+    .await
 }

@@ -7,7 +7,7 @@ use axum::response::Response;
 use futures::TryStreamExt;
 use tacker_vnfpkgm::UriSource;
 
-use super::files::serve_file;
+use super::files::serve_stored;
 use super::PkgPath;
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
@@ -88,6 +88,6 @@ pub async fn download(
     PkgPath(id): PkgPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, EtsiError> {
-    let path = state.packages.content_file(&ctx, &id).await?;
-    serve_file(&path, ZIP, headers.get(header::RANGE)).await
+    let file = state.packages.content_file(&ctx, &id).await?;
+    serve_stored(state.packages.store(), &file, ZIP, headers.get(header::RANGE)).await
 }

@@ -1,37 +1,26 @@
-//! Files of a package as responses: whole (200) or one byte range (206), streamed.
-
-use std::io::SeekFrom;
-use std::path::Path;
+//! Files of a package as responses: whole (200) or one byte range (206), streamed from
+//! the package store.
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
+use tacker_pkgstore::{PackageStore, StoredFile};
+use tacker_vnfpkgm::PkgError;
 
 use crate::error::EtsiError;
 
-/// Streams `path` as `content_type`, honouring a single-range `Range` header.
-pub async fn serve_file(
-    path: &Path,
+/// Streams `file` as `content_type`, honouring a single-range `Range` header.
+pub async fn serve_stored(
+    store: &PackageStore,
+    file: &StoredFile,
     content_type: &str,
     range: Option<&HeaderValue>,
 ) -> Result<Response, EtsiError> {
-    let mut file = match tokio::fs::File::open(path).await {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(EtsiError::new(
-                StatusCode::NOT_FOUND,
-                "Vnf package not present at location",
-            ))
-        }
-        Err(e) => return Err(EtsiError::internal(format!("opening {}", path.display()), e)),
-    };
-    let size = file
-        .metadata()
+    let size = store
+        .size(file)
         .await
-        .map_err(|e| EtsiError::internal(format!("reading the size of {}", path.display()), e))?
-        .len();
+        .map_err(PkgError::from)?
+        .ok_or_else(|| EtsiError::new(StatusCode::NOT_FOUND, "Vnf package not present at location"))?;
     let (status, start, length) = match range {
         None => (StatusCode::OK, 0, size),
         Some(value) => {
@@ -39,11 +28,15 @@ pub async fn serve_file(
             (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
         }
     };
-    file.seek(SeekFrom::Start(start))
+    let bytes = store
+        .read(file, start..start + length)
         .await
-        .map_err(|e| EtsiError::internal(format!("seeking in {}", path.display()), e))?;
-    let body = Body::from_stream(ReaderStream::new(file.take(length)));
-    let mut response = (status, body).into_response();
+        .map_err(|e| match e.is_not_found() {
+            // Deleted between the two calls.
+            true => EtsiError::new(StatusCode::NOT_FOUND, "Vnf package not present at location"),
+            false => PkgError::from(e).into(),
+        })?;
+    let mut response = (status, Body::from_stream(bytes)).into_response();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(content_type) {
         headers.insert(header::CONTENT_TYPE, value);
