@@ -42,7 +42,9 @@ impl Operation {
         }
     }
 
-    /// Creates `object` (already prepared by [`manifests::load`]).
+    /// Creates `object` (already prepared by [`manifests::load`]). One that exists with
+    /// this instance's label is taken as created: an earlier attempt of the operation (a
+    /// retry after a conductor died mid-way) made it. One of anybody else is a conflict.
     pub async fn create(&self, object: &Value) -> Result<()> {
         let resolved = self
             .resolve(manifests::api_version(object), manifests::kind(object))
@@ -53,15 +55,31 @@ impl Operation {
             dynamic.metadata.namespace = None;
         }
         tracing::debug!(object = %resolved.describe(&self.namespace, name), "creating");
-        resolved
+        let created = resolved
             .api(&self.session, &self.namespace)
             .create(&PostParams::default(), &dynamic)
-            .await
-            .map_err(|e| {
-                self.session
-                    .err(format!("create {}", resolved.describe(&self.namespace, name)), e)
-            })?;
-        Ok(())
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 409 && status.reason == "AlreadyExists" => {
+                let ours = self.get(&resolved, name).await?.is_some_and(|live| {
+                    live.pointer(&format!("/metadata/labels/{}", manifests::INSTANCE_LABEL))
+                        .and_then(Value::as_str)
+                        == Some(self.instance_id.as_str())
+                });
+                if ours {
+                    tracing::info!(object = %resolved.describe(&self.namespace, name), "already created by an earlier attempt");
+                    return Ok(());
+                }
+                Err(self.session.err(
+                    format!("create {}", resolved.describe(&self.namespace, name)),
+                    kube::Error::Api(status),
+                ))
+            }
+            Err(e) => Err(self
+                .session
+                .err(format!("create {}", resolved.describe(&self.namespace, name)), e)),
+        }
     }
 
     /// Why `object` (as the manifests describe it) is not ready yet, if it is not.

@@ -6,4 +6,5 @@ mod access;
 mod lifecycle;
 mod oidc;
 mod oidc_vim;
+mod retry;
 mod rig;
