@@ -35,6 +35,7 @@ mod packages_readme;
 mod packages_tackerclient;
 mod pipeline;
 mod quick_start;
+mod scale_out;
 mod secrets_at_rest;
 mod slow_clients;
 mod startup;
