@@ -215,3 +215,48 @@ async fn a_server_with_a_wrong_bucket_does_not_start() {
     );
     assert!(!text.contains(tacker_testkit::s3::SECRET_KEY), "{text}");
 }
+
+/// A server that died mid-onboarding leaves the zip in the bucket and the package
+/// PROCESSING under a lease that ran out: another server, with nothing of the package on
+/// its own disk, takes the onboarding over from the bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_server_resumes_an_onboarding_from_the_bucket() {
+    let Some(s3) = s3_server() else { return };
+    let bucket = s3.bucket().await;
+    let app = app_on(s3, &bucket).await;
+    let (status, created) = app
+        .send(app.request(Method::POST, PACKAGES).json(&json!({})))
+        .await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let zip = zip_entries(&sample_entries());
+    s3.put(&bucket, &format!("{id}.zip"), zip.clone()).await;
+    let dead = format!(
+        "UPDATE vnf_packages SET onboarding_state = 'PROCESSING', \
+         onboarding_started_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'), \
+         onboarding_claimed_by = 'onboarding/of-a-dead-server', \
+         onboarding_lease_until = '2000-01-01 00:00:00' WHERE id = '{id}'"
+    );
+    assert_eq!(
+        tacker_testkit::raw::execute(&app.config.database_connection, &dead)
+            .await
+            .unwrap(),
+        1
+    );
+
+    let other_files = tempfile::tempdir().unwrap();
+    let mut other: Config = app.config.clone();
+    other.vnf_package.csar_path = other_files.path().to_owned();
+    let _peer = app.spawn_peer_with(other).await;
+    let info = wait_onboarding(&app, &id).await;
+    assert_eq!(info["onboardingState"], "ONBOARDED", "{info}");
+    assert_eq!(
+        info["checksum"]["hash"],
+        format!("{:x}", sha2::Sha512::digest(&zip))
+    );
+    let keys = s3.keys(&bucket).await;
+    assert!(
+        keys.contains(&format!("{id}/Definitions/sample_cnf_top.vnfd.yaml")),
+        "{keys:?}"
+    );
+}

@@ -15,6 +15,10 @@ use crate::store::{remove_dir, PackageStore};
 impl PackageStore {
     /// A local folder holding the package's unpacked files under their own names.
     pub async fn local_copy(&self, id: &str) -> Result<PathBuf, StoreError> {
+        let cache = self.cache_dir(id);
+        if tokio::fs::try_exists(&cache).await? {
+            return Ok(cache);
+        }
         let prefix = keys::unpacked(id);
         let listed: Vec<_> = self.objects.list(Some(&prefix)).try_collect().await?;
         if let Some(root) = &self.shared_folder {
@@ -22,10 +26,6 @@ impl PackageStore {
             if listed.iter().all(|meta| keys::is_plain(&prefix, &meta.location)) {
                 return Ok(root.join(id));
             }
-        }
-        let cache = self.cache_dir(id);
-        if tokio::fs::try_exists(&cache).await? {
-            return Ok(cache);
         }
         // Filled aside and renamed into place, so a copy is whole or absent.
         let scratch = tempfile::Builder::new()
