@@ -5,5 +5,6 @@
 mod access;
 mod lifecycle;
 mod oidc;
+mod oidc_renewal;
 mod oidc_vim;
 mod rig;
