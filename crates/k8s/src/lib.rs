@@ -5,9 +5,11 @@
 //! before it expires and when the API server refuses it (`token_source`, `bearer`). The
 //! package's manifests are put into one namespace, labelled with the instance id and
 //! ordered (`manifests`); the driver creates, scales, heals, replaces and deletes them and
-//! polls until the cluster is ready by Tacker's rules (`readiness`).
+//! waits until the cluster is ready by Tacker's rules (`readiness`), checking again on
+//! every change its watches report and at least every poll interval.
 
 mod bearer;
+mod changes;
 mod client;
 mod driver;
 mod error;

@@ -8,3 +8,4 @@ mod oidc;
 mod oidc_renewal;
 mod oidc_vim;
 mod rig;
+mod waiting;
