@@ -93,8 +93,10 @@ pub fn watch(app: &AppState, target: &Target, params: &Params) -> Result<Respons
                 .map_err(|_| ApiError::BadRequest(format!("invalid resource version: {rv:?}")))?,
         ),
     };
+    // As in kube-apiserver, `timeoutSeconds=0` means the default.
     let timeout = params
         .timeout_seconds
+        .filter(|s| *s > 0)
         .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
     // Where the stream starts, and the signal of later changes, under one lock.
     let (start, initial, signal) = {
