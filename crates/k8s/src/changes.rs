@@ -135,3 +135,94 @@ impl Kind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use http::{Request, Response};
+    use kube::api::{ApiResource, GroupVersionKind};
+    use kube::client::Body;
+    use tower::{service_fn, BoxError};
+
+    use super::*;
+
+    /// A scripted API server: `answer` gets each request's path and query.
+    fn api(
+        answer: impl Fn(&str) -> (u16, String) + Send + Sync + 'static,
+    ) -> (Api<DynamicObject>, Arc<Mutex<Vec<String>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let answer = Arc::new(answer);
+        let server = service_fn(move |request: Request<Body>| {
+            let uri = request.uri().to_string();
+            log.lock().unwrap().push(uri.clone());
+            let (status, body) = answer(&uri);
+            let response = Response::builder()
+                .status(status)
+                .body(Body::from(body.into_bytes()));
+            async move { Ok::<_, BoxError>(response?) }
+        });
+        let client = kube::Client::new(server, "default");
+        let kind = ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", "ConfigMap"));
+        (Api::namespaced_with(client, "default", &kind), seen)
+    }
+
+    fn kind(api: Api<DynamicObject>) -> Kind {
+        Kind {
+            api,
+            list: ListParams::default().labels("app=web"),
+            watch: WatchParams::default().labels("app=web").timeout(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn after_410_expired_a_watch_goes_on_from_a_new_list() {
+        let (api, seen) = api(|uri| {
+            let body = if !uri.contains("watch=true") {
+                r#"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"20"},"items":[]}"#
+            } else if uri.contains("resourceVersion=10") {
+                r#"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 10 (15)","reason":"Expired","code":410}}"#
+            } else if uri.contains("resourceVersion=20") {
+                r#"{"type":"ADDED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"c","resourceVersion":"21"}}}"#
+            } else {
+                ""
+            };
+            (200, format!("{body}\n"))
+        });
+        let changed = Arc::new(Notify::new());
+        let watching = tokio::spawn(kind(api).follow("10".into(), changed.clone()));
+        // Changes were missed: a check at once; then the change seen from the new list.
+        tokio::time::timeout(Duration::from_secs(2), changed.notified())
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(3), changed.notified())
+            .await
+            .unwrap();
+        watching.abort();
+        let seen = seen.lock().unwrap().clone();
+        assert!(
+            seen[0].contains("watch=true") && seen[0].contains("resourceVersion=10"),
+            "{seen:?}"
+        );
+        assert!(seen[0].contains("labelSelector=app%3Dweb") && seen[0].contains("timeoutSeconds=5"));
+        assert!(!seen[1].contains("watch=true"), "a list: {seen:?}");
+        assert!(
+            seen[2].contains("watch=true") && seen[2].contains("resourceVersion=20"),
+            "{seen:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_watch_leaves_the_waiting_to_polling() {
+        let (api, seen) = api(|_| {
+            let refused = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server does not allow this method on the requested resource","reason":"MethodNotAllowed","code":405}"#;
+            (405, refused.to_owned())
+        });
+        let changed = Arc::new(Notify::new());
+        tokio::time::timeout(Duration::from_secs(2), kind(api).follow("10".into(), changed))
+            .await
+            .expect("the watch is given up");
+        assert_eq!(seen.lock().unwrap().len(), 1, "and not asked for again");
+    }
+}
