@@ -2,9 +2,12 @@
 //! running create → instantiate → terminate → delete cycles through /vnflcm/v2, on a
 //! fresh database (PostgreSQL by default). Bounded in time. `DRIVER=kubernetes` runs the
 //! real Kubernetes driver against the fake kube-apiserver (each client in its own
-//! namespace); otherwise the in-memory test driver.
+//! namespace; `POD_STARTUP_MS` is the fake's pod start-up, default 200; `POLL_MS` the
+//! driver's poll interval, default 50; `WATCH=0` makes it poll only); otherwise the
+//! in-memory test driver.
 //!
 //!   scripts/bench-lcm
+//!   scripts/bench-k8s-wait
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +15,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tacker_driver::TestDriver;
-use tacker_fake_kube::{FakeKube, FakeKubeConfig};
+use tacker_fake_kube::{FakeKube, FakeKubeConfig, Timings};
 use tacker_testkit::csar::{create_and_upload_as, sample_package, wait_onboarding, SAMPLE_VNFD_ID};
 use tacker_testkit::{TestApp, TestBackend};
 
@@ -40,19 +43,29 @@ async fn main() {
         .spawn()
         .await
         .expect("the database backend is configured");
+    let pod_startup = Duration::from_millis(env("POD_STARTUP_MS", 200));
+    let poll = Duration::from_millis(env("POLL_MS", 50));
+    let watch = env("WATCH", 1) != 0;
     let kube = match kubernetes {
-        true => Some(
-            FakeKube::start(FakeKubeConfig::default())
-                .await
-                .expect("fake apiserver"),
-        ),
+        true => {
+            let timings = Timings {
+                pod_startup,
+                ..Timings::default()
+            };
+            Some(
+                FakeKube::start(FakeKubeConfig::default().with_timings(timings))
+                    .await
+                    .expect("fake apiserver"),
+            )
+        }
         false => None,
     };
     let _conductors: Vec<_> = (0..conductors)
         .map(|_| match &kube {
             Some(_) => {
                 let settings = tacker_k8s::KubernetesSettings {
-                    poll_interval: Duration::from_millis(50),
+                    poll_interval: poll,
+                    watch,
                     ..Default::default()
                 };
                 app.spawn_conductor_with(
@@ -101,11 +114,19 @@ async fn main() {
             .copied()
             .unwrap_or(0.0)
     };
+    let driver = match kubernetes {
+        true => format!(
+            "kubernetes (pod start-up {} ms, poll {} ms, {})",
+            pod_startup.as_millis(),
+            poll.as_millis(),
+            if watch { "watches" } else { "no watches" }
+        ),
+        false => "test".to_owned(),
+    };
     println!(
-        "driver={} conductors={conductors} clients={clients} backend={backend:?} cycles={cycles} in {elapsed:.1}s: \
+        "driver={driver} conductors={conductors} clients={clients} backend={backend:?} cycles={cycles} in {elapsed:.1}s: \
          {:.1} cycles/s, {:.1} LCM API calls/s, {:.1} conductor operations/s ({:.0}/min); \
          instantiate→COMPLETED p50 {:.0} ms p99 {:.0} ms",
-        if kubernetes { "kubernetes" } else { "test" },
         cycles as f64 / elapsed,
         4.0 * cycles as f64 / elapsed,
         2.0 * cycles as f64 / elapsed,

@@ -325,8 +325,17 @@ function constantEquals(a, b) {
 
 let handler = (req, res) => { res.statusCode = 503; res.end(); };
 
+// Successful token requests by client and grant type, so that tests can count what a
+// client asked for (renewals): GET /test/grants -> {"<client_id>": {"<grant_type>": n}}.
+const grantCounts = {};
+
 async function onRequest(req, res) {
   try {
+    if (req.method === 'GET' && req.url === '/test/grants') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(grantCounts));
+      return;
+    }
     if (
       lenientAssertionTimes
       && req.method === 'POST'
@@ -453,6 +462,12 @@ const provider = new Provider(issuer, {
 });
 
 provider.on('server_error', (ctx, err) => console.error('test-idp: server_error', err));
+provider.on('grant.success', (ctx) => {
+  const client = ctx.oidc.client?.clientId ?? '';
+  const grant = ctx.oidc.params?.grant_type ?? '';
+  grantCounts[client] ??= {};
+  grantCounts[client][grant] = (grantCounts[client][grant] ?? 0) + 1;
+});
 provider.on('grant.error', (ctx, err) => console.error(`test-idp: grant.error ${err.message} ${err.error_description ?? ''} ${err.error_detail ?? ''}`));
 for (const ev of ['introspection.error', 'revocation.error']) {
   provider.on(ev, (ctx, err) => console.error(`test-idp: ${ev} ${err.message} ${err.error_description ?? ''} ${err.error_detail ?? ''}`));

@@ -53,6 +53,9 @@ pub struct FakeKubeConfig {
     /// A file every request is appended to, one JSON audit event a line (the in-memory
     /// log of [`crate::FakeKube::audit`] is kept either way).
     pub audit_log: Option<PathBuf>,
+    /// How many of the newest changes watches can start from (older resourceVersions get
+    /// 410 Expired).
+    pub watch_history: usize,
 }
 
 impl Default for FakeKubeConfig {
@@ -67,6 +70,7 @@ impl Default for FakeKubeConfig {
             authorization: Authorization::AlwaysAllow,
             timings: Timings::default(),
             audit_log: None,
+            watch_history: crate::history::DEFAULT_CAPACITY,
         }
     }
 }
@@ -111,6 +115,12 @@ impl FakeKubeConfig {
 
     pub fn with_timings(mut self, timings: Timings) -> Self {
         self.timings = timings;
+        self
+    }
+
+    /// Keeps the newest `changes` for watches (see [`FakeKubeConfig::watch_history`]).
+    pub fn with_watch_history(mut self, changes: usize) -> Self {
+        self.watch_history = changes;
         self
     }
 

@@ -7,7 +7,9 @@
 //! - an audit log of every request ([`AuditEntry`]), with the bearer token's sha256;
 //! - discovery, stateful resources (core, apps, batch, rbac and a few more) with create, get,
 //!   list (label and field selectors), replace, patch, delete (Foreground, Background, Orphan),
-//!   deletecollection, `/status` and `/scale`;
+//!   deletecollection, `/status` and `/scale`, and watches (`?watch=1`: newline-delimited
+//!   WatchEvents from a resourceVersion, label and field selectors, `timeoutSeconds`,
+//!   bookmarks, 410 Expired beyond the kept history);
 //! - a reconciler that turns Deployments, ReplicaSets, StatefulSets, DaemonSets and Jobs into
 //!   Pods that go Running, keeps status counts in step, fills Endpoints, binds PVCs and
 //!   garbage-collects dependents;
@@ -28,6 +30,7 @@ mod config;
 mod defaults;
 mod error;
 mod faults;
+mod history;
 mod meta;
 mod patch;
 mod rbac;

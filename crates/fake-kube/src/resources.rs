@@ -26,6 +26,7 @@ pub const VERBS: &[&str] = &[
     "list",
     "patch",
     "update",
+    "watch",
 ];
 
 macro_rules! rt {

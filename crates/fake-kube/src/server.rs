@@ -55,7 +55,7 @@ impl FakeKube {
             None => AuditLog::default(),
         };
         let app = AppState(Arc::new(App {
-            store: Store::default(),
+            store: Store::new(config.watch_history),
             audit,
             faults: Faults::default(),
             authn: Authenticator::new(&config, oidc.clone()),

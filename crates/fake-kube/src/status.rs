@@ -83,6 +83,9 @@ pub enum ApiError {
     },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A watch from a resourceVersion the server no longer keeps (410 Gone).
+    #[error("expired: {0}")]
+    Expired(String),
     #[error("method not allowed: {0}")]
     MethodNotAllowed(String),
     #[error("unsupported media type: {0}")]
@@ -138,6 +141,7 @@ impl ApiError {
             ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => 409,
             ApiError::Invalid { .. } => 422,
             ApiError::BadRequest(_) => 400,
+            ApiError::Expired(_) => 410,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Injected { code, .. } => *code,
@@ -230,6 +234,7 @@ impl ApiError {
                 )
             }
             ApiError::BadRequest(message) => (message.clone(), "BadRequest", None),
+            ApiError::Expired(message) => (message.clone(), "Expired", None),
             ApiError::MethodNotAllowed(message) => (message.clone(), "MethodNotAllowed", None),
             ApiError::UnsupportedMediaType(message) => (message.clone(), "UnsupportedMediaType", None),
             ApiError::Injected { reason, message, .. } => (message.clone(), reason.as_str(), None),

@@ -1,12 +1,14 @@
 //! The in-memory object store and the lifecycle rules every write follows: metadata on
 //! create, resourceVersion preconditions, status kept apart from spec, generation bumps,
-//! finalizers and deletion with a propagation policy.
+//! finalizers and deletion with a propagation policy. Every write is recorded in the
+//! change history watches are served from.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 
+use crate::history::{Change, ChangeType, History};
 use crate::meta;
 use crate::resources::{rt, ResourceType};
 use crate::status::ApiError;
@@ -14,22 +16,35 @@ use crate::status::ApiError;
 type Key = (&'static str, &'static str);
 
 /// The object store behind one lock (the reconciler takes it once per tick).
-#[derive(Default)]
 pub struct Store {
     state: Mutex<State>,
 }
 
 impl Store {
+    /// An empty store keeping the newest `history` changes for watches.
+    pub fn new(history: usize) -> Self {
+        Store {
+            state: Mutex::new(State {
+                rv: 0,
+                objects: BTreeMap::new(),
+                history: History::new(history),
+                next_pod_ip: 0,
+                next_cluster_ip: 0,
+                next_node_port: 0,
+            }),
+        }
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 /// Every object, by resource type and `(namespace, name)`; cluster objects have `""`.
-#[derive(Default)]
 pub struct State {
     rv: u64,
     objects: BTreeMap<Key, BTreeMap<(String, String), Value>>,
+    history: History,
     next_pod_ip: u32,
     next_cluster_ip: u32,
     next_node_port: u32,
@@ -84,9 +99,29 @@ impl State {
         self.rv.to_string()
     }
 
+    /// The current resourceVersion as a number (where watches start).
+    pub fn revision(&self) -> u64 {
+        self.rv
+    }
+
+    /// The changes watches are served from.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
     fn next_rv(&mut self) -> String {
         self.rv += 1;
         self.rv.to_string()
+    }
+
+    fn record(&mut self, rt: &ResourceType, kind: ChangeType, object: Value, previous: Option<Value>) {
+        self.history.record(Change {
+            rv: self.rv,
+            kind,
+            resource: key(rt),
+            object,
+            previous,
+        });
     }
 
     pub fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Option<&Value> {
@@ -163,6 +198,7 @@ impl State {
             .entry(key(rt))
             .or_default()
             .insert(object_key(&ns, &name), obj.clone());
+        self.record(rt, ChangeType::Added, obj.clone(), None);
         Ok(obj)
     }
 
@@ -176,13 +212,16 @@ impl State {
         let rv = self.next_rv();
         meta::metadata_mut(&mut obj).insert("resourceVersion".into(), json!(rv));
         if meta::is_deleting(&obj) && meta::finalizers(&obj).is_empty() && !self.waits_for_grace(rt, &obj) {
-            self.remove(rt, &ns, &name);
+            self.take(rt, &ns, &name);
+            self.record(rt, ChangeType::Deleted, obj.clone(), None);
             return obj;
         }
-        self.objects
+        let previous = self
+            .objects
             .entry(key(rt))
             .or_default()
             .insert(object_key(&ns, &name), obj.clone());
+        self.record(rt, ChangeType::Modified, obj.clone(), previous);
         obj
     }
 
@@ -192,7 +231,16 @@ impl State {
             || (rt.plural == "pods" && meta::int(&obj["metadata"]["deletionGracePeriodSeconds"], 0) > 0)
     }
 
+    /// Removes an object for good: a deletion with its own resourceVersion.
     pub fn remove(&mut self, rt: &ResourceType, ns: &str, name: &str) -> Option<Value> {
+        let mut obj = self.take(rt, ns, name)?;
+        let rv = self.next_rv();
+        meta::metadata_mut(&mut obj).insert("resourceVersion".into(), json!(rv));
+        self.record(rt, ChangeType::Deleted, obj.clone(), None);
+        Some(obj)
+    }
+
+    fn take(&mut self, rt: &ResourceType, ns: &str, name: &str) -> Option<Value> {
         self.objects.get_mut(&key(rt))?.remove(&object_key(ns, name))
     }
 
@@ -333,9 +381,7 @@ impl State {
             0
         };
         if finalizers.is_empty() && grace == 0 && rt.plural != "namespaces" {
-            self.remove(rt, ns, name);
-            self.rv += 1;
-            return Ok(Deleted::Gone(obj));
+            return Ok(Deleted::Gone(self.remove(rt, ns, name).unwrap_or(obj)));
         }
         meta::set_finalizers(&mut obj, &finalizers);
         let m = meta::metadata_mut(&mut obj);

@@ -6,17 +6,21 @@
 //!   `skipCertificateVerification: true` turns verification off;
 //! - credentials (`accessInfo`): OIDC (a fresh id_token from the password grant, fetched
 //!   for this operation over the same trust, used as the bearer of every call of the
-//!   operation and dropped with it), else `bearer_token`, else `username`/`password`.
+//!   operation, renewed while it runs and dropped with it), else `bearer_token`, else
+//!   `username`/`password`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tacker_driver::{Fence, VimConnection};
 use tacker_tls::client::OutboundTls;
 
+use crate::bearer::BearerLayer;
 use crate::error::{Error, Result};
 use crate::fenced::FenceLayer;
 use crate::oidc::OidcCredentials;
+use crate::token_source::{PasswordGrant, TokenSource};
 
 /// A connected API server for one operation.
 #[derive(Clone)]
@@ -88,6 +92,7 @@ pub async fn connect(vim: &VimConnection, request_timeout: Duration, fence: &Fen
     if let Some((_, ders)) = &ca_pem {
         config.root_cert = Some(ders.clone());
     }
+    let mut bearer = None;
     match credentials {
         Credentials::Oidc(oidc) => {
             let tls = OutboundTls {
@@ -95,8 +100,12 @@ pub async fn connect(vim: &VimConnection, request_timeout: Duration, fence: &Fen
                 insecure,
                 ..OutboundTls::default()
             };
-            let token = oidc.fetch_with_tls(tls).await?;
-            config.auth_info.token = Some(token.secret().to_owned().into());
+            let issuer = PasswordGrant {
+                credentials: oidc,
+                tls,
+            };
+            let tokens = TokenSource::start(Box::new(issuer)).await?;
+            bearer = Some(BearerLayer(Arc::new(tokens)));
         }
         Credentials::Bearer(token) => config.auth_info.token = Some(token.into()),
         Credentials::Basic { username, password } => {
@@ -104,10 +113,14 @@ pub async fn connect(vim: &VimConnection, request_timeout: Duration, fence: &Fen
             config.auth_info.password = Some(password.into());
         }
     }
-    let client = kube::client::ClientBuilder::try_from(config)
+    let fenced = kube::client::ClientBuilder::try_from(config)
         .map_err(|e| Error::Connection(format!("cannot build the client for {endpoint}: {e}")))?
-        .with_layer(&FenceLayer(fence.clone()))
-        .build();
+        .with_layer(&FenceLayer(fence.clone()));
+    // The bearer goes outside the fence: a request sent again after a 401 waits on it too.
+    let client = match bearer {
+        Some(bearer) => fenced.with_layer(&bearer).build(),
+        None => fenced.build(),
+    };
     Ok(Session { client, endpoint })
 }
 

@@ -1,7 +1,8 @@
 //! `KubernetesDriver`: the conductor's infra driver for Kubernetes VIMs. Every operation
-//! connects afresh (for OIDC VIMs with a fresh id_token, used for all of the operation's
-//! calls and dropped with it), works on the package's manifests in one namespace, and
-//! polls until the cluster has settled.
+//! connects afresh (for OIDC VIMs with a fresh id_token, renewed while the operation runs
+//! and dropped with it), works on the package's manifests in one namespace, and waits
+//! until the cluster has settled: it checks again whenever a watch reports a change, and
+//! at least every poll interval.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -30,10 +31,13 @@ pub struct KubernetesSettings {
     /// How long objects may take to become ready, or to go away
     /// (Tacker's `[v2_vnfm] kubernetes_vim_rsc_wait_timeout`, 500 s).
     pub wait_timeout: Duration,
-    /// Pause between two readiness checks.
+    /// Longest pause between two readiness checks.
     pub poll_interval: Duration,
     /// Bound on connecting to the API server and on each request.
     pub request_timeout: Duration,
+    /// Watch the objects that decide readiness, to check again as soon as one changes
+    /// (else only every poll interval, as Tacker does).
+    pub watch: bool,
 }
 
 impl KubernetesSettings {
@@ -52,6 +56,7 @@ impl Default for KubernetesSettings {
             wait_timeout: Duration::from_secs(500),
             poll_interval: Duration::from_secs(2),
             request_timeout: Duration::from_secs(30),
+            watch: true,
         }
     }
 }
@@ -77,6 +82,10 @@ impl KubernetesDriver {
             instance_id: plan.instance_id.clone(),
             poll: self.settings.poll_interval,
             timeout: self.wait_timeout(plan),
+            watch: self
+                .settings
+                .watch
+                .then(|| watch_timeout(self.settings.request_timeout)),
         })
     }
 
@@ -273,6 +282,12 @@ impl KubernetesDriver {
         op.timeout += Duration::from_secs(u64::from(grace.unwrap_or(0)));
         remove_labelled(&op, &kinds, grace).await
     }
+}
+
+/// How long the server may keep a watch open: well under the client's read timeout (the
+/// request timeout), which would otherwise break off a watch with nothing to report.
+fn watch_timeout(request_timeout: Duration) -> Duration {
+    (request_timeout * 3 / 4).max(Duration::from_secs(1))
 }
 
 #[async_trait]

@@ -71,6 +71,14 @@ impl Error {
 
     /// Wraps a kube client error of `action` (e.g. "create Deployment default/web").
     pub(crate) fn kube(endpoint: &str, action: impl Into<String>, err: kube::Error) -> Error {
+        // The id_token could not be renewed in the middle of the operation.
+        let err = match err {
+            kube::Error::Service(cause) => match cause.downcast::<OidcError>() {
+                Ok(oidc) => return Error::Oidc(*oidc),
+                Err(cause) => kube::Error::Service(cause),
+            },
+            other => other,
+        };
         match err {
             kube::Error::Api(status) => Error::Api {
                 action: action.into(),
@@ -152,6 +160,23 @@ mod tests {
         assert_eq!(
             problem.detail,
             "the Kubernetes API server refused to list Pod default: 403 Forbidden: pods is forbidden: User \"bob\" cannot list"
+        );
+    }
+
+    #[test]
+    fn a_token_that_cannot_be_renewed_is_an_oidc_failure() {
+        let cause = OidcError::Failed("response code: 401, invalid_client".into());
+        let err = Error::kube(
+            "https://k:6443",
+            "list Pod default",
+            kube::Error::Service(Box::new(cause)),
+        );
+        assert!(matches!(err, Error::Oidc(_)), "{err:?}");
+        let problem = DriverError::from(err);
+        assert_eq!(problem.status, 400);
+        assert_eq!(
+            problem.detail,
+            "OIDC authentication and authorization failed. Detail: response code: 401, invalid_client"
         );
     }
 }

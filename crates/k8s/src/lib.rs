@@ -1,11 +1,15 @@
 //! The Kubernetes infra driver ([`KubernetesDriver`]) the conductor runs LCM operations
 //! of Kubernetes VIMs through. Each operation builds its own client from the instance's
 //! vimConnectionInfo (`client`); for OIDC VIMs it first obtains a fresh id_token
-//! ([`oidc`]) and uses it as the bearer for every Kubernetes call it makes. The package's
-//! manifests are put into one namespace, labelled with the instance id and ordered
-//! (`manifests`); the driver creates, scales, heals, replaces and deletes them and
-//! polls until the cluster is ready by Tacker's rules (`readiness`).
+//! ([`oidc`]) and uses it as the bearer for every Kubernetes call it makes, renewing it
+//! before it expires and when the API server refuses it (`token_source`, `bearer`). The
+//! package's manifests are put into one namespace, labelled with the instance id and
+//! ordered (`manifests`); the driver creates, scales, heals, replaces and deletes them and
+//! waits until the cluster is ready by Tacker's rules (`readiness`), checking again on
+//! every change its watches report and at least every poll interval.
 
+mod bearer;
+mod changes;
 mod client;
 mod driver;
 mod error;
@@ -18,6 +22,7 @@ pub mod probe;
 mod readiness;
 mod remove;
 mod resources;
+mod token_source;
 mod vim_type;
 
 pub use driver::{KubernetesDriver, KubernetesSettings, WAIT_TIMEOUT_PARAM};

@@ -3,8 +3,9 @@
 //! credentials in the form body, scope openid), kept in memory only, never logged.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
 use serde::Deserialize;
 use tacker_tls::client::{http_client, OutboundTls};
 
@@ -38,6 +39,28 @@ pub struct IdToken(String);
 impl IdToken {
     pub fn secret(&self) -> &str {
         &self.0
+    }
+
+    #[cfg(test)]
+    pub(crate) fn from_secret(secret: String) -> IdToken {
+        IdToken(secret)
+    }
+
+    /// When the token expires and when it was issued (`exp`, `iat`), read from its payload
+    /// without verifying it: the API server verifies the token, the driver only needs to
+    /// know when to renew it.
+    pub fn times(&self) -> (Option<SystemTime>, Option<SystemTime>) {
+        let claims: Option<serde_json::Value> = self.0.split('.').nth(1).and_then(|payload| {
+            let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload.trim_end_matches('='))
+                .ok()?;
+            serde_json::from_slice(&json).ok()
+        });
+        let time = |claim: &str| {
+            let seconds = claims.as_ref()?.get(claim)?.as_f64()?;
+            UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(seconds).ok()?)
+        };
+        (time("exp"), time("iat"))
     }
 }
 

@@ -1,6 +1,7 @@
 //! One LCM operation against one cluster: its client (and so its credentials), the
 //! namespace, and the building blocks the driver's operations share: reading, creating
-//! and waiting for objects, and reporting a VDU's pods as VNFCs.
+//! and waiting for objects (checks at least every poll interval, and at once after a
+//! change the operation's watches report), and reporting a VDU's pods as VNFCs.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -10,9 +11,10 @@ use kube::api::{DynamicObject, PostParams};
 use serde_json::Value;
 use tacker_driver::Vnfc;
 
+use crate::changes::Changes;
 use crate::client::Session;
 use crate::error::{Error, Result};
-use crate::manifests::{self, VduWorkload};
+use crate::manifests::{self, VduWorkload, INSTANCE_LABEL};
 use crate::pods::{self, PodState};
 use crate::readiness;
 use crate::resources::{Resolved, Resolver};
@@ -24,6 +26,8 @@ pub(crate) struct Operation {
     pub instance_id: String,
     pub poll: Duration,
     pub timeout: Duration,
+    /// How long the server may keep each watch open; `None`: no watches, polling only.
+    pub watch: Option<Duration>,
 }
 
 impl Operation {
@@ -156,14 +160,29 @@ impl Operation {
         Ok(None)
     }
 
-    /// Polls until the objects are ready and the VDU workloads settled.
+    /// Waits until the objects are ready and the VDU workloads settled.
     pub async fn wait_ready(
         &self,
         objects: &[Value],
         workloads: &[VduWorkload],
         gone: &HashSet<String>,
     ) -> Result<()> {
-        self.poll_until("resources did not become ready", || async {
+        let mut deciding: Vec<(&str, &str)> = objects
+            .iter()
+            .filter_map(|o| readiness::decided_by(manifests::api_version(o), manifests::kind(o)))
+            .collect();
+        for workload in workloads {
+            deciding.push((&workload.api_version, &workload.kind));
+            deciding.push(("v1", "Pod"));
+        }
+        let mut watched: Vec<Resolved> = Vec::new();
+        for (api_version, kind) in deciding {
+            let resolved = self.resolve(api_version, kind).await?;
+            if !watched.iter().any(|w| w.same_kind(&resolved)) {
+                watched.push(resolved);
+            }
+        }
+        self.poll_until("resources did not become ready", &watched, || async {
             let mut pending = Vec::new();
             for object in objects {
                 pending.extend(self.object_pending(object).await?);
@@ -176,20 +195,28 @@ impl Operation {
         .await
     }
 
-    /// Runs `check` every poll interval until it reports nothing pending, for at most the
-    /// operation's timeout.
-    pub async fn poll_until<F, Fut>(&self, what: &'static str, mut check: F) -> Result<()>
+    /// Runs `check` until it reports nothing pending, for at most the operation's timeout:
+    /// again after every change of the instance's objects of the `watched` kinds, and at
+    /// least every poll interval.
+    pub async fn poll_until<F, Fut>(
+        &self,
+        what: &'static str,
+        watched: &[Resolved],
+        mut check: F,
+    ) -> Result<()>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<Vec<String>>>,
     {
         let start = Instant::now();
+        let mut changes = self.watch.is_none().then(Changes::none);
         loop {
             let pending = check().await?;
             if pending.is_empty() {
                 return Ok(());
             }
-            if start.elapsed() >= self.timeout {
+            let elapsed = start.elapsed();
+            if elapsed >= self.timeout {
                 return Err(Error::Timeout {
                     what,
                     timeout: self.timeout,
@@ -197,8 +224,25 @@ impl Operation {
                 });
             }
             tracing::trace!(pending = %pending.join("; "), "waiting");
-            tokio::time::sleep(self.poll).await;
+            match &changes {
+                Some(changes) => changes.pause(self.poll.min(self.timeout - elapsed)).await,
+                // The first wait starts the watches; the check made before they started is
+                // made again at once.
+                None => changes = Some(self.watch_changes(watched).await),
+            }
         }
+    }
+
+    async fn watch_changes(&self, watched: &[Resolved]) -> Changes {
+        let Some(timeout) = self.watch else {
+            return Changes::none();
+        };
+        let apis = watched
+            .iter()
+            .map(|kind| kind.api(&self.session, &self.namespace))
+            .collect();
+        let selector = format!("{INSTANCE_LABEL}={}", self.instance_id);
+        Changes::watch(apis, &selector, timeout).await
     }
 
     /// The running pods of the VDUs, as VNFCs, in the VDUs' order.

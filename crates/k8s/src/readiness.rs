@@ -83,6 +83,24 @@ fn phase(object: &Value, ok: &[&str]) -> Option<String> {
     })
 }
 
+/// The kind (apiVersion, kind) whose changes can make an object of `kind` ready: its own
+/// for the kinds with a status rule, Endpoints for a Service; none for the kinds that are
+/// ready once created.
+pub fn decided_by<'a>(api_version: &'a str, kind: &'a str) -> Option<(&'a str, &'a str)> {
+    match kind {
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Pod"
+        | "Namespace"
+        | "PersistentVolumeClaim"
+        | "PersistentVolume" => Some((api_version, kind)),
+        "Service" => Some(("v1", "Endpoints")),
+        _ => None,
+    }
+}
+
 /// A Service is ready when its Endpoints object can be read.
 pub async fn service_pending(session: &Session, namespace: &str, name: &str) -> Result<Option<String>> {
     let resource = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk("", "v1", "Endpoints"));
@@ -128,5 +146,15 @@ mod tests {
             None
         );
         assert_eq!(pending("ConfigMap", &json!({})), None);
+    }
+
+    #[test]
+    fn what_decides_readiness() {
+        assert_eq!(
+            decided_by("apps/v1", "Deployment"),
+            Some(("apps/v1", "Deployment"))
+        );
+        assert_eq!(decided_by("v1", "Service"), Some(("v1", "Endpoints")));
+        assert_eq!(decided_by("v1", "ConfigMap"), None);
     }
 }

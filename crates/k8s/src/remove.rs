@@ -1,9 +1,10 @@
 //! Removing what an instance runs (terminate, rollback of instantiate): every object that
 //! carries the instance's label, of the kinds the manifests name and the usual kinds,
 //! deleted in reverse creation order with Foreground propagation, then waited for until
-//! gone. Objects owned by another object (a Deployment's ReplicaSets and pods, ...) are
-//! left to the garbage collector; objects without the label were not made by this
-//! instance and are never touched.
+//! gone (watched by the label, read again at least every poll interval). Objects owned by
+//! another object (a Deployment's ReplicaSets and pods, ...) are left to the garbage
+//! collector; objects without the label were not made by this instance and are never
+//! touched.
 
 use std::collections::BTreeSet;
 
@@ -83,7 +84,13 @@ pub(crate) async fn remove_labelled(
         }
     }
 
-    op.poll_until("resources were not deleted", || async {
+    let mut watched: Vec<Resolved> = Vec::new();
+    for (resolved, _) in &deleted {
+        if !watched.iter().any(|w| w.same_kind(resolved)) {
+            watched.push(resolved.clone());
+        }
+    }
+    op.poll_until("resources were not deleted", &watched, || async {
         let mut left = Vec::new();
         for (resolved, name) in &deleted {
             if op.get(resolved, name).await?.is_some() {

@@ -117,6 +117,11 @@ impl Resolved {
         }
     }
 
+    /// The same kind as `other`.
+    pub fn same_kind(&self, other: &Resolved) -> bool {
+        self.resource.api_version == other.resource.api_version && self.resource.kind == other.resource.kind
+    }
+
     /// "Deployment ns/name" or "Namespace name", for messages.
     pub fn describe(&self, namespace: &str, name: &str) -> String {
         if self.namespaced {

@@ -2,7 +2,7 @@
 //! test CA, started once per test binary with one client per authentication method and
 //! user clients whose tokens carry project, user and role claims. It is also the OIDC
 //! issuer of the Kubernetes tests (fake apiserver, driver, whole system): clients `carol`,
-//! `shortlived` (two seconds) and `other-client` may use the password grant, for users
+//! `shortlived` (two seconds), `five-seconds` and `other-client` may use the password grant, for users
 //! `alice` (sub `alice`, name `Alice`, verified email, groups `vnf-admins` and `dev`), `bob`
 //! (no email, no groups) and `mallory` (unverified email); see [`Idp::id_token`].
 
@@ -117,6 +117,9 @@ fn start() -> Idp {
         json!({"client_id": "carol", "client_secret": CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_post",
                "grant_types": ["client_credentials", "password"],
                "x_claims": claims("carol", "project-a", json!(["member", "reader"]))}),
+        // id_tokens that expire within a long operation (renewal tests).
+        json!({"client_id": "five-seconds", "client_secret": CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_post",
+               "grant_types": ["password"], "x_ttl": 5}),
         // Another OIDC client: its id_tokens are for another audience.
         json!({"client_id": "other-client", "client_secret": CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_post",
                "grant_types": ["password"]}),
@@ -273,6 +276,21 @@ impl Idp {
             .grant(self.http(None), &form, &format!("password grant for {username}"))
             .await;
         body["id_token"].as_str().unwrap().to_string()
+    }
+
+    /// How many `grant_type` tokens (`password`, `client_credentials`) `client_id` has
+    /// obtained from this IdP so far.
+    pub async fn grants(&self, client_id: &str, grant_type: &str) -> u64 {
+        let counts: Value = self
+            .http(None)
+            .get(format!("{}/test/grants", self.issuer))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        counts[client_id][grant_type].as_u64().unwrap_or(0)
     }
 
     /// Revokes a token (as alice's client).

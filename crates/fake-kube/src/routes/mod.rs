@@ -8,6 +8,7 @@ mod info;
 mod params;
 mod read;
 mod scale;
+mod watch;
 mod write;
 
 use axum::body::Bytes;
@@ -105,6 +106,7 @@ fn handle(
         ("get", None | Some("status")) => read::get(app, &target),
         ("get", Some("scale")) => scale::get(app, &target),
         ("list", None) => read::list(app, &target, &params),
+        ("watch", None) => watch::watch(app, &target, &params),
         ("create", None) => write::create(app, &target, &params, body),
         ("update", None) => write::replace(app, &target, &params, body, UpdateMode::Main),
         ("update", Some("status")) => write::replace(app, &target, &params, body, UpdateMode::Status),

@@ -13,4 +13,5 @@ mod kube_client;
 mod oidc_idp;
 mod oidc_rules;
 mod rbac_audit;
+mod watch;
 mod workloads;

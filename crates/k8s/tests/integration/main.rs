@@ -5,6 +5,8 @@
 mod access;
 mod lifecycle;
 mod oidc;
+mod oidc_renewal;
 mod oidc_vim;
 mod retry;
 mod rig;
+mod waiting;

@@ -15,13 +15,18 @@ use tacker_testkit::idp::{idp, CLIENT_SECRET};
 use crate::rig::*;
 
 pub async fn oidc_kube(client_id: &str) -> FakeKube {
+    oidc_kube_with(client_id, FakeKubeConfig::default()).await
+}
+
+/// As [`oidc_kube`], on `config` (timings, ...).
+pub async fn oidc_kube_with(client_id: &str, config: FakeKubeConfig) -> FakeKube {
     let idp = idp();
     let oidc = OidcConfig::new(&idp.issuer, client_id)
         .username_prefix("-")
         .groups_claim("groups")
         .ca_pem(&idp.ca_pem)
         .retry_interval(Duration::from_millis(100));
-    let config = FakeKubeConfig::default()
+    let config = config
         .with_oidc(oidc)
         .with_authorization(Authorization::Rbac(Rbac::new().allow_all_for_group("dev")));
     let kube = kube(config).await;
@@ -37,11 +42,16 @@ pub async fn oidc_kube(client_id: &str) -> FakeKube {
 }
 
 pub fn oidc_vim(kube: &FakeKube, secret: &str, token_url: &str) -> VimConnection {
+    oidc_vim_of("carol", kube, secret, token_url)
+}
+
+/// An OIDC VIM whose id_tokens come from IdP client `client_id`.
+pub fn oidc_vim_of(client_id: &str, kube: &FakeKube, secret: &str, token_url: &str) -> VimConnection {
     let bundle = format!("{}{}", kube.ca_pem(), idp().ca_pem);
     vim_with(
         json!({"endpoint": kube.url(), "ssl_ca_cert": bundle}),
         json!({"oidc_token_url": token_url, "username": "alice", "password": "alice-password",
-               "client_id": "carol", "client_secret": secret}),
+               "client_id": client_id, "client_secret": secret}),
     )
 }
 

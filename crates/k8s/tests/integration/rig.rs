@@ -23,10 +23,16 @@ pub fn sample_package() -> PathBuf {
 
 /// Fast polling, short waits: the fake cluster settles in well under a second.
 pub fn driver() -> KubernetesDriver {
+    driver_polling_every(Duration::from_millis(40))
+}
+
+/// Checks readiness at least every `poll` (and on each change its watches report).
+pub fn driver_polling_every(poll: Duration) -> KubernetesDriver {
     KubernetesDriver::new(KubernetesSettings {
         wait_timeout: Duration::from_secs(20),
-        poll_interval: Duration::from_millis(40),
+        poll_interval: poll,
         request_timeout: Duration::from_secs(10),
+        watch: true,
     })
 }
 
