@@ -63,12 +63,15 @@ async fn a_subscriber_wanting_a_client_certificate_fails_clearly_without_one() {
         ..fast_settings()
     };
     // With TLS 1.3 the refusal (the alert certificate_required) comes after the client's
-    // side of the handshake, on the first read: a TLS failure all the same.
+    // side of the handshake, on the first read: a TLS failure all the same. When the alert
+    // overtakes the request being written, hyper reports it as the request's failure with
+    // the alert as its cause (seen under load), so either wording names the alert.
     let error = sender(settings).notify(&to, "{}").await.unwrap_err();
     assert!(error.is_unreachable(), "{error:?}");
     let message = error.to_string();
     assert!(
-        message.starts_with(&format!("{}/cb: TLS handshake failed", receiver.url)),
+        message.starts_with(&format!("{}/cb: TLS handshake failed", receiver.url))
+            || message.starts_with(&format!("{}/cb: request failed", receiver.url)),
         "{message}"
     );
     assert!(message.contains("CertificateRequired"), "{message}");
