@@ -198,3 +198,63 @@ async fn v2_heals_by_vnfc_info_id(app: TestApp) {
     assert_eq!(pods.len(), others.len() + 1, "{after}");
     assert!(!vnfc_ids(&after, "vnfcInfo").contains(&victim_info_id), "{after}");
 }
+
+backend_tests!(a_plain_list_is_the_full_one_without_the_default_excluded => a_plain_list_is_the_full_one_without_the_default_excluded);
+
+/// A list without filter or selector skips reading the documents it does not show; what it
+/// answers is still exactly the full list less the default-excluded attributes, for
+/// instances (v1 and v2) and occurrences.
+async fn a_plain_list_is_the_full_one_without_the_default_excluded(app: TestApp) {
+    let vim_id = project_with_vim_and_package(&app).await;
+    let _conductor = app.spawn_conductor(Duration::from_secs(30));
+    let (id, location) = instantiated(&app, &vim_id, json!({})).await;
+    wait_op(&app, &location, &["COMPLETED"]).await;
+    let patch = v2(&app, Method::PATCH, &format!("/vnf_instances/{id}"))
+        .header("Content-Type", "application/merge-patch+json")
+        .json(&json!({"metadata": {"owner": "team-a"}, "extensions": {"e": 1}}));
+    let (location, _) = expect(patch, 202).await;
+    wait_op(&app, &location.unwrap(), &["COMPLETED"]).await;
+    // v1 lists v1 instances only.
+    let v1_instance = json!({"vnfdId": crate::lcm_helpers::SAMPLE_VNFD_ID, "metadata": {"owner": "team-b"}});
+    expect(v1(&app, Method::POST, "/vnf_instances").json(&v1_instance), 201).await;
+
+    let instance: &[&str] = &[
+        "vnfConfigurableProperties",
+        "vimConnectionInfo",
+        "instantiatedVnfInfo",
+        "metadata",
+        "extensions",
+    ];
+    let occurrence: &[&str] = &[
+        "operationParams",
+        "error",
+        "resourceChanges",
+        "changedInfo",
+        "changedExtConnectivity",
+    ];
+    type Api = fn(&TestApp, Method, &str) -> reqwest::RequestBuilder;
+    let lists: [(Api, &str, &[&str]); 3] = [
+        (v2, "/vnf_instances", instance),
+        (v1, "/vnf_instances", instance),
+        (v2, "/vnf_lcm_op_occs", occurrence),
+    ];
+    for (api, path, excluded) in lists {
+        let (_, mut full) = expect(api(&app, Method::GET, &format!("{path}?all_fields")), 200).await;
+        let (_, plain) = expect(api(&app, Method::GET, path), 200).await;
+        let items = full.as_array_mut().unwrap();
+        assert!(!items.is_empty(), "{path}: {plain}");
+        assert!(
+            items
+                .iter()
+                .any(|item| excluded.iter().any(|k| item.get(*k).is_some())),
+            "{path}: the full list shows some default-excluded attribute"
+        );
+        for item in items.iter_mut() {
+            let object = item.as_object_mut().unwrap();
+            for key in excluded {
+                object.remove(*key);
+            }
+        }
+        assert_eq!(plain, full, "{path}");
+    }
+}

@@ -109,7 +109,7 @@ async fn corrupt_columns_are_reported(backend: TestBackend) {
     let op_id = location.unwrap().rsplit('/').next().unwrap().to_owned();
     assert!(logs.take_failures().is_empty());
 
-    // The instance: alone and in the list, each request logged once.
+    // The instance: alone and in a list showing the document, each request logged once.
     corrupt(&app, "vnf_instances", "metadata", id).await;
     let problem = expect_logged_500(
         &logs,
@@ -122,7 +122,16 @@ async fn corrupt_columns_are_reported(backend: TestBackend) {
         json!({"status": 500, "title": "Internal Server Error",
             "detail": "Request Failed: internal server error while processing your request."})
     );
-    expect_logged_500(&logs, v2(&app, Method::GET, "/vnf_instances"), "metadata").await;
+    expect_logged_500(
+        &logs,
+        v2(&app, Method::GET, "/vnf_instances?all_fields"),
+        "metadata",
+    )
+    .await;
+    // A list that does not show the document does not read it.
+    let (_, listed) = expect(v2(&app, Method::GET, "/vnf_instances"), 200).await;
+    assert_eq!(listed[0]["id"], id);
+    assert!(logs.take_failures().is_empty());
 
     // The occurrence, whose stored request the conductor would run.
     corrupt(&app, "vnf_lcm_op_occs", "operation_params", &op_id).await;

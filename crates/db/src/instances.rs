@@ -46,6 +46,23 @@ const INSTANCE_COLUMNS: &str =
     instantiation_state, vim_connection_info, instantiated_vnf_info, metadata, extensions, \
     vnf_configurable_properties, active_op_occ_id, created_at, updated_at";
 
+/// [`INSTANCE_COLUMNS`] with the JSON documents read as NULL: neither copied out of the
+/// database nor checked, for lists that do not show them.
+const INSTANCE_COLUMNS_WITHOUT_DOCUMENTS: &str =
+    "id, tenant_id, api_version, vim_id, vnf_instance_name, vnf_instance_description, \
+    vnfd_id, vnf_pkg_id, vnf_provider, vnf_product_name, vnf_software_version, vnfd_version, \
+    instantiation_state, NULL AS vim_connection_info, NULL AS instantiated_vnf_info, NULL AS metadata, \
+    NULL AS extensions, NULL AS vnf_configurable_properties, active_op_occ_id, created_at, updated_at";
+
+/// Whether a list reads the instances' JSON documents (`vimConnectionInfo`,
+/// `instantiatedVnfInfo`, `metadata`, `extensions`, `vnfConfigurableProperties`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Documents {
+    Read,
+    /// Left `None` in the rows.
+    Skipped,
+}
+
 /// One row of `vnf_lcm_op_occs`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OpOccRow {
@@ -222,14 +239,19 @@ impl Database {
         &self,
         api_version: ApiVersion,
         tenant_id: Option<&str>,
+        documents: Documents,
     ) -> Result<Vec<InstanceRow>, DbError> {
         let tenant = if tenant_id.is_some() {
             " AND tenant_id = ?"
         } else {
             ""
         };
+        let columns = match documents {
+            Documents::Read => INSTANCE_COLUMNS,
+            Documents::Skipped => INSTANCE_COLUMNS_WITHOUT_DOCUMENTS,
+        };
         let sql = format!(
-            "SELECT {INSTANCE_COLUMNS} FROM vnf_instances WHERE api_version = ?{tenant} ORDER BY created_at, id"
+            "SELECT {columns} FROM vnf_instances WHERE api_version = ?{tenant} ORDER BY created_at, id"
         );
         Ok(with_pool!(self, pool, q => {
             let sql = q(&sql);

@@ -12,7 +12,16 @@ use crate::attributes;
 use crate::error::{LcmError, Result};
 use crate::model::{ApiVersion, OpState, PendingAction};
 use crate::requests::{self, CancelRequest};
-use crate::service::{LcmService, Page};
+use crate::service::{never_shown, LcmService, Page};
+
+/// What a list of occurrences leaves out unless asked for (SOL003 5.4.12.3.2).
+const OP_OCC_DEFAULT_EXCLUDED: &[&str] = &[
+    "operationParams",
+    "error",
+    "resourceChanges",
+    "changedInfo",
+    "changedExtConnectivity",
+];
 use crate::views;
 
 impl LcmService {
@@ -26,7 +35,11 @@ impl LcmService {
         self.authorize(ctx, api, ("list_lcm_op_occs", "lcm_op_occ_list"), &own)?;
         let tenant = (!ctx.is_admin).then_some(own.as_str());
         let rows = self.inner.db.list_op_occs(api, tenant).await?;
-        let views = rows.iter().map(|r| (r.id.clone(), views::op_occ(r))).collect();
+        let left_out = never_shown(query, OP_OCC_DEFAULT_EXCLUDED);
+        let views = rows
+            .iter()
+            .map(|r| (r.id.clone(), views::op_occ_without(r, left_out)))
+            .collect();
         self.page(
             views,
             query,
@@ -35,13 +48,7 @@ impl LcmService {
                 ApiVersion::V2 => &attributes::VNF_LCM_OP_OCC_V2,
             },
             &views::mandatory(views::Resource::OpOcc, api),
-            &[
-                "operationParams",
-                "error",
-                "resourceChanges",
-                "changedInfo",
-                "changedExtConnectivity",
-            ],
+            OP_OCC_DEFAULT_EXCLUDED,
         )
     }
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use tacker_common::detach::run_detached;
 use tacker_common::RequestContext;
 use tacker_crypto::KeyVault;
-use tacker_db::instances::InstanceRow;
+use tacker_db::instances::{Documents, InstanceRow};
 use tacker_db::notifications::SubscriptionRow;
 use tacker_db::packages::PackageRow;
 use tacker_db::{Database, DbError, StoredJson};
@@ -51,6 +51,25 @@ pub(crate) struct Inner {
 }
 
 /// One page of a list.
+/// What a list of VNF instances leaves out unless asked for (SOL003 5.4.2.3.2).
+const INSTANCE_DEFAULT_EXCLUDED: &[&str] = &[
+    "vnfConfigurableProperties",
+    "vimConnectionInfo",
+    "instantiatedVnfInfo",
+    "metadata",
+    "extensions",
+];
+
+/// The default-excluded attributes a list's views need not contain at all: all of them
+/// when nothing filters on them and no selector brings any back. (Their mandatory parts
+/// are put back only under a parent the selection kept, and it keeps none of these.)
+pub(crate) fn never_shown<'a>(query: &ListQuery, default_excluded: &'a [&'a str]) -> &'a [&'a str] {
+    match (&query.filter, &query.selection) {
+        (None, FieldSelection::ExcludeDefault) => default_excluded,
+        _ => &[],
+    }
+}
+
 pub struct Page {
     pub items: Vec<Value>,
     pub next_marker: Option<String>,
@@ -146,8 +165,17 @@ impl LcmService {
         let own = ctx.project_id.clone().unwrap_or_default();
         self.authorize(ctx, api, ("index", "index"), &own)?;
         let tenant = (!ctx.is_admin).then_some(own.as_str());
-        let rows = self.inner.db.list_instances(api, tenant).await?;
-        let views: Vec<(String, Value)> = rows.iter().map(|r| (r.id.clone(), views::instance(r))).collect();
+        let left_out = never_shown(query, INSTANCE_DEFAULT_EXCLUDED);
+        // Every document column is default-excluded: when none is shown, none is read.
+        let documents = match left_out.is_empty() {
+            true => Documents::Read,
+            false => Documents::Skipped,
+        };
+        let rows = self.inner.db.list_instances(api, tenant, documents).await?;
+        let views: Vec<(String, Value)> = rows
+            .iter()
+            .map(|r| (r.id.clone(), views::instance_without(r, left_out)))
+            .collect();
         self.page(
             views,
             query,
@@ -156,17 +184,12 @@ impl LcmService {
                 ApiVersion::V2 => &attributes::VNF_INSTANCE_V2,
             },
             &views::mandatory(views::Resource::Instance, api),
-            &[
-                "vnfConfigurableProperties",
-                "vimConnectionInfo",
-                "instantiatedVnfInfo",
-                "metadata",
-                "extensions",
-            ],
+            INSTANCE_DEFAULT_EXCLUDED,
         )
     }
 
-    /// Filters, trims and pages rendered views; the selection keeps the `mandatory`
+    /// Filters, trims and pages rendered views (see [`never_shown`] for which need not
+    /// be rendered whole); the selection keeps the `mandatory`
     /// attributes ([`views::mandatory`]). A filter or selector naming an attribute `schema`
     /// lacks is a 400 (SOL013 clause 5.2.2).
     pub(crate) fn page(
