@@ -16,7 +16,7 @@ use tacker_fake_kube::{FakeKube, FakeKubeConfig, Timings};
 use tacker_testkit::csar::{sample_package, SAMPLE_VNFD_ID};
 use tacker_testkit::raw::fetch_text;
 use tacker_testkit::s3::s3_server;
-use tacker_testkit::{write_conf, TestBackend, TestDatabase};
+use tacker_testkit::{free_port, write_conf, TestBackend, TestDatabase};
 use tokio::process::{Child, Command};
 
 const PROJECT: &str = "scale-out";
@@ -38,14 +38,6 @@ impl Node {
         self.child.start_kill().unwrap();
         self.child.wait().await.unwrap();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The shared part of every process's tacker.conf.

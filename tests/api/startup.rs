@@ -164,11 +164,7 @@ async fn bad_option_values_stop_start_up_naming_the_option() {
 #[tokio::test]
 async fn all_in_one_binary_starts_on_an_empty_data_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = tacker_testkit::free_port();
     let state = dir.path().join("data");
     let conf = dir.path().join("tacker.conf");
     std::fs::write(

@@ -20,11 +20,7 @@ impl TackerProcess {
     /// its [DEFAULT] section; with `open_files`, under that `ulimit -n`. Returns once it
     /// answers.
     pub async fn start(dir: &Path, extra: &str, open_files: Option<u32>) -> TackerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = tacker_testkit::free_port();
         let conf = dir.join("tacker.conf");
         std::fs::write(
             &conf,

@@ -22,6 +22,15 @@ pub use app::{
 };
 pub use database::{TestBackend, TestDatabase};
 
+/// A loopback port free right now, for a server started in another process.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// One `#[tokio::test]` per backend, in a module of its own (`module::sqlite`,
 /// `module::postgres`, `module::mysql`), each running the test body on a fresh setup:
 ///

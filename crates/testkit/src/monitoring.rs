@@ -64,6 +64,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
+use crate::free_port;
 use crate::sftp::SftpServer;
 
 /// Alertmanager's receivers: (function_type, Tacker's path for it).
@@ -154,14 +155,6 @@ fn binaries() -> Option<(PathBuf, PathBuf)> {
             None
         }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn write_json(path: &Path, value: &Value) {

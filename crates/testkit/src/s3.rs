@@ -57,11 +57,7 @@ impl S3Server {
     /// Starts a server of its own; returns once it answers.
     pub fn start() -> Option<S3Server> {
         let bin = moto_server_bin()?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::free_port();
         let supervisor = Command::new("sh")
             .arg("-c")
             .arg(SUPERVISOR)
