@@ -322,12 +322,11 @@ async fn two_servers_and_two_conductors_share_the_work_and_survive_a_kill_9() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(done["operationState"], "COMPLETED", "{done}");
-    let holder_after = fetch_text(
-        &database.connection,
-        &format!("SELECT COALESCE(claimed_by, '') FROM vnf_lcm_op_occs WHERE id = '{op_id}'"),
-    )
-    .await;
-    assert_eq!(holder_after[0][0], "", "nothing is left claimed");
+    assert_eq!(
+        claimed_by(&database.connection, &op_id).await,
+        None,
+        "nothing is left claimed"
+    );
     let (_, _, instance) = send(
         Method::GET,
         format!("{}/vnflcm/v2/vnf_instances/{instance_id}", server_b.url),

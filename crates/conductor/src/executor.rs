@@ -6,10 +6,8 @@
 //! either way the occurrence ends FAILED_TEMP for retry, rollback or fail.
 
 use std::path::PathBuf;
-
 use std::sync::Arc;
 use std::time::Duration;
-use tacker_pkgstore::PackageStore;
 
 use chrono::Utc;
 use http::StatusCode;
@@ -24,6 +22,7 @@ use tacker_lcm::requests::{
     TerminationType, VnfInfoModificationRequest,
 };
 use tacker_lcm::{heal, scaling, CancelMode, InstantiationState, OpState, Operation, PendingAction};
+use tacker_pkgstore::PackageStore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 

@@ -13,6 +13,7 @@ use crate::error::{LcmError, Result};
 use crate::model::{ApiVersion, OpState, PendingAction};
 use crate::requests::{self, CancelRequest};
 use crate::service::{never_shown, LcmService, Page};
+use crate::views;
 
 /// What a list of occurrences leaves out unless asked for (SOL003 5.4.12.3.2).
 const OP_OCC_DEFAULT_EXCLUDED: &[&str] = &[
@@ -22,7 +23,6 @@ const OP_OCC_DEFAULT_EXCLUDED: &[&str] = &[
     "changedInfo",
     "changedExtConnectivity",
 ];
-use crate::views;
 
 impl LcmService {
     pub async fn list_op_occs(

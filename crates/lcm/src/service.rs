@@ -50,7 +50,6 @@ pub(crate) struct Inner {
     pub page_size: usize,
 }
 
-/// One page of a list.
 /// What a list of VNF instances leaves out unless asked for (SOL003 5.4.2.3.2).
 const INSTANCE_DEFAULT_EXCLUDED: &[&str] = &[
     "vnfConfigurableProperties",
@@ -70,6 +69,7 @@ pub(crate) fn never_shown<'a>(query: &ListQuery, default_excluded: &'a [&'a str]
     }
 }
 
+/// One page of a list.
 pub struct Page {
     pub items: Vec<Value>,
     pub next_marker: Option<String>,

@@ -164,30 +164,10 @@ pub fn instance_without(row: &InstanceRow, left_out: &[&str]) -> Value {
     {
         view.insert("vnfConfigurableProperties".into(), props.to_value());
     }
-    let stored_connections = match shown("vimConnectionInfo") {
-        true => row.vim_connection_info.as_ref().and_then(StoredJson::to_object),
-        false => None,
-    };
-    let connections = vim_conn::shown(&stored_connections.unwrap_or_default());
-    match api {
-        _ if !shown("vimConnectionInfo") => {}
-        // v1 shows vimConnectionInfo as an array of entries with their `id`.
-        ApiVersion::V1 => {
-            let list: Vec<Value> = connections
-                .into_iter()
-                .map(|(key, mut entry)| {
-                    if let Some(map) = entry.as_object_mut() {
-                        map.insert("id".into(), json!(key));
-                    }
-                    entry
-                })
-                .collect();
-            view.insert("vimConnectionInfo".into(), Value::Array(list));
+    if shown("vimConnectionInfo") {
+        if let Some(connections) = vim_connection_info(row) {
+            view.insert("vimConnectionInfo".into(), connections);
         }
-        ApiVersion::V2 if !connections.is_empty() => {
-            view.insert("vimConnectionInfo".into(), Value::Object(connections));
-        }
-        ApiVersion::V2 => {}
     }
     view.insert("instantiationState".into(), json!(row.instantiation_state));
     let instantiated = row.instantiation_state == InstantiationState::Instantiated;
@@ -218,6 +198,29 @@ pub fn instance_without(row: &InstanceRow, left_out: &[&str]) -> Value {
     }
     view.insert("_links".into(), Value::Object(links));
     Value::Object(view)
+}
+
+/// An instance's vimConnectionInfo as its API version shows it, without secrets: v1 an
+/// array of entries with their `id`, v2 a map, left out when empty.
+fn vim_connection_info(row: &InstanceRow) -> Option<Value> {
+    let stored = row.vim_connection_info.as_ref().and_then(StoredJson::to_object);
+    let connections = vim_conn::shown(&stored.unwrap_or_default());
+    match row.api_version {
+        ApiVersion::V1 => {
+            let list: Vec<Value> = connections
+                .into_iter()
+                .map(|(key, mut entry)| {
+                    if let Some(map) = entry.as_object_mut() {
+                        map.insert("id".into(), json!(key));
+                    }
+                    entry
+                })
+                .collect();
+            Some(Value::Array(list))
+        }
+        ApiVersion::V2 if !connections.is_empty() => Some(Value::Object(connections)),
+        ApiVersion::V2 => None,
+    }
 }
 
 pub fn op_occ(row: &OpOccRow) -> Value {

@@ -10,7 +10,7 @@ use futures::TryStreamExt;
 
 use crate::error::StoreError;
 use crate::keys;
-use crate::store::{remove_dir, PackageStore};
+use crate::store::PackageStore;
 
 impl PackageStore {
     /// A local folder holding the package's unpacked files under their own names.
@@ -50,10 +50,5 @@ impl PackageStore {
             Err(_) if tokio::fs::try_exists(&cache).await? => Ok(cache),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Drops this process's local copy (the store keeps the files).
-    pub async fn forget_local_copy(&self, id: &str) -> Result<(), StoreError> {
-        Ok(remove_dir(&self.cache_dir(id)).await?)
     }
 }

@@ -79,11 +79,4 @@ impl PackageStore {
     pub async fn commit(&self, id: &str, received: Received) -> Result<(), crate::StoreError> {
         Ok(self.objects.rename(&received.key, &keys::content(id)).await?)
     }
-
-    /// Drops a received upload that will not be used.
-    pub async fn discard(&self, received: Received) {
-        if let Err(e) = self.objects.delete(&received.key).await {
-            tracing::warn!(error = %e, "removing an unused upload failed; the staging sweep removes it");
-        }
-    }
 }
