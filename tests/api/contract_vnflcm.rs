@@ -27,17 +27,7 @@ use tacker_testkit::{TestApp, TestBackend};
 use crate::lcm_helpers::{expect, project_with_vim_and_package, v1, v2, wait_op, Receiver, SAMPLE_VNFD_ID};
 
 fn schemathesis() -> Option<PathBuf> {
-    match std::env::var_os("TACKER_TEST_SCHEMATHESIS") {
-        Some(path) => Some(PathBuf::from(path)),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TACKER_TEST_SCHEMATHESIS must be set under CI"
-            );
-            eprintln!("skipped: TACKER_TEST_SCHEMATHESIS is not set");
-            None
-        }
-    }
+    tacker_testkit::tool_path("TACKER_TEST_SCHEMATHESIS")
 }
 
 fn contract_dir() -> PathBuf {

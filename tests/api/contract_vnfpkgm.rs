@@ -16,17 +16,7 @@ use tacker_testkit::csar::{create_and_upload, sample_package, wait_onboarding};
 use tacker_testkit::{TestApp, TestBackend};
 
 fn schemathesis() -> Option<PathBuf> {
-    match std::env::var_os("TACKER_TEST_SCHEMATHESIS") {
-        Some(path) => Some(PathBuf::from(path)),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TACKER_TEST_SCHEMATHESIS must be set under CI"
-            );
-            eprintln!("skipped: TACKER_TEST_SCHEMATHESIS is not set");
-            None
-        }
-    }
+    tacker_testkit::tool_path("TACKER_TEST_SCHEMATHESIS")
 }
 
 fn contract_dir() -> PathBuf {

@@ -12,17 +12,7 @@ use serde_json::Value;
 use tacker_testkit::{pki, TestApp, TestBackend};
 
 pub(crate) fn openstack_cli() -> Option<PathBuf> {
-    match std::env::var_os("TACKER_TEST_OPENSTACK_CLI") {
-        Some(path) => Some(PathBuf::from(path)),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TACKER_TEST_OPENSTACK_CLI must be set under CI"
-            );
-            eprintln!("skipped: TACKER_TEST_OPENSTACK_CLI is not set");
-            None
-        }
-    }
+    tacker_testkit::tool_path("TACKER_TEST_OPENSTACK_CLI")
 }
 
 pub(crate) async fn openstack(cli: &PathBuf, app: &TestApp, args: &[&str]) -> Output {

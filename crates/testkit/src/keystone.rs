@@ -72,17 +72,7 @@ pub struct Account {
 
 /// The virtualenv's `bin` folder, or `None` (skip) outside CI.
 pub fn keystone_bin() -> Option<PathBuf> {
-    match std::env::var_os("TACKER_TEST_KEYSTONE") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TACKER_TEST_KEYSTONE must be set under CI (scripts/test sets it)"
-            );
-            eprintln!("skipped: TACKER_TEST_KEYSTONE is not set");
-            None
-        }
-    }
+    crate::tool_path("TACKER_TEST_KEYSTONE")
 }
 
 /// The Keystone shared by the tests of this process, started on first use; `None`

@@ -22,6 +22,22 @@ pub use app::{
 };
 pub use database::{TestBackend, TestDatabase};
 
+/// The path an environment variable names (a tool scripts/test installs), or `None`, the
+/// test being skipped, when it is unset; under CI it must be set.
+pub fn tool_path(var: &str) -> Option<std::path::PathBuf> {
+    match std::env::var_os(var) {
+        Some(path) => Some(path.into()),
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{var} must be set under CI (scripts/test sets it)"
+            );
+            eprintln!("skipped: {var} is not set");
+            None
+        }
+    }
+}
+
 /// A loopback port free right now, for a server started in another process.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -33,17 +33,7 @@ pub struct S3Server {
 
 /// The `moto_server` executable, or `None` (skip) outside CI.
 pub fn moto_server_bin() -> Option<PathBuf> {
-    match std::env::var_os("TACKER_TEST_S3_SERVER") {
-        Some(path) => Some(PathBuf::from(path)),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TACKER_TEST_S3_SERVER must be set under CI (scripts/test sets it)"
-            );
-            eprintln!("skipped: TACKER_TEST_S3_SERVER is not set");
-            None
-        }
-    }
+    crate::tool_path("TACKER_TEST_S3_SERVER")
 }
 
 /// The S3 server shared by the tests of this process; `None` when moto is not
