@@ -79,7 +79,7 @@ impl From<VimError> for ApiError {
                 ApiError::Shown(StatusCode::NOT_IMPLEMENTED, "NotImplemented", message)
             }
             VimError::Db(db) => db.into(),
-            VimError::Vault(_) => ApiError::Internal(Box::new(err)),
+            VimError::Vault(_) | VimError::Render(_) => ApiError::Internal(Box::new(err)),
         }
     }
 }

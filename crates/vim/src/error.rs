@@ -37,6 +37,9 @@ pub enum VimError {
     /// 500 (or 503 when the database is down); the cause is logged, never shown.
     #[error(transparent)]
     Db(DbError),
+    /// 500: a view could not be written as JSON; the cause is logged, never shown.
+    #[error("VIM view could not be written: {0}")]
+    Render(#[from] serde_json::Error),
 }
 
 impl From<DbError> for VimError {

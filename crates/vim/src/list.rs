@@ -2,14 +2,46 @@
 //! VIM revision changed (any server or tool that changes a VIM bumps it in the same
 //! transaction), and Tacker's exact-match query filters applied to it.
 
+use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use tacker_db::Database;
 
 use crate::service::VimView;
 use crate::VimError;
 
-type Views = Arc<Vec<Arc<VimView>>>;
+type Views = Arc<Vec<Arc<ListedVim>>>;
+
+/// A VIM's view with its JSON, written once when the list is read: a whole list is then
+/// its items' bytes put together (writing every view again was most of a list's cost).
+#[derive(Debug)]
+pub struct ListedVim {
+    view: VimView,
+    json: Box<RawValue>,
+}
+
+impl ListedVim {
+    fn new(view: VimView) -> Result<Self, serde_json::Error> {
+        let json = serde_json::value::to_raw_value(&view)?;
+        Ok(ListedVim { view, json })
+    }
+}
+
+impl Deref for ListedVim {
+    type Target = VimView;
+
+    fn deref(&self) -> &VimView {
+        &self.view
+    }
+}
+
+impl Serialize for ListedVim {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
+    }
+}
 
 /// Every VIM's view as of a database revision.
 #[derive(Debug, Default)]
@@ -34,8 +66,8 @@ impl ListCache {
             db.all_vims()
                 .await?
                 .into_iter()
-                .map(|row| Arc::new(VimView::from_row(row)))
-                .collect(),
+                .map(|row| ListedVim::new(VimView::from_row(row)).map(Arc::new))
+                .collect::<Result<_, _>>()?,
         );
         if let Ok(mut guard) = self.snapshot.write() {
             if guard.as_ref().is_none_or(|(cached, _)| *cached < revision) {

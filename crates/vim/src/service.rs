@@ -18,7 +18,7 @@ use tacker_policy::Enforcer;
 use crate::attrs::{CreateVim, UpdateVim};
 use crate::auth_cred;
 use crate::connection::RegisteredVim;
-use crate::list::{ListCache, ListFilter};
+use crate::list::{ListCache, ListFilter, ListedVim};
 use crate::VimError;
 
 /// How often a write whose row changed underneath is read and applied again before the
@@ -29,7 +29,7 @@ const MAX_WRITE_ATTEMPTS: usize = 8;
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum VimList {
-    Full(Vec<Arc<VimView>>),
+    Full(Vec<Arc<ListedVim>>),
     Selected(Vec<Value>),
 }
 
