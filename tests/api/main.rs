@@ -19,6 +19,7 @@ mod lcm_conductors;
 mod lcm_errors;
 mod lcm_helpers;
 mod lcm_lifecycle;
+mod lcm_lists_shared_db;
 mod lcm_notifications;
 mod lcm_queries;
 mod lcm_tackerclient;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tacker_sol003::{ApiVersion, CancelMode, InstantiationState, OpState, Operation};
 
 use crate::notifications::{insert_notifications, NotificationRow};
-use crate::pool::{with_pool, BeginWrite};
+use crate::pool::{bump_lcm_revision, with_pool, BeginWrite};
 use crate::{Database, DbError, StoredJson};
 
 /// One row of `vnf_instances`.
@@ -191,6 +191,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
+            bump_lcm_revision!(tx);
             let sql = format!(
                 "INSERT INTO vnf_instances ({INSTANCE_COLUMNS}) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -231,6 +232,14 @@ impl Database {
         let sql = format!("SELECT {INSTANCE_COLUMNS} FROM vnf_instances WHERE id = ?");
         Ok(with_pool!(self, pool, q => {
             sqlx::query_as::<_, InstanceRow>(&q(&sql)).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// The LCM tables' change counter (see `lcm_revision`): a copy of a list rendered at
+    /// this revision is still exact.
+    pub async fn lcm_revision(&self) -> Result<i64, DbError> {
+        Ok(with_pool!(self, pool, _q => {
+            sqlx::query_scalar("SELECT revision FROM lcm_revision WHERE id = 1").fetch_one(pool).await?
         }))
     }
 
@@ -275,6 +284,7 @@ impl Database {
                 .await?;
             let Some(vnfd_id) = vnfd_id else { return Err(DbError::NotFound) };
             let mut tx = pool.begin_write().await?;
+            bump_lcm_revision!(tx);
             let deleted = sqlx::query(&q(
                 "DELETE FROM vnf_instances WHERE id = ? AND instantiation_state = 'NOT_INSTANTIATED' \
                  AND active_op_occ_id IS NULL",
@@ -304,6 +314,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
+            bump_lcm_revision!(tx);
             let state_rule = if expected_state.is_some() { " AND instantiation_state = ?" } else { "" };
             let sql = format!(
                 "UPDATE vnf_instances SET active_op_occ_id = ? WHERE id = ? AND active_op_occ_id IS NULL{state_rule}"
@@ -398,6 +409,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
+            bump_lcm_revision!(tx);
             let changed = sqlx::query(&q(
                 // state_entered_time first: MySQL assigns left to right and would see the
                 // new operation_state.
@@ -443,6 +455,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
+            bump_lcm_revision!(tx);
             let changed = sqlx::query(&q(
                 "UPDATE vnf_lcm_op_occs SET operation_state = 'ROLLED_BACK', pending_action = NULL, error = ?, \
                  state_entered_time = ?, updated_at = ? WHERE id = ? AND operation_state = 'STARTING' \
@@ -485,19 +498,22 @@ impl Database {
             "UPDATE vnf_lcm_op_occs SET is_cancel_pending = TRUE, cancel_mode = ?, updated_at = ? \
              WHERE id = ? AND operation_state IN ('STARTING', 'PROCESSING', 'ROLLING_BACK') AND {pending_rule}"
         );
-        let changed = with_pool!(self, pool, q => {
-            sqlx::query(&q(&sql))
+        with_pool!(self, pool, q => async {
+            let mut tx = pool.begin_write().await?;
+            bump_lcm_revision!(tx);
+            let changed = sqlx::query(&q(&sql))
                 .bind(mode.as_str())
                 .bind(now)
                 .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        if changed == 0 {
-            return Err(DbError::StateChanged);
+                .execute(&mut *tx)
+                .await?;
+            if changed.rows_affected() == 0 {
+                return Err(DbError::StateChanged);
+            }
+            tx.commit().await?;
+            Ok(())
         }
-        Ok(())
+        .await)
     }
 
     /// The cancel a client asked for on an occurrence, if one is pending.
@@ -626,6 +642,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
+            bump_lcm_revision!(tx);
             let claim = if change.keep_claim { "claimed_by" } else { "NULL" };
             let lease = if change.keep_claim { "lease_until" } else { "NULL" };
             // A cancel is pending only while the operation runs (SOL003's isCancelPending).

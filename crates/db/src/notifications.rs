@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use tacker_sol003::SubscriptionApi;
 
-use crate::pool::{with_pool, BeginWrite};
+use crate::pool::{bump_lcm_revision, with_pool, BeginWrite};
 use crate::{Database, DbError, StoredJson};
 
 /// One row of `lcm_subscriptions`.
@@ -102,6 +102,7 @@ impl Database {
     pub async fn insert_subscription(&self, row: &SubscriptionRow) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
+            bump_lcm_revision!(tx);
             insert_subscription!(tx, q, row);
             tx.commit().await?;
             Ok(())
@@ -145,6 +146,7 @@ impl Database {
     pub async fn delete_subscription(&self, id: &str) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
+            bump_lcm_revision!(tx);
             sqlx::query(&q("DELETE FROM lcm_notifications WHERE subscription_id = ?"))
                 .bind(id)
                 .execute(&mut *tx)

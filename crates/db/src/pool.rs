@@ -91,6 +91,17 @@ macro_rules! with_pool {
 
 pub(crate) use with_pool;
 
+/// Marks a change of what LCM lists show (an instance, an occurrence, a subscription) as
+/// the first statement of the changing transaction: see the `lcm_revision` table.
+macro_rules! bump_lcm_revision {
+    ($tx:ident) => {
+        sqlx::query("UPDATE lcm_revision SET revision = revision + 1 WHERE id = 1")
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+pub(crate) use bump_lcm_revision;
+
 /// Starts a transaction that is going to write.
 pub(crate) trait BeginWrite {
     type Db: sqlx::Database;

@@ -19,5 +19,5 @@ pub mod vim_conn;
 
 pub use error::{LcmError, Result};
 pub use model::{ApiVersion, CancelMode, InstantiationState, OpState, Operation, PendingAction};
-pub use service::{enforce, plain_page, LcmService, Page, SharedTester};
+pub use service::{enforce, plain_page, LcmService, Listed, Page, SharedTester};
 pub use subscriptions::{AuthenticationCodec, CallbackTester};

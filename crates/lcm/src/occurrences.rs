@@ -12,7 +12,7 @@ use crate::attributes;
 use crate::error::{LcmError, Result};
 use crate::model::{ApiVersion, OpState, PendingAction};
 use crate::requests::{self, CancelRequest};
-use crate::service::{never_shown, LcmService, Page};
+use crate::service::{never_shown, LcmService, Listed, Page};
 use crate::views;
 
 /// What a list of occurrences leaves out unless asked for (SOL003 5.4.12.3.2).
@@ -31,10 +31,8 @@ impl LcmService {
         api: ApiVersion,
         query: &ListQuery,
     ) -> Result<Page> {
-        let own = ctx.project_id.clone().unwrap_or_default();
-        self.authorize(ctx, api, ("list_lcm_op_occs", "lcm_op_occ_list"), &own)?;
-        let tenant = (!ctx.is_admin).then_some(own.as_str());
-        let rows = self.inner.db.list_op_occs(api, tenant).await?;
+        let scope = self.list_scope(ctx, api, Listed::OpOccs)?;
+        let rows = self.inner.db.list_op_occs(api, scope.as_deref()).await?;
         let left_out = never_shown(query, OP_OCC_DEFAULT_EXCLUDED);
         let views = rows
             .iter()

@@ -69,6 +69,25 @@ pub(crate) fn never_shown<'a>(query: &ListQuery, default_excluded: &'a [&'a str]
     }
 }
 
+/// What an LCM list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    Instances,
+    OpOccs,
+    Subscriptions,
+}
+
+impl Listed {
+    /// The list's policy action: its v1 and v2 names.
+    fn action(self) -> (&'static str, &'static str) {
+        match self {
+            Listed::Instances => ("index", "index"),
+            Listed::OpOccs => ("list_lcm_op_occs", "lcm_op_occ_list"),
+            Listed::Subscriptions => ("subscription_list", "subscription_list"),
+        }
+    }
+}
+
 /// One page of a list.
 pub struct Page {
     pub items: Vec<Value>,
@@ -162,9 +181,8 @@ impl LcmService {
 
     /// `GET /vnf_instances` with SOL013 filters, selectors and paging.
     pub async fn list(&self, ctx: &RequestContext, api: ApiVersion, query: &ListQuery) -> Result<Page> {
-        let own = ctx.project_id.clone().unwrap_or_default();
-        self.authorize(ctx, api, ("index", "index"), &own)?;
-        let tenant = (!ctx.is_admin).then_some(own.as_str());
+        let scope = self.list_scope(ctx, api, Listed::Instances)?;
+        let tenant = scope.as_deref();
         let left_out = never_shown(query, INSTANCE_DEFAULT_EXCLUDED);
         // Every document column is default-excluded: when none is shown, none is read.
         let documents = match left_out.is_empty() {
@@ -186,6 +204,21 @@ impl LcmService {
             &views::mandatory(views::Resource::Instance, api),
             INSTANCE_DEFAULT_EXCLUDED,
         )
+    }
+
+    /// The tenant a caller's list of `what` is limited to (`None`: every tenant, for an
+    /// admin), once policy allows the caller that list. Besides the rows, all a list page
+    /// depends on is this and the request.
+    pub fn list_scope(&self, ctx: &RequestContext, api: ApiVersion, what: Listed) -> Result<Option<String>> {
+        let own = ctx.project_id.clone().unwrap_or_default();
+        self.authorize(ctx, api, what.action(), &own)?;
+        Ok((!ctx.is_admin).then_some(own))
+    }
+
+    /// The revision of every row LCM lists show, bumped by each transaction that changes
+    /// one: a page rendered at the current revision is still exact.
+    pub async fn lists_revision(&self) -> Result<i64> {
+        Ok(self.inner.db.lcm_revision().await?)
     }
 
     /// Filters, trims and pages rendered views (see [`never_shown`] for which need not

@@ -20,7 +20,7 @@ use crate::error::{LcmError, Result};
 use crate::model::{ApiVersion, OpState, Operation};
 use crate::notifications::NOTIFICATION_TYPES;
 use crate::requests::{self, LccnSubscriptionRequest};
-use crate::service::{LcmService, Page};
+use crate::service::{LcmService, Listed, Page};
 
 /// Checks a callback before a subscription is accepted; the error text is shown (422).
 /// `api` decides the `Version` header of the test request.
@@ -99,10 +99,8 @@ impl LcmService {
         api: ApiVersion,
         query: &ListQuery,
     ) -> Result<Page> {
-        let own = ctx.project_id.clone().unwrap_or_default();
-        self.authorize(ctx, api, ("subscription_list", "subscription_list"), &own)?;
-        let tenant = (!ctx.is_admin).then_some(own.as_str());
-        let rows = self.inner.db.list_subscriptions(api, tenant).await?;
+        let scope = self.list_scope(ctx, api, Listed::Subscriptions)?;
+        let rows = self.inner.db.list_subscriptions(api, scope.as_deref()).await?;
         self.page(
             rows.iter().map(|r| (r.id.clone(), view(r, api))).collect(),
             query,

@@ -129,6 +129,7 @@ impl Application {
             auto_scale,
             pm,
             subscription_auth: Arc::new(crate::lcm_wiring::VaultCodec { vault }),
+            rendered_lists: Default::default(),
             work_queued,
             policy,
             db,

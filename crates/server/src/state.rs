@@ -10,6 +10,8 @@ use tacker_vnfpkgm::PackageService;
 use tacker_vnfpm::PmService;
 use tokio::sync::Notify;
 
+use crate::apps::rendered_lists::RenderedLists;
+
 /// What handlers share, built once at start-up.
 #[derive(Clone)]
 pub struct AppState {
@@ -35,6 +37,8 @@ pub struct AppState {
     pub pm: PmService,
     /// Validates and encrypts subscription authentication.
     pub subscription_auth: Arc<dyn AuthenticationCodec>,
+    /// LCM list pages as last rendered, answered again while nothing they show changed.
+    pub rendered_lists: Arc<RenderedLists>,
     /// Signalled when work for a conductor was queued (an in-process conductor waits on it).
     pub work_queued: Arc<Notify>,
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
@@ -30,16 +30,53 @@ pub fn paged(
     headers: &HeaderMap,
     uri: &Uri,
 ) -> Response {
-    let mut response = Resource(Value::Array(items)).into_response();
-    if let Some(marker) = next_marker {
-        let base = base_url(config, headers, uri);
-        let link =
-            url::Url::parse(&format!("{base}{uri}")).map(|url| tacker_sol013::next_page_link(&url, &marker));
-        if let Some(value) = link.ok().and_then(|l| HeaderValue::from_str(&l).ok()) {
-            response.headers_mut().insert(header::LINK, value);
+    RenderedPage::new(items, next_marker, &base_url(config, headers, uri), uri).response()
+}
+
+/// A list page written out: the body with absolute links, and the `Link` to the next
+/// page. Cheap to clone, so that a copy can be kept and answered again.
+#[derive(Debug, Clone)]
+pub struct RenderedPage {
+    body: Bytes,
+    link: Option<HeaderValue>,
+}
+
+impl RenderedPage {
+    /// `items` with their links made absolute against `base`, for a request of `uri`.
+    pub fn new(mut items: Vec<Value>, next_marker: Option<String>, base: &str, uri: &Uri) -> Self {
+        items.iter_mut().for_each(|item| complete_links(item, base));
+        let link = next_marker.and_then(|marker| {
+            let url = url::Url::parse(&format!("{base}{uri}")).ok()?;
+            HeaderValue::from_str(&tacker_sol013::next_page_link(&url, &marker)).ok()
+        });
+        RenderedPage {
+            body: Bytes::from(to_json(&items)),
+            link,
         }
     }
-    response
+
+    /// The size of the body, what a copy of the page costs to keep.
+    pub fn size(&self) -> usize {
+        self.body.len()
+    }
+
+    pub fn response(&self) -> Response {
+        let mut response = (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            Body::from(self.body.clone()),
+        )
+            .into_response();
+        if let Some(link) = &self.link {
+            response.headers_mut().insert(header::LINK, link.clone());
+        }
+        response
+    }
+}
+
+/// Into bytes through serde_json's io path, not `Display`'s formatter (a tenth of a list's
+/// cost); a `Value` always serialises.
+fn to_json<T: serde::Serialize>(view: &T) -> Vec<u8> {
+    serde_json::to_vec(view).unwrap_or_default()
 }
 
 /// A JSON representation of one resource or a list of them, serialised by
@@ -110,9 +147,7 @@ pub async fn absolute_links(State(config): State<Arc<Config>>, request: Request,
     if let Some(value) = etag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
         response.headers_mut().insert(header::ETAG, value);
     }
-    // Into bytes through serde_json's io path, not `Display`'s formatter (a tenth of a
-    // list's cost); a `Value` always serialises.
-    *response.body_mut() = Body::from(serde_json::to_vec(&view).unwrap_or_default());
+    *response.body_mut() = Body::from(to_json(&view));
     response
 }
 

@@ -3,6 +3,7 @@
 mod etag;
 mod etsi;
 pub mod prometheus;
+pub mod rendered_lists;
 pub mod unimplemented;
 pub mod v1_0;
 mod version_header;

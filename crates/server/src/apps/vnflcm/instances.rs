@@ -4,11 +4,11 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use tacker_lcm::{ApiVersion, Operation};
+use tacker_lcm::{ApiVersion, Listed, Operation};
 
 use crate::apps::base_url;
 use crate::apps::etag::check_if_match;
-use crate::apps::etsi::{paged, parse_query, with_location, Resource};
+use crate::apps::etsi::{with_location, Resource};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -41,9 +41,7 @@ pub async fn list(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, EtsiError> {
-    let query = parse_query(&uri)?;
-    let page = state.lcm.list(&ctx, api, &query).await?;
-    Ok(paged(page.items, page.next_marker, &state.config, &headers, &uri))
+    super::list_of(&state, &ctx, api, Listed::Instances, &headers, &uri).await
 }
 
 pub async fn show(

@@ -7,13 +7,17 @@ mod instances;
 mod occurrences;
 mod subscriptions;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{middleware, Extension, Json, Router};
 use serde_json::{json, Value};
-use tacker_lcm::ApiVersion;
+use tacker_common::RequestContext;
+use tacker_lcm::{ApiVersion, Listed};
 
-use crate::apps::{etsi, version_header};
+use crate::apps::etsi::RenderedPage;
+use crate::apps::rendered_lists::PageKey;
+use crate::apps::{base_url, etsi, version_header};
 use crate::error::EtsiError;
 use crate::AppState;
 
@@ -102,4 +106,32 @@ async fn api_versions(api: ApiVersion) -> Json<Value> {
         "uriPrefix": api.prefix(),
         "apiVersions": [{"version": api.number(), "isDeprecated": false}],
     }))
+}
+
+/// An LCM list of `what`: the page kept for this request when nothing a list shows has
+/// changed since it was rendered, otherwise the page `render` reads (then kept). Policy is
+/// checked first, every time; the query is checked before anything is read.
+async fn list_of(
+    state: &AppState,
+    ctx: &RequestContext,
+    api: ApiVersion,
+    what: Listed,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Response, EtsiError> {
+    let query = etsi::parse_query(uri)?;
+    let scope = state.lcm.list_scope(ctx, api, what)?;
+    let revision = state.lcm.lists_revision().await?;
+    let key = PageKey::new(uri, scope, base_url(&state.config, headers, uri));
+    if let Some(page) = state.rendered_lists.get(&key, revision) {
+        return Ok(page.response());
+    }
+    let page = match what {
+        Listed::Instances => state.lcm.list(ctx, api, &query).await?,
+        Listed::OpOccs => state.lcm.list_op_occs(ctx, api, &query).await?,
+        Listed::Subscriptions => state.lcm.list_subscriptions(ctx, api, &query).await?,
+    };
+    let page = RenderedPage::new(page.items, page.next_marker, key.base(), uri);
+    state.rendered_lists.keep(key, revision, &page);
+    Ok(page.response())
 }

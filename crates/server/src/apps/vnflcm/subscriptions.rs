@@ -4,10 +4,10 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use tacker_lcm::ApiVersion;
+use tacker_lcm::{ApiVersion, Listed};
 
 use super::super::base_url;
-use crate::apps::etsi::{paged, parse_query, with_location, Resource};
+use crate::apps::etsi::{with_location, Resource};
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -43,9 +43,7 @@ pub async fn list(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, EtsiError> {
-    let query = parse_query(&uri)?;
-    let page = state.lcm.list_subscriptions(&ctx, api, &query).await?;
-    Ok(paged(page.items, page.next_marker, &state.config, &headers, &uri))
+    super::list_of(&state, &ctx, api, Listed::Subscriptions, &headers, &uri).await
 }
 
 pub async fn show(
