@@ -85,21 +85,23 @@ async fn main() {
 
     println!("backend {backend:?}, {seconds} s per cell, {rounds} rounds, CPU = utime+stime of the serving process / requests");
     println!();
-    println!("| round | row | body | conns | tacker-rs req/s | tacker-rs CPU/req | bare axum req/s | bare CPU/req | tacker-rs / bare req/s |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| round | row | body | conns | tacker-rs req/s | tacker-rs CPU/req | switches/req | bare axum req/s | bare CPU/req | bare switches/req | tacker-rs / bare req/s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for round in 1..=rounds {
         for (index, row) in rows.iter().enumerate() {
             for connections in [1, 64] {
                 let ours = load(&app.url(&row.path), &row.headers, connections, seconds);
                 let limit = load(&format!("{bare}/{index}"), &row.headers, connections, seconds);
                 println!(
-                    "| {round} | {} | {} KB | {connections} | {:.0} | {:.0} µs | {:.0} | {:.0} µs | {:.2} |",
+                    "| {round} | {} | {} KB | {connections} | {:.0} | {:.0} µs | {:.1} | {:.0} | {:.0} µs | {:.1} | {:.2} |",
                     row.name,
                     bodies[row.name].0.len() / 1024,
                     ours.rate,
                     ours.cpu_per_request_us,
+                    ours.switches_per_request,
                     limit.rate,
                     limit.cpu_per_request_us,
+                    limit.switches_per_request,
                     ours.rate / limit.rate,
                 );
             }
@@ -167,6 +169,11 @@ async fn seed(app: &TestApp) -> Vec<Row> {
         headers
     };
     vec![
+        Row {
+            name: "GET v2 api_versions (no database)",
+            path: "/vnflcm/v2/api_versions".into(),
+            headers: v2(PROJECT),
+        },
         Row {
             name: "GET one VIM",
             path: format!("/v1.0/vims/{one_vim}.json"),
@@ -268,6 +275,9 @@ async fn bare_server(
 struct Measured {
     rate: f64,
     cpu_per_request_us: f64,
+    /// Context switches of this process's threads per request: each is a thread put to
+    /// sleep or woken, the kernel's share of a request's cost.
+    switches_per_request: f64,
 }
 
 /// Loads `url` with wrk for `seconds`; this process's CPU time over the requests served.
@@ -282,9 +292,10 @@ fn load(url: &str, headers: &[(&str, String)], connections: usize, seconds: u64)
     for (name, value) in headers {
         wrk.arg("-H").arg(format!("{name}: {value}"));
     }
-    let before = cpu_time();
+    let (before, switches_before) = (cpu_time(), context_switches());
     let output = wrk.arg(url).output().expect("wrk runs (apt-get install wrk)");
     let cpu = cpu_time() - before;
+    let switches = context_switches().saturating_sub(switches_before);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(!text.contains("Non-2xx"), "{url}: wrk saw errors:\n{text}");
     let requests: f64 = text
@@ -296,7 +307,27 @@ fn load(url: &str, headers: &[(&str, String)], connections: usize, seconds: u64)
     Measured {
         rate: requests / seconds as f64,
         cpu_per_request_us: cpu.as_secs_f64() * 1e6 / requests,
+        switches_per_request: switches as f64 / requests,
     }
+}
+
+/// Voluntary and involuntary context switches of every thread of this process so far
+/// (threads that ended since are not counted; the servers' threads live throughout).
+fn context_switches() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
 }
 
 /// utime + stime of this process (all threads), from /proc (clock ticks of 10 ms).

@@ -222,6 +222,10 @@ impl Database {
                     SqlitePoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(settings.acquire_timeout)
+                        // A ping before each use guards against a server that hung up;
+                        // a file cannot, and each ping is a round trip to the
+                        // connection's worker thread, as costly as the query itself.
+                        .test_before_acquire(false)
                         .connect_with(options)
                         .await?,
                 )
