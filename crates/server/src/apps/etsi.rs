@@ -79,9 +79,9 @@ fn to_json<T: serde::Serialize>(view: &T) -> Vec<u8> {
     serde_json::to_vec(view).unwrap_or_default()
 }
 
-/// A JSON representation of one resource or a list of them, serialised by
-/// [`absolute_links`] once it has made their `_links` absolute: the view travels to it as
-/// a value, so the body is written once and never parsed back.
+/// A JSON representation of one resource, serialised by [`absolute_links`] once it has
+/// made its `_links` absolute: the view travels to it as a value, so the body is written
+/// once and never parsed back. (Lists are written by [`RenderedPage`].)
 pub struct Resource(pub Value);
 
 /// The view of a [`Resource`] on its way to [`absolute_links`], with its `ETag` when the
@@ -140,10 +140,7 @@ pub async fn absolute_links(State(config): State<Arc<Config>>, request: Request,
     let Some(PendingView { mut view, etag }) = response.extensions_mut().remove::<PendingView>() else {
         return response;
     };
-    match &mut view {
-        Value::Array(items) => items.iter_mut().for_each(|item| complete_links(item, &base)),
-        item => complete_links(item, &base),
-    }
+    complete_links(&mut view, &base);
     if let Some(value) = etag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
         response.headers_mut().insert(header::ETAG, value);
     }
