@@ -31,6 +31,7 @@ mod packages_errors;
 mod packages_from_uri;
 mod packages_lifecycle;
 mod packages_list;
+mod packages_lists_shared_db;
 mod packages_onboarding;
 mod packages_readme;
 mod packages_tackerclient;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use tacker_sol003::{ApiVersion, CancelMode, InstantiationState, OpState, Operation};
 
+use crate::counters::Counter;
 use crate::notifications::{insert_notifications, NotificationRow};
 use crate::pool::{bump_lcm_revision, with_pool, BeginWrite};
 use crate::{Database, DbError, StoredJson};
@@ -167,9 +168,11 @@ pub struct OpTransition {
     pub instance: Option<InstanceChange>,
 }
 
-/// Refreshes the usage state of the packages of `vnfd_id` inside a transaction.
+/// Refreshes the usage state of the packages of `vnfd_id` inside a transaction that has
+/// bumped `lcm_revision`: the package revision comes next, before any package row.
 macro_rules! refresh_package_usage {
     ($tx:ident, $q:ident, $vnfd_id:expr) => {
+        $crate::pool::bump_packages_revision!($tx);
         sqlx::query(&$q(
             "UPDATE vnf_packages SET usage_state = CASE WHEN EXISTS \
              (SELECT 1 FROM vnf_instances WHERE vnf_instances.vnfd_id = ?) THEN 'IN_USE' ELSE 'NOT_IN_USE' END \
@@ -238,9 +241,7 @@ impl Database {
     /// The LCM tables' change counter (see `lcm_revision`): a copy of a list rendered at
     /// this revision is still exact.
     pub async fn lcm_revision(&self) -> Result<i64, DbError> {
-        Ok(with_pool!(self, pool, _q => {
-            sqlx::query_scalar("SELECT revision FROM lcm_revision WHERE id = 1").fetch_one(pool).await?
-        }))
+        self.counter(Counter::Lcm).await
     }
 
     /// Instances of one API version, oldest first, optionally of one tenant.

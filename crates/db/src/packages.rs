@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::pool::{with_pool, DbClock};
+use crate::counters::Counter;
+use crate::pool::{bump_packages_revision, with_pool, BeginWrite, DbClock};
 use crate::{Database, DbError, StoredJson};
 
 /// One row of `vnf_packages`. JSON-valued columns are text, checked when read.
@@ -85,6 +86,8 @@ macro_rules! one_row_or_conflict {
 impl Database {
     pub async fn insert_package(&self, row: &PackageRow) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
+            let mut tx = pool.begin_write().await?;
+            bump_packages_revision!(tx);
             let sql = format!(
                 "INSERT INTO vnf_packages ({COLUMNS}) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -110,11 +113,17 @@ impl Database {
                 .bind(row.onboarding_started_at)
                 .bind(row.created_at)
                 .bind(row.updated_at)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
             Ok(())
         }
         .await)
+    }
+
+    /// The change counter of what packages show (see `packages_revision`).
+    pub async fn packages_revision(&self) -> Result<i64, DbError> {
+        self.counter(Counter::Packages).await
     }
 
     pub async fn get_package(&self, id: &str) -> Result<Option<PackageRow>, DbError> {
@@ -162,6 +171,8 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
+            let mut tx = pool.begin_write().await?;
+            bump_packages_revision!(tx);
             let updated = sqlx::query(&q(
                 "UPDATE vnf_packages SET operational_state = ?, user_data = ?, updated_at = ? \
                  WHERE id = ? AND operational_state = ? AND user_data = ?",
@@ -172,8 +183,9 @@ impl Database {
             .bind(id)
             .bind(expected_operational_state)
             .bind(expected_user_data)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
             one_row_or_conflict!(pool, q, id, updated)
         }
         .await)
@@ -182,6 +194,8 @@ impl Database {
     /// CREATED → UPLOADING; clears the last failure. `StateChanged` if not CREATED.
     pub async fn start_package_upload(&self, id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
+            let mut tx = pool.begin_write().await?;
+            bump_packages_revision!(tx);
             let updated = sqlx::query(&q(
                 "UPDATE vnf_packages SET onboarding_state = 'UPLOADING', onboarding_failure = NULL, \
                  onboarding_started_at = ?, updated_at = ? WHERE id = ? AND onboarding_state = 'CREATED'",
@@ -189,8 +203,9 @@ impl Database {
             .bind(now)
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
             one_row_or_conflict!(pool, q, id, updated)
         }
         .await)
@@ -209,6 +224,8 @@ impl Database {
     ) -> Result<(), DbError> {
         let later = self.clock().later;
         with_pool!(self, pool, q => async {
+            let mut tx = pool.begin_write().await?;
+            bump_packages_revision!(tx);
             let updated = sqlx::query(&q(&format!(
                 "UPDATE vnf_packages SET onboarding_state = 'PROCESSING', checksum = ?, \
                  onboarding_claimed_by = ?, onboarding_lease_until = {later}, updated_at = ? \
@@ -219,8 +236,9 @@ impl Database {
             .bind(micros(lease))
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
             one_row_or_conflict!(pool, q, id, updated)
         }
         .await)
@@ -318,6 +336,8 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
         let result: Result<(), DbError> = with_pool!(self, pool, q => async {
+            let mut tx = pool.begin_write().await?;
+            bump_packages_revision!(tx);
             let updated = sqlx::query(&q(
                 "UPDATE vnf_packages SET onboarding_state = 'ONBOARDED', operational_state = 'ENABLED', \
                  vnfd_id = ?, vnf_provider = ?, vnf_product_name = ?, vnf_software_version = ?, \
@@ -339,8 +359,9 @@ impl Database {
             .bind(now)
             .bind(id)
             .bind(claim)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
             one_row_or_conflict!(pool, q, id, updated)
         }
         .await);
@@ -366,6 +387,8 @@ impl Database {
             Some(_) => "onboarding_state = 'PROCESSING' AND onboarding_claimed_by = ?",
         };
         with_pool!(self, pool, q => async {
+            let mut tx = pool.begin_write().await?;
+            bump_packages_revision!(tx);
             let sql = q(&format!(
                 "UPDATE vnf_packages SET onboarding_state = 'CREATED', onboarding_failure = ?, \
                  checksum = NULL, onboarding_started_at = NULL, onboarding_claimed_by = NULL, \
@@ -376,7 +399,8 @@ impl Database {
             if let Some(claim) = claim {
                 query = query.bind(claim);
             }
-            let updated = query.execute(pool).await?;
+            let updated = query.execute(&mut *tx).await?;
+            tx.commit().await?;
             one_row_or_conflict!(pool, q, id, updated)
         }
         .await)
@@ -400,13 +424,16 @@ impl Database {
     /// Tacker: an onboarding that finds its package gone cleans up after itself).
     pub async fn delete_package(&self, id: &str) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
+            let mut tx = pool.begin_write().await?;
+            bump_packages_revision!(tx);
             let deleted = sqlx::query(&q(
                 "DELETE FROM vnf_packages WHERE id = ? AND operational_state = 'DISABLED' \
                  AND usage_state = 'NOT_IN_USE'",
             ))
             .bind(id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
             one_row_or_conflict!(pool, q, id, deleted)
         }
         .await)

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -10,6 +11,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+use crate::counters::{Counter, InPlaceReader};
 use crate::url::DbTarget;
 use crate::DbError;
 
@@ -66,6 +68,8 @@ pub(crate) enum Pool {
 #[derive(Debug, Clone)]
 pub struct Database {
     pub(crate) pool: Pool,
+    /// Reads the change counters of an SQLite file without the pool's thread hop.
+    in_place: Option<Arc<InPlaceReader>>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's concrete pool and `$q` to the function
@@ -101,6 +105,17 @@ macro_rules! bump_lcm_revision {
     };
 }
 pub(crate) use bump_lcm_revision;
+
+/// Marks a change of what VNF packages show, as the first statement of the changing
+/// transaction (after `bump_lcm_revision!` in an instance's): see `packages_revision`.
+macro_rules! bump_packages_revision {
+    ($tx:ident) => {
+        sqlx::query("UPDATE packages_revision SET revision = revision + 1 WHERE id = 1")
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+pub(crate) use bump_packages_revision;
 
 /// Starts a transaction that is going to write.
 pub(crate) trait BeginWrite {
@@ -193,7 +208,12 @@ impl Database {
     /// Connects to `[database] connection` (an oslo.db URL). SQLite files and their folder
     /// are created when missing.
     pub async fn connect(connection: &str, settings: &PoolSettings) -> Result<Self, DbError> {
-        let pool = match DbTarget::parse(connection)? {
+        let target = DbTarget::parse(connection)?;
+        let in_place = match &target {
+            DbTarget::Sqlite(Some(path)) => Some(Arc::new(InPlaceReader::new(path))),
+            _ => None,
+        };
+        let pool = match target {
             DbTarget::Sqlite(path) => {
                 let options = match &path {
                     Some(path) => {
@@ -245,7 +265,7 @@ impl Database {
                     .await?,
             ),
         };
-        Ok(Database { pool })
+        Ok(Database { pool, in_place })
     }
 
     pub fn backend(&self) -> Backend {
@@ -311,8 +331,35 @@ impl Database {
         Ok(())
     }
 
+    /// A change counter's current value: in place on an SQLite file, else through the pool.
+    pub(crate) async fn counter(&self, counter: Counter) -> Result<i64, DbError> {
+        let open = !self.is_closed();
+        if let Some(value) = self
+            .in_place
+            .as_ref()
+            .filter(|_| open)
+            .and_then(|r| r.read(counter))
+        {
+            return Ok(value);
+        }
+        Ok(with_pool!(self, pool, _q => {
+            sqlx::query_scalar(counter.select()).fetch_one(pool).await?
+        }))
+    }
+
+    fn is_closed(&self) -> bool {
+        match &self.pool {
+            Pool::Sqlite(p) => p.is_closed(),
+            Pool::Postgres(p) => p.is_closed(),
+            Pool::MySql(p) => p.is_closed(),
+        }
+    }
+
     /// Closes every connection (at shutdown, and before a test drops its database).
     pub async fn close(&self) {
+        if let Some(reader) = &self.in_place {
+            reader.close();
+        }
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
@@ -329,6 +376,32 @@ mod tests {
     fn placeholders_are_numbered_for_postgres() {
         assert_eq!(numbered("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
         assert_eq!(question_marks("a = ?"), "a = ?");
+    }
+
+    #[tokio::test]
+    async fn counters_are_read_in_place_only_from_an_open_migrated_file() {
+        let dir = std::env::temp_dir().join(format!("tacker-db-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite:///{}/tacker.sqlite", dir.display());
+        let db = Database::connect(&url, &PoolSettings::default()).await.unwrap();
+        // Not migrated: the in-place read gives way and the pool reports the missing table.
+        assert!(db.counter(Counter::Lcm).await.is_err());
+        db.migrate().await.unwrap();
+        assert_eq!(db.counter(Counter::Lcm).await.unwrap(), 0);
+        with_pool!(db, pool, _q => {
+            let mut tx = pool.begin().await.unwrap();
+            let bumped: Result<(), sqlx::Error> = async {
+                bump_lcm_revision!(tx);
+                Ok(())
+            }
+            .await;
+            bumped.unwrap();
+            tx.commit().await.unwrap();
+        });
+        assert_eq!(db.counter(Counter::Lcm).await.unwrap(), 1);
+        // A closed database answers nothing, not even from its in-place connections.
+        db.close().await;
+        assert!(db.counter(Counter::Lcm).await.is_err());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::counters::Counter;
 use crate::pool::{with_pool, BeginWrite};
 use crate::{Backend, Database, DbError, StoredJson};
 
@@ -183,9 +184,7 @@ impl Database {
 
     /// The VIM table's change counter (see `vims_revision`).
     pub async fn vims_revision(&self) -> Result<i64, DbError> {
-        Ok(with_pool!(self, pool, _q => {
-            sqlx::query_scalar("SELECT revision FROM vims_revision WHERE id = 1").fetch_one(pool).await?
-        }))
+        self.counter(Counter::Vims).await
     }
 
     /// Deletes a VIM unless a VNF instance uses it.

@@ -116,12 +116,25 @@ impl PackageService {
         Ok(package_info(&self.visible(ctx, id, "show").await?))
     }
 
-    /// Every package the caller may see, oldest first, as VnfPkgInfo.
-    pub(crate) async fn visible_infos(&self, ctx: &RequestContext) -> Result<Vec<(String, Value)>> {
+    /// The tenant a caller's package list is limited to (`None`: every tenant, for an
+    /// admin), once policy allows the caller the list. Besides the rows, all a list page
+    /// depends on is this and the request.
+    pub fn list_scope(&self, ctx: &RequestContext) -> Result<Option<String>> {
         let own = ctx.project_id.clone().unwrap_or_default();
         self.authorize(ctx, "index", &own)?;
-        let tenant = (!ctx.is_admin).then_some(own.as_str());
-        let rows = self.inner.db.list_packages(tenant).await?;
+        Ok((!ctx.is_admin).then_some(own))
+    }
+
+    /// The revision of what package lists show, bumped by each transaction that changes
+    /// it: a page rendered at the current revision is still exact.
+    pub async fn lists_revision(&self) -> Result<i64> {
+        Ok(self.inner.db.packages_revision().await?)
+    }
+
+    /// Every package the caller may see, oldest first, as VnfPkgInfo.
+    pub(crate) async fn visible_infos(&self, ctx: &RequestContext) -> Result<Vec<(String, Value)>> {
+        let tenant = self.list_scope(ctx)?;
+        let rows = self.inner.db.list_packages(tenant.as_deref()).await?;
         Ok(rows
             .iter()
             .map(|row| (row.id.clone(), package_info(row)))

@@ -8,7 +8,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use std::future::Future;
+
 use axum::http::Uri;
+use axum::response::Response;
+use serde_json::Value;
 
 use super::etsi::RenderedPage;
 
@@ -64,6 +68,25 @@ impl RenderedLists {
             Some((at, page)) if *at == revision => Some(page.clone()),
             _ => None,
         }
+    }
+
+    /// The list answer for `key`: the page kept at `revision` (read before anything else),
+    /// or else the page `render` reads, which is then kept. `render` yields the page's
+    /// items and the marker of the next page; it is not started when a kept page answers.
+    pub async fn answer<E>(
+        &self,
+        key: PageKey,
+        revision: i64,
+        uri: &Uri,
+        render: impl Future<Output = Result<(Vec<Value>, Option<String>), E>>,
+    ) -> Result<Response, E> {
+        if let Some(page) = self.get(&key, revision) {
+            return Ok(page.response());
+        }
+        let (items, next_marker) = render.await?;
+        let page = RenderedPage::new(items, next_marker, key.base(), uri);
+        self.keep(key, revision, &page);
+        Ok(page.response())
     }
 
     /// Keeps `page`, rendered from rows read after `revision` was, as the page of `key`

@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 use tacker_common::RequestContext;
 use tacker_lcm::{ApiVersion, Listed};
 
-use crate::apps::etsi::RenderedPage;
 use crate::apps::rendered_lists::PageKey;
 use crate::apps::{base_url, etsi, version_header};
 use crate::error::EtsiError;
@@ -123,15 +122,13 @@ async fn list_of(
     let scope = state.lcm.list_scope(ctx, api, what)?;
     let revision = state.lcm.lists_revision().await?;
     let key = PageKey::new(uri, scope, base_url(&state.config, headers, uri));
-    if let Some(page) = state.rendered_lists.get(&key, revision) {
-        return Ok(page.response());
-    }
-    let page = match what {
-        Listed::Instances => state.lcm.list(ctx, api, &query).await?,
-        Listed::OpOccs => state.lcm.list_op_occs(ctx, api, &query).await?,
-        Listed::Subscriptions => state.lcm.list_subscriptions(ctx, api, &query).await?,
+    let render = async {
+        let page = match what {
+            Listed::Instances => state.lcm.list(ctx, api, &query).await?,
+            Listed::OpOccs => state.lcm.list_op_occs(ctx, api, &query).await?,
+            Listed::Subscriptions => state.lcm.list_subscriptions(ctx, api, &query).await?,
+        };
+        Ok::<_, EtsiError>((page.items, page.next_marker))
     };
-    let page = RenderedPage::new(page.items, page.next_marker, key.base(), uri);
-    state.rendered_lists.keep(key, revision, &page);
-    Ok(page.response())
+    state.rendered_lists.answer(key, revision, uri, render).await
 }

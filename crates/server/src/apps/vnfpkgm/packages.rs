@@ -6,8 +6,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::PkgPath;
+use crate::apps::base_url;
 use crate::apps::etag::{check_if_match, etag_of};
-use crate::apps::etsi::{paged, parse_query, with_location, Resource};
+use crate::apps::etsi::{parse_query, with_location, Resource};
+use crate::apps::rendered_lists::PageKey;
 use crate::error::EtsiError;
 use crate::extract::{Ctx, EtsiJson};
 use crate::AppState;
@@ -34,8 +36,15 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, EtsiError> {
-    let page = state.packages.list(&ctx, &parse_query(&uri)?).await?;
-    Ok(paged(page.items, page.next_marker, &state.config, &headers, &uri))
+    let query = parse_query(&uri)?;
+    let scope = state.packages.list_scope(&ctx)?;
+    let revision = state.packages.lists_revision().await?;
+    let key = PageKey::new(&uri, scope, base_url(&state.config, &headers, &uri));
+    let render = async {
+        let page = state.packages.list(&ctx, &query).await?;
+        Ok::<_, EtsiError>((page.items, page.next_marker))
+    };
+    state.rendered_lists.answer(key, revision, &uri, render).await
 }
 
 pub async fn show(
