@@ -11,4 +11,5 @@ mod service;
 pub use attrs::{parse_create, parse_update, unwrap_body, CreateVim, UpdateVim};
 pub use connection::RegisteredVim;
 pub use error::VimError;
+pub use list::ListedVim;
 pub use service::{ListQuery, VimList, VimService, VimView};

@@ -2,6 +2,7 @@
 //! VIM revision changed (any server or tool that changes a VIM bumps it in the same
 //! transaction), and Tacker's exact-match query filters applied to it.
 
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 
@@ -12,7 +13,29 @@ use tacker_db::Database;
 use crate::service::VimView;
 use crate::VimError;
 
-type Views = Arc<Vec<Arc<ListedVim>>>;
+type Views = Arc<Snapshot>;
+
+/// Every VIM's view, oldest first, and where each id is.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    views: Vec<Arc<ListedVim>>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Snapshot {
+    fn new(views: Vec<Arc<ListedVim>>) -> Self {
+        let by_id = views.iter().enumerate().map(|(i, v)| (v.id.clone(), i)).collect();
+        Snapshot { views, by_id }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<ListedVim>> {
+        self.views.iter()
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&Arc<ListedVim>> {
+        self.by_id.get(id).map(|&i| &self.views[i])
+    }
+}
 
 /// A VIM's view with its JSON, written once when the list is read: a whole list is then
 /// its items' bytes put together (writing every view again was most of a list's cost).
@@ -62,13 +85,13 @@ impl ListCache {
         }
         // Read after the revision: the rows are at least as new as `revision`, so a change
         // racing with this read only causes one more reload later, never a stale answer.
-        let views: Views = Arc::new(
+        let views: Views = Arc::new(Snapshot::new(
             db.all_vims()
                 .await?
                 .into_iter()
                 .map(|row| ListedVim::new(VimView::from_row(row)).map(Arc::new))
                 .collect::<Result<_, _>>()?,
-        );
+        ));
         if let Ok(mut guard) = self.snapshot.write() {
             if guard.as_ref().is_none_or(|(cached, _)| *cached < revision) {
                 *guard = Some((revision, views.clone()));

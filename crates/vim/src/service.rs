@@ -192,20 +192,23 @@ impl VimService {
         Ok(row)
     }
 
-    /// One VIM the caller may see; others' VIMs are reported as not found.
-    pub async fn show(&self, ctx: &RequestContext, id: &str) -> Result<VimView, VimError> {
-        Ok(VimView::from_row(self.visible(ctx, id, "get_vim").await?))
+    /// One VIM the caller may see; others' VIMs are reported as not found. Answered from
+    /// the views kept for lists, which are current as of the VIM revision just read.
+    pub async fn show(&self, ctx: &RequestContext, id: &str) -> Result<Arc<ListedVim>, VimError> {
+        let views = self.list_cache.views(&self.db).await?;
+        match views.get(id) {
+            Some(view) if self.may_see(ctx, "get_vim", &view.tenant_id, view.shared) => Ok(view.clone()),
+            _ => Err(VimError::NotFound(id.into())),
+        }
     }
 
     /// VIMs the caller may see, filtered, with only the requested fields.
     pub async fn list(&self, ctx: &RequestContext, query: &ListQuery) -> Result<VimList, VimError> {
         let filters = ListFilter::parse(&query.filters)?;
         let views = self.list_cache.views(&self.db).await?;
-        let visible = views.iter().filter(|v| {
-            (ctx.can_see_tenant(&v.tenant_id) || v.shared)
-                && filters.matches(v)
-                && self.allowed(ctx, "get_vim", &v.tenant_id)
-        });
+        let visible = views
+            .iter()
+            .filter(|v| filters.matches(v) && self.may_see(ctx, "get_vim", &v.tenant_id, v.shared));
         if query.fields.is_empty() {
             return Ok(VimList::Full(visible.cloned().collect()));
         }
@@ -363,14 +366,15 @@ impl VimService {
     /// otherwise not found, so that other projects' VIMs stay hidden.
     async fn visible(&self, ctx: &RequestContext, id: &str, action: &str) -> Result<VimRow, VimError> {
         match self.db.get_vim(id).await? {
-            Some(row)
-                if (ctx.can_see_tenant(&row.tenant_id) || row.shared)
-                    && self.allowed(ctx, action, &row.tenant_id) =>
-            {
-                Ok(row)
-            }
+            Some(row) if self.may_see(ctx, action, &row.tenant_id, row.shared) => Ok(row),
             _ => Err(VimError::NotFound(id.into())),
         }
+    }
+
+    /// Whether the caller sees a VIM of `tenant_id` (its own project's, or a shared one)
+    /// and policy allows `action` on it.
+    fn may_see(&self, ctx: &RequestContext, action: &str, tenant_id: &str, shared: bool) -> bool {
+        (ctx.can_see_tenant(tenant_id) || shared) && self.allowed(ctx, action, tenant_id)
     }
 
     fn allowed(&self, ctx: &RequestContext, action: &str, tenant_id: &str) -> bool {

@@ -4,7 +4,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
-use tacker_vim::{parse_create, parse_update, unwrap_body, ListQuery, VimList, VimView};
+use std::sync::Arc;
+
+use tacker_vim::{parse_create, parse_update, unwrap_body, ListQuery, ListedVim, VimList, VimView};
 
 use crate::error::ApiError;
 use crate::extract::{Ctx, JsonBody};
@@ -20,10 +22,10 @@ const NOT_FILTERS: &[&str] = &[
     "page_reverse",
 ];
 
-/// `{"vim": {...}}`
+/// `{"vim": {...}}`: a view, or one kept for lists with its JSON already written.
 #[derive(Serialize)]
-pub struct VimBody {
-    vim: VimView,
+pub struct VimBody<V = VimView> {
+    vim: V,
 }
 
 /// `{"vims": [...]}`
@@ -70,7 +72,7 @@ pub async fn show(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
-) -> Result<Json<VimBody>, ApiError> {
+) -> Result<Json<VimBody<Arc<ListedVim>>>, ApiError> {
     let vim = state.vims.show(&ctx, &resource_id(id)).await?;
     Ok(Json(VimBody { vim }))
 }
