@@ -22,6 +22,7 @@ use tacker_vnfpm::PmService;
 use tokio::net::TcpListener;
 
 use crate::serve::{self, ConnectionLimits};
+use crate::state::Shared;
 use crate::{pipeline, AppState};
 
 /// Choices the binaries make differently.
@@ -120,7 +121,7 @@ impl Application {
         );
         let auto_heal = AutoHealer::new(db.clone(), lcm.clone(), config.prometheus_plugin.timer_interval);
         let auto_scale = AutoScaler::new(db.clone(), lcm.clone());
-        let state = AppState {
+        let state = AppState::new(Shared {
             vims,
             packages,
             lcm,
@@ -134,7 +135,7 @@ impl Application {
             policy,
             db,
             config: Arc::new(config),
-        };
+        });
         let router = pipeline::build(&deploy, &state)?;
 
         let tls = match &state.config.ssl {

@@ -11,4 +11,4 @@ mod serve;
 mod state;
 
 pub use app::{Application, BuildOptions};
-pub use state::AppState;
+pub use state::{AppState, Shared};

@@ -12,9 +12,27 @@ use tokio::sync::Notify;
 
 use crate::apps::rendered_lists::RenderedLists;
 
-/// What handlers share, built once at start-up.
+/// What handlers share, built once at start-up. Every middleware and handler takes its own
+/// copy, several per request, so a copy is one reference count, not one per service.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The services and settings behind [`AppState`].
+pub struct Shared {
     /// The loaded configuration.
     pub config: Arc<Config>,
     /// The shared database.
