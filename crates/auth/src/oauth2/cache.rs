@@ -8,29 +8,50 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::introspect::{IntrospectError, Introspection, Introspector};
 use crate::cache::ExpiringCache;
 
-/// The cache in front of an [`Introspector`].
+/// Turns an introspection into what the cache keeps for its token.
+type Admit<V> = Arc<dyn Fn(Introspection) -> V + Send + Sync>;
+
+/// The cache in front of an [`Introspector`]. It keeps introspections as they are, or what
+/// `admit` works out from each (the filter keeps its decision, so that a warm request does
+/// not map the claims again).
 #[derive(Clone)]
-pub struct TokenCache {
+pub struct TokenCache<V = Introspection> {
     introspector: Introspector,
-    cache: ExpiringCache<Arc<Introspection>>,
+    admit: Admit<V>,
+    cache: ExpiringCache<Arc<V>>,
 }
 
 impl TokenCache {
     /// `ttl_seconds` <= 0 disables caching (keystonemiddleware's -1).
     pub fn new(introspector: Introspector, ttl_seconds: i64, max_entries: u64) -> Self {
+        TokenCache::admitting(introspector, ttl_seconds, max_entries, |introspection| {
+            introspection
+        })
+    }
+}
+
+impl<V: Send + Sync + 'static> TokenCache<V> {
+    /// A cache that keeps `admit(introspection)` for each token.
+    pub fn admitting(
+        introspector: Introspector,
+        ttl_seconds: i64,
+        max_entries: u64,
+        admit: impl Fn(Introspection) -> V + Send + Sync + 'static,
+    ) -> Self {
         TokenCache {
             introspector,
+            admit: Arc::new(admit),
             cache: ExpiringCache::new(ttl_seconds, max_entries),
         }
     }
 
-    /// The (possibly cached) introspection of `token`.
-    pub async fn introspect(&self, token: &str) -> Result<Arc<Introspection>, Arc<IntrospectError>> {
+    /// What is kept for `token`, introspecting it when nothing (current) is.
+    pub async fn introspect(&self, token: &str) -> Result<Arc<V>, Arc<IntrospectError>> {
         self.cache
             .get_or_load(token, || async {
-                let introspection = Arc::new(self.introspector.introspect(token).await.map_err(Arc::new)?);
+                let introspection = self.introspector.introspect(token).await.map_err(Arc::new)?;
                 let valid_for = until_exp(&introspection);
-                Ok((introspection, valid_for))
+                Ok((Arc::new((self.admit)(introspection)), valid_for))
             })
             .await
     }

@@ -15,18 +15,55 @@ use tacker_common::{ExtOAuth2Options, PeerCertificate};
 use super::cache::TokenCache;
 use super::client_auth::ClientAuth;
 use super::http::http_client;
+use super::introspect::Introspection;
 use super::introspect::Introspector;
-use super::mapping::{ClaimMapping, Identity, Scope};
+use super::mapping::{ClaimMapping, Identity, MappingError, Scope};
 use super::OAuth2ConfigError;
 use crate::fault::{fault, ApiFlavor};
 use crate::identity_headers::{set, strip_identity_headers};
 
 /// Everything the filter needs, built once at start-up and shared by every pipeline.
 pub struct ExternalOAuth2 {
-    cache: TokenCache,
-    mapping: ClaimMapping,
+    cache: TokenCache<Admission>,
     thumbprint_verify: bool,
     www_authenticate: HeaderValue,
+}
+
+/// What a token's introspection decides, worked out once and kept with it: a request with
+/// a cached token only compares the clock and its certificate, and copies the headers.
+struct Admission {
+    active: bool,
+    /// The earliest of `exp` and the mapped expiry claim, or why that claim is refused.
+    expires_at: Result<Option<i64>, MappingError>,
+    /// `cnf.x5t#S256`: the thumbprint of the certificate the token is bound to.
+    thumbprint: Option<String>,
+    /// The identity headers for `keystonecontext`, or why the claims are refused.
+    identity: Result<HeaderMap, MappingError>,
+}
+
+impl Admission {
+    fn new(mapping: &ClaimMapping, introspection: Introspection) -> Self {
+        let claims = &introspection.claims;
+        let expires_at = mapping
+            .expires_at(claims)
+            .map(|mapped| introspection.exp().into_iter().chain(mapped).min());
+        let thumbprint = claims
+            .get("cnf")
+            .and_then(|c| c.get("x5t#S256"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let identity = mapping.map(claims).map(|identity| {
+            let mut headers = HeaderMap::new();
+            set_identity_headers(&mut headers, &identity);
+            headers
+        });
+        Admission {
+            active: introspection.active,
+            expires_at,
+            thumbprint,
+            identity,
+        }
+    }
 }
 
 impl ExternalOAuth2 {
@@ -49,9 +86,10 @@ impl ExternalOAuth2 {
         let www_authenticate = HeaderValue::from_str(&format!("Authorization OAuth 2.0 uri=\"{audience}\""))
             .map_err(|_| OAuth2ConfigError::new("audience", "cannot be used in a header"))?;
         let introspector = Introspector::new(http_client(o)?, endpoint, auth);
+        let mapping = ClaimMapping::from_options(o)?;
+        let admit = move |introspection| Admission::new(&mapping, introspection);
         Ok(ExternalOAuth2 {
-            cache: TokenCache::new(introspector, o.token_cache_time, o.token_cache_size),
-            mapping: ClaimMapping::from_options(o)?,
+            cache: TokenCache::admitting(introspector, o.token_cache_time, o.token_cache_size, admit),
             thumbprint_verify: o.thumbprint_verify,
             www_authenticate,
         })
@@ -65,18 +103,18 @@ impl ExternalOAuth2 {
         response
     }
 
-    /// Decides a request: the identity, or the response that refuses it.
+    /// Decides a request: the identity headers, or the response that refuses it.
     async fn authenticate(
         &self,
         flavor: ApiFlavor,
         token: Option<&str>,
         peer: Option<&PeerCertificate>,
-    ) -> Result<Identity, Response> {
+    ) -> Result<Arc<Admission>, Response> {
         let Some(token) = token else {
             tracing::info!("request without a Bearer token");
             return Err(self.unauthorized(flavor, "The request you have made requires authentication."));
         };
-        let introspection = self.cache.introspect(token).await.map_err(|e| {
+        let admission = self.cache.introspect(token).await.map_err(|e| {
             tracing::error!(error = %e, "token introspection failed");
             fault(
                 flavor,
@@ -85,33 +123,25 @@ impl ExternalOAuth2 {
                 "The authorization server could not check the token; try again later.",
             )
         })?;
-        if !introspection.active {
+        if !admission.active {
             tracing::info!("inactive token");
             return Err(self.unauthorized(flavor, "The token is not active."));
         }
+        let forbidden = |e: &MappingError| {
+            tracing::warn!(reason = %e, "token claims refused");
+            fault(flavor, StatusCode::FORBIDDEN, "HTTPForbidden", &e.0)
+        };
+        let expires_at = *admission.expires_at.as_ref().map_err(forbidden)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or_default();
-        let forbidden = |e: super::MappingError| {
-            tracing::warn!(reason = %e, "token claims refused");
-            fault(flavor, StatusCode::FORBIDDEN, "HTTPForbidden", &e.0)
-        };
-        let mapped_expiry = self
-            .mapping
-            .expires_at(&introspection.claims)
-            .map_err(forbidden)?;
-        if introspection
-            .exp()
-            .into_iter()
-            .chain(mapped_expiry)
-            .any(|exp| exp <= now)
-        {
+        if expires_at.is_some_and(|exp| exp <= now) {
             tracing::info!("expired token");
             return Err(self.unauthorized(flavor, "The token has expired."));
         }
         if self.thumbprint_verify {
-            check_thumbprint(peer, &introspection.claims).map_err(|why| {
+            check_thumbprint(peer, admission.thumbprint.as_deref()).map_err(|why| {
                 tracing::warn!(reason = why, "certificate-bound token refused");
                 self.unauthorized(
                     flavor,
@@ -119,7 +149,8 @@ impl ExternalOAuth2 {
                 )
             })?;
         }
-        self.mapping.map(&introspection.claims).map_err(forbidden)
+        admission.identity.as_ref().map_err(forbidden)?;
+        Ok(admission)
     }
 }
 
@@ -163,15 +194,8 @@ fn missing_options(o: &ExtOAuth2Options) -> Vec<&'static str> {
     missing
 }
 
-fn check_thumbprint(
-    peer: Option<&PeerCertificate>,
-    claims: &serde_json::Map<String, Value>,
-) -> Result<(), &'static str> {
-    let expected = claims
-        .get("cnf")
-        .and_then(|c| c.get("x5t#S256"))
-        .and_then(Value::as_str)
-        .ok_or("the token has no cnf.x5t#S256")?;
+fn check_thumbprint(peer: Option<&PeerCertificate>, expected: Option<&str>) -> Result<(), &'static str> {
+    let expected = expected.ok_or("the token has no cnf.x5t#S256")?;
     let certificate = peer.ok_or("no client certificate on this connection")?;
     let actual =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(certificate.0.as_slice()));
@@ -237,11 +261,16 @@ pub async fn external_oauth2_token(
     strip_identity_headers(request.headers_mut());
     let token = bearer_token(request.headers()).map(str::to_string);
     let peer = request.extensions().get::<PeerCertificate>().cloned();
-    let identity = match filter.authenticate(flavor, token.as_deref(), peer.as_ref()).await {
-        Ok(identity) => identity,
+    let admission = match filter.authenticate(flavor, token.as_deref(), peer.as_ref()).await {
+        Ok(admission) => admission,
         Err(response) => return response,
     };
-    set_identity_headers(request.headers_mut(), &identity);
+    if let Ok(identity) = &admission.identity {
+        let headers = request.headers_mut();
+        for (name, value) in identity {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
     let mut response = next.run(request).await;
     if response.status() == StatusCode::UNAUTHORIZED {
         response
@@ -259,19 +288,15 @@ mod tests {
     fn thumbprint_must_match_the_connection_certificate() {
         let der = b"certificate bytes".to_vec();
         let thumb = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(&der));
-        let claims = serde_json::json!({"cnf": {"x5t#S256": thumb}})
-            .as_object()
-            .unwrap()
-            .clone();
         let peer = PeerCertificate(Arc::new(der));
-        assert_eq!(check_thumbprint(Some(&peer), &claims), Ok(()));
+        assert_eq!(check_thumbprint(Some(&peer), Some(&thumb)), Ok(()));
         assert!(
-            check_thumbprint(None, &claims).is_err(),
+            check_thumbprint(None, Some(&thumb)).is_err(),
             "fails closed without a certificate"
         );
         let other = PeerCertificate(Arc::new(b"other".to_vec()));
-        assert!(check_thumbprint(Some(&other), &claims).is_err());
-        assert!(check_thumbprint(Some(&peer), &serde_json::Map::new()).is_err());
+        assert!(check_thumbprint(Some(&other), Some(&thumb)).is_err());
+        assert!(check_thumbprint(Some(&peer), None).is_err());
     }
 
     #[test]
