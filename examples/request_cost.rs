@@ -16,7 +16,9 @@ use axum::routing::get;
 use axum::Router;
 use reqwest::Method;
 use serde_json::{json, Value};
-use tacker_testkit::csar::{create_and_upload_as, sample_package, wait_onboarding, SAMPLE_VNFD_ID};
+use tacker_testkit::csar::{
+    create_and_upload_as, sample_package, sample_package_with_vnfd_id, wait_onboarding, SAMPLE_VNFD_ID,
+};
 use tacker_testkit::{TestApp, TestBackend};
 
 const PROJECT: &str = "bench";
@@ -109,7 +111,8 @@ async fn main() {
     }
 }
 
-/// 100 VIMs, a package, 100 instantiated instances on each LCM API; returns the rows.
+/// 100 VIMs, 100 onboarded packages, 100 instantiated instances on each LCM API; returns
+/// the rows.
 async fn seed(app: &TestApp) -> Vec<Row> {
     let conductor = app.spawn_conductor(Duration::from_secs(30));
     let mut one_vim = String::new();
@@ -126,7 +129,14 @@ async fn seed(app: &TestApp) -> Vec<Row> {
         }
     }
     let package = create_and_upload_as(app, Some(PROJECT), sample_package()).await;
-    wait_onboarding(app, &package).await;
+    let mut packages = vec![package];
+    for i in 1..COUNT {
+        let zip = sample_package_with_vnfd_id(&format!("bench-vnfd-{i}"));
+        packages.push(create_and_upload_as(app, Some(PROJECT), zip).await);
+    }
+    for package in &packages {
+        wait_onboarding(app, package).await;
+    }
     for api in ["v1", "v2"] {
         let mut pending = Vec::new();
         for _ in 0..COUNT {
@@ -203,6 +213,11 @@ async fn seed(app: &TestApp) -> Vec<Row> {
             name: "GET 100 v2 op occs",
             path: "/vnflcm/v2/vnf_lcm_op_occs".into(),
             headers: v2(PROJECT),
+        },
+        Row {
+            name: "GET 100 packages",
+            path: "/vnfpkgm/v1/vnf_packages".into(),
+            headers: as_project(PROJECT),
         },
     ]
 }
