@@ -209,8 +209,8 @@ impl Database {
     /// are created when missing.
     pub async fn connect(connection: &str, settings: &PoolSettings) -> Result<Self, DbError> {
         let target = DbTarget::parse(connection)?;
-        let in_place = match &target {
-            DbTarget::Sqlite(Some(path)) => Some(Arc::new(InPlaceReader::new(path))),
+        let sqlite_file = match &target {
+            DbTarget::Sqlite(Some(path)) => Some(path.clone()),
             _ => None,
         };
         let pool = match target {
@@ -265,6 +265,12 @@ impl Database {
                     .await?,
             ),
         };
+        // The pool has made the file: its absolute path stays right whatever the working
+        // directory becomes.
+        let in_place = sqlite_file.map(|path| {
+            let path = std::fs::canonicalize(&path).unwrap_or(path);
+            Arc::new(InPlaceReader::new(&path))
+        });
         Ok(Database { pool, in_place })
     }
 
