@@ -11,6 +11,15 @@ use tacker_testkit::TestApp;
 pub const PROJECT: &str = "project-a";
 pub const SAMPLE_VNFD_ID: &str = tacker_testkit::csar::SAMPLE_VNFD_ID;
 
+/// A request to the server at `address` (a peer's, say) as a member of `project`.
+pub fn member_at(app: &TestApp, address: &str, project: &str, method: Method, path: &str) -> RequestBuilder {
+    app.client
+        .request(method, format!("{address}{path}"))
+        .header("X-User-Id", format!("user-of-{project}"))
+        .header("X-Project-Id", project)
+        .header("X-Roles", "member,reader")
+}
+
 /// A request as a member of [`PROJECT`], with v2's `Version` header.
 pub fn v2(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
     app.request_as(PROJECT, "member,reader", method, &format!("/vnflcm/v2{path}"))

@@ -8,16 +8,11 @@ use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
 use tacker_testkit::{backend_tests, TestApp};
 
-use crate::lcm_helpers::{expect, project_with_vim_and_package, wait_op, PROJECT, SAMPLE_VNFD_ID};
+use crate::lcm_helpers::{expect, member_at, project_with_vim_and_package, wait_op, PROJECT, SAMPLE_VNFD_ID};
 
 /// A v2 request to the server at `address` as a member of `project`.
 fn v2_at(app: &TestApp, address: &str, project: &str, method: Method, path: &str) -> RequestBuilder {
-    app.client
-        .request(method, format!("{address}/vnflcm/v2{path}"))
-        .header("X-User-Id", format!("user-of-{project}"))
-        .header("X-Project-Id", project)
-        .header("X-Roles", "member,reader")
-        .header("Version", "2.0.0")
+    member_at(app, address, project, method, &format!("/vnflcm/v2{path}")).header("Version", "2.0.0")
 }
 
 /// `(id, state)` of each item of a v2 list at `address`, where `state` is the attribute

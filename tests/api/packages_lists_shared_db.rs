@@ -3,25 +3,16 @@
 //! made through one server (an upload, an onboarding, a PATCH, a delete, or an instance
 //! that puts a package in use) must show at once in the lists another server kept.
 
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 use serde_json::json;
 use tacker_testkit::csar::sample_package;
 use tacker_testkit::{backend_tests, TestApp};
 
-use crate::lcm_helpers::{expect, PROJECT, SAMPLE_VNFD_ID};
-
-/// A request to the server at `address` as a member of `project`.
-fn at(app: &TestApp, address: &str, project: &str, method: Method, path: &str) -> RequestBuilder {
-    app.client
-        .request(method, format!("{address}{path}"))
-        .header("X-User-Id", format!("user-of-{project}"))
-        .header("X-Project-Id", project)
-        .header("X-Roles", "member,reader")
-}
+use crate::lcm_helpers::{expect, member_at, PROJECT, SAMPLE_VNFD_ID};
 
 /// `(id, onboardingState, operationalState, usageState)` of each package listed at `address`.
 async fn listed(app: &TestApp, address: &str, project: &str) -> Vec<[String; 4]> {
-    let request = at(app, address, project, Method::GET, "/vnfpkgm/v1/vnf_packages");
+    let request = member_at(app, address, project, Method::GET, "/vnfpkgm/v1/vnf_packages");
     let (_, body) = expect(request, 200).await;
     body.as_array()
         .expect("a list")
@@ -46,7 +37,7 @@ async fn two_servers(app: TestApp) {
     assert!(listed(&app, &a, "other").await.is_empty());
 
     // Created through B: A's kept empty page is not answered again.
-    let create = at(&app, &b, PROJECT, Method::POST, "/vnfpkgm/v1/vnf_packages");
+    let create = member_at(&app, &b, PROJECT, Method::POST, "/vnfpkgm/v1/vnf_packages");
     let (_, created) = expect(create.json(&json!({})), 201).await;
     let id = created["id"].as_str().expect("id").to_owned();
     let package = format!("/vnfpkgm/v1/vnf_packages/{id}");
@@ -60,7 +51,7 @@ async fn two_servers(app: TestApp) {
     assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
 
     // Uploaded and onboarded by B.
-    let upload = at(
+    let upload = member_at(
         &app,
         &b,
         PROJECT,
@@ -80,7 +71,7 @@ async fn two_servers(app: TestApp) {
     assert_eq!(listed(&app, &a, PROJECT).await, onboarded);
 
     // An instance created through B puts the package in use; deleting it frees it.
-    let instance = at(&app, &b, PROJECT, Method::POST, "/vnflcm/v1/vnf_instances")
+    let instance = member_at(&app, &b, PROJECT, Method::POST, "/vnflcm/v1/vnf_instances")
         .json(&json!({"vnfdId": SAMPLE_VNFD_ID}));
     let (_, instance) = expect(instance, 201).await;
     assert_eq!(
@@ -91,11 +82,11 @@ async fn two_servers(app: TestApp) {
         "/vnflcm/v1/vnf_instances/{}",
         instance["id"].as_str().expect("id")
     );
-    expect(at(&app, &b, PROJECT, Method::DELETE, &instance), 204).await;
+    expect(member_at(&app, &b, PROJECT, Method::DELETE, &instance), 204).await;
     assert_eq!(listed(&app, &a, PROJECT).await, onboarded);
 
     // Disabled, then deleted, through B.
-    let disable = at(&app, &b, PROJECT, Method::PATCH, &package)
+    let disable = member_at(&app, &b, PROJECT, Method::PATCH, &package)
         .header("Content-Type", "application/merge-patch+json")
         .body(json!({"operationalState": "DISABLED"}).to_string());
     expect(disable, 200).await;
@@ -103,6 +94,6 @@ async fn two_servers(app: TestApp) {
         listed(&app, &a, PROJECT).await,
         states(&id, "ONBOARDED", "DISABLED", "NOT_IN_USE")
     );
-    expect(at(&app, &b, PROJECT, Method::DELETE, &package), 204).await;
+    expect(member_at(&app, &b, PROJECT, Method::DELETE, &package), 204).await;
     assert!(listed(&app, &a, PROJECT).await.is_empty());
 }
