@@ -52,6 +52,24 @@ impl ListedVim {
     }
 }
 
+/// Tacker's list body, `{"vims": [...]}`, written straight from the views' kept JSON into
+/// a buffer of the exact size: one allocation and one copy of each view.
+pub(crate) fn list_body(views: &[&ListedVim]) -> String {
+    const HEAD: &str = "{\"vims\":[";
+    const TAIL: &str = "]}";
+    let size = HEAD.len() + views.iter().map(|v| v.json.get().len() + 1).sum::<usize>() + TAIL.len();
+    let mut body = String::with_capacity(size);
+    body.push_str(HEAD);
+    for (i, view) in views.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(view.json.get());
+    }
+    body.push_str(TAIL);
+    body
+}
+
 impl Deref for ListedVim {
     type Target = VimView;
 

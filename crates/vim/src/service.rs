@@ -18,7 +18,7 @@ use tacker_policy::Enforcer;
 use crate::attrs::{CreateVim, UpdateVim};
 use crate::auth_cred;
 use crate::connection::RegisteredVim;
-use crate::list::{ListCache, ListFilter, ListedVim};
+use crate::list::{list_body, ListCache, ListFilter, ListedVim};
 use crate::VimError;
 
 /// How often a write whose row changed underneath is read and applied again before the
@@ -26,10 +26,11 @@ use crate::VimError;
 const MAX_WRITE_ATTEMPTS: usize = 8;
 
 /// A list result: whole views, or only the attributes `fields=` asked for.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum VimList {
-    Full(Vec<Arc<ListedVim>>),
+    /// Whole views: the `{"vims": [...]}` body, already written.
+    Full(String),
+    /// The selected attributes of each view, for the caller to wrap.
     Selected(Vec<Value>),
 }
 
@@ -210,7 +211,8 @@ impl VimService {
             .iter()
             .filter(|v| filters.matches(v) && self.may_see(ctx, "get_vim", &v.tenant_id, v.shared));
         if query.fields.is_empty() {
-            return Ok(VimList::Full(visible.cloned().collect()));
+            let visible: Vec<&ListedVim> = visible.map(|v| &**v).collect();
+            return Ok(VimList::Full(list_body(&visible)));
         }
         let fields: BTreeSet<&str> = query.fields.iter().map(String::as_str).collect();
         Ok(VimList::Selected(visible.map(|v| v.select(&fields)).collect()))

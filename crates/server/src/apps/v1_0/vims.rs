@@ -1,9 +1,12 @@
 //! `/v1.0/vims` handlers: parse, call the VIM registry, wrap in `{"vim": ...}`.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use serde_json::Value;
 use std::sync::Arc;
 
 use tacker_vim::{parse_create, parse_update, unwrap_body, ListQuery, ListedVim, VimList, VimView};
@@ -28,10 +31,10 @@ pub struct VimBody<V = VimView> {
     vim: V,
 }
 
-/// `{"vims": [...]}`
+/// `{"vims": [...]}` of selected attributes (whole views come already written).
 #[derive(Serialize)]
 pub struct VimsBody {
-    vims: VimList,
+    vims: Vec<Value>,
 }
 
 fn resource_id(raw: String) -> String {
@@ -45,7 +48,7 @@ pub async fn list(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     RawQuery(query): RawQuery,
-) -> Result<Json<VimsBody>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut list = ListQuery::default();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if key == "fields" {
@@ -54,8 +57,14 @@ pub async fn list(
             list.filters.push((key.into_owned(), value.into_owned()));
         }
     }
-    let vims = state.vims.list(&ctx, &list).await?;
-    Ok(Json(VimsBody { vims }))
+    Ok(match state.vims.list(&ctx, &list).await? {
+        VimList::Full(body) => (
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response(),
+        VimList::Selected(vims) => Json(VimsBody { vims }).into_response(),
+    })
 }
 
 pub async fn create(
