@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-/// A one-row change counter.
+/// A one-row change counter. LCM and package writes bump theirs as the first statement of
+/// the transaction, `Lcm` before `Packages` where both change (an instance's usage of a
+/// package), so their row locks are always taken in one order; VIM writes bump theirs
+/// last, only when a row changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Counter {
     Vims,
@@ -28,6 +31,14 @@ impl Counter {
             Counter::Vims => "SELECT revision FROM vims_revision WHERE id = 1",
             Counter::Lcm => "SELECT revision FROM lcm_revision WHERE id = 1",
             Counter::Packages => "SELECT revision FROM packages_revision WHERE id = 1",
+        }
+    }
+
+    pub(crate) fn bump(self) -> &'static str {
+        match self {
+            Counter::Vims => "UPDATE vims_revision SET revision = revision + 1 WHERE id = 1",
+            Counter::Lcm => "UPDATE lcm_revision SET revision = revision + 1 WHERE id = 1",
+            Counter::Packages => "UPDATE packages_revision SET revision = revision + 1 WHERE id = 1",
         }
     }
 }

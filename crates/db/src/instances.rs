@@ -8,7 +8,7 @@ use tacker_sol003::{ApiVersion, CancelMode, InstantiationState, OpState, Operati
 
 use crate::counters::Counter;
 use crate::notifications::{insert_notifications, NotificationRow};
-use crate::pool::{bump_lcm_revision, with_pool, BeginWrite};
+use crate::pool::{bump_revision, with_pool, BeginWrite};
 use crate::{Database, DbError, StoredJson};
 
 /// One row of `vnf_instances`.
@@ -172,7 +172,7 @@ pub struct OpTransition {
 /// bumped `lcm_revision`: the package revision comes next, before any package row.
 macro_rules! refresh_package_usage {
     ($tx:ident, $q:ident, $vnfd_id:expr) => {
-        $crate::pool::bump_packages_revision!($tx);
+        $crate::pool::bump_revision!($tx, Counter::Packages);
         sqlx::query(&$q(
             "UPDATE vnf_packages SET usage_state = CASE WHEN EXISTS \
              (SELECT 1 FROM vnf_instances WHERE vnf_instances.vnfd_id = ?) THEN 'IN_USE' ELSE 'NOT_IN_USE' END \
@@ -194,7 +194,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_lcm_revision!(tx);
+            bump_revision!(tx, Counter::Lcm);
             let sql = format!(
                 "INSERT INTO vnf_instances ({INSTANCE_COLUMNS}) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -285,7 +285,7 @@ impl Database {
                 .await?;
             let Some(vnfd_id) = vnfd_id else { return Err(DbError::NotFound) };
             let mut tx = pool.begin_write().await?;
-            bump_lcm_revision!(tx);
+            bump_revision!(tx, Counter::Lcm);
             let deleted = sqlx::query(&q(
                 "DELETE FROM vnf_instances WHERE id = ? AND instantiation_state = 'NOT_INSTANTIATED' \
                  AND active_op_occ_id IS NULL",
@@ -315,7 +315,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_lcm_revision!(tx);
+            bump_revision!(tx, Counter::Lcm);
             let state_rule = if expected_state.is_some() { " AND instantiation_state = ?" } else { "" };
             let sql = format!(
                 "UPDATE vnf_instances SET active_op_occ_id = ? WHERE id = ? AND active_op_occ_id IS NULL{state_rule}"
@@ -410,7 +410,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_lcm_revision!(tx);
+            bump_revision!(tx, Counter::Lcm);
             let changed = sqlx::query(&q(
                 // state_entered_time first: MySQL assigns left to right and would see the
                 // new operation_state.
@@ -456,7 +456,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_lcm_revision!(tx);
+            bump_revision!(tx, Counter::Lcm);
             let changed = sqlx::query(&q(
                 "UPDATE vnf_lcm_op_occs SET operation_state = 'ROLLED_BACK', pending_action = NULL, error = ?, \
                  state_entered_time = ?, updated_at = ? WHERE id = ? AND operation_state = 'STARTING' \
@@ -501,7 +501,7 @@ impl Database {
         );
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_lcm_revision!(tx);
+            bump_revision!(tx, Counter::Lcm);
             let changed = sqlx::query(&q(&sql))
                 .bind(mode.as_str())
                 .bind(now)
@@ -643,7 +643,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_lcm_revision!(tx);
+            bump_revision!(tx, Counter::Lcm);
             let claim = if change.keep_claim { "claimed_by" } else { "NULL" };
             let lease = if change.keep_claim { "lease_until" } else { "NULL" };
             // A cancel is pending only while the operation runs (SOL003's isCancelPending).

@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use tacker_sol003::SubscriptionApi;
 
-use crate::pool::{bump_lcm_revision, with_pool, BeginWrite};
+use crate::counters::Counter;
+use crate::pool::{bump_revision, with_pool, BeginWrite};
 use crate::{Database, DbError, StoredJson};
 
 /// One row of `lcm_subscriptions`.
@@ -102,7 +103,7 @@ impl Database {
     pub async fn insert_subscription(&self, row: &SubscriptionRow) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_lcm_revision!(tx);
+            bump_revision!(tx, Counter::Lcm);
             insert_subscription!(tx, q, row);
             tx.commit().await?;
             Ok(())
@@ -146,7 +147,7 @@ impl Database {
     pub async fn delete_subscription(&self, id: &str) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_lcm_revision!(tx);
+            bump_revision!(tx, Counter::Lcm);
             sqlx::query(&q("DELETE FROM lcm_notifications WHERE subscription_id = ?"))
                 .bind(id)
                 .execute(&mut *tx)

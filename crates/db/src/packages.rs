@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::counters::Counter;
-use crate::pool::{bump_packages_revision, with_pool, BeginWrite, DbClock};
+use crate::pool::{bump_revision, with_pool, BeginWrite, DbClock};
 use crate::{Database, DbError, StoredJson};
 
 /// One row of `vnf_packages`. JSON-valued columns are text, checked when read.
@@ -87,7 +87,7 @@ impl Database {
     pub async fn insert_package(&self, row: &PackageRow) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_packages_revision!(tx);
+            bump_revision!(tx, Counter::Packages);
             let sql = format!(
                 "INSERT INTO vnf_packages ({COLUMNS}) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -172,7 +172,7 @@ impl Database {
     ) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_packages_revision!(tx);
+            bump_revision!(tx, Counter::Packages);
             let updated = sqlx::query(&q(
                 "UPDATE vnf_packages SET operational_state = ?, user_data = ?, updated_at = ? \
                  WHERE id = ? AND operational_state = ? AND user_data = ?",
@@ -195,7 +195,7 @@ impl Database {
     pub async fn start_package_upload(&self, id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_packages_revision!(tx);
+            bump_revision!(tx, Counter::Packages);
             let updated = sqlx::query(&q(
                 "UPDATE vnf_packages SET onboarding_state = 'UPLOADING', onboarding_failure = NULL, \
                  onboarding_started_at = ?, updated_at = ? WHERE id = ? AND onboarding_state = 'CREATED'",
@@ -225,7 +225,7 @@ impl Database {
         let later = self.clock().later;
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_packages_revision!(tx);
+            bump_revision!(tx, Counter::Packages);
             let updated = sqlx::query(&q(&format!(
                 "UPDATE vnf_packages SET onboarding_state = 'PROCESSING', checksum = ?, \
                  onboarding_claimed_by = ?, onboarding_lease_until = {later}, updated_at = ? \
@@ -337,7 +337,7 @@ impl Database {
     ) -> Result<(), DbError> {
         let result: Result<(), DbError> = with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_packages_revision!(tx);
+            bump_revision!(tx, Counter::Packages);
             let updated = sqlx::query(&q(
                 "UPDATE vnf_packages SET onboarding_state = 'ONBOARDED', operational_state = 'ENABLED', \
                  vnfd_id = ?, vnf_provider = ?, vnf_product_name = ?, vnf_software_version = ?, \
@@ -388,7 +388,7 @@ impl Database {
         };
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_packages_revision!(tx);
+            bump_revision!(tx, Counter::Packages);
             let sql = q(&format!(
                 "UPDATE vnf_packages SET onboarding_state = 'CREATED', onboarding_failure = ?, \
                  checksum = NULL, onboarding_started_at = NULL, onboarding_claimed_by = NULL, \
@@ -425,7 +425,7 @@ impl Database {
     pub async fn delete_package(&self, id: &str) -> Result<(), DbError> {
         with_pool!(self, pool, q => async {
             let mut tx = pool.begin_write().await?;
-            bump_packages_revision!(tx);
+            bump_revision!(tx, Counter::Packages);
             let deleted = sqlx::query(&q(
                 "DELETE FROM vnf_packages WHERE id = ? AND operational_state = 'DISABLED' \
                  AND usage_state = 'NOT_IN_USE'",

@@ -95,27 +95,14 @@ macro_rules! with_pool {
 
 pub(crate) use with_pool;
 
-/// Marks a change of what LCM lists show (an instance, an occurrence, a subscription) as
-/// the first statement of the changing transaction: see the `lcm_revision` table.
-macro_rules! bump_lcm_revision {
-    ($tx:ident) => {
-        sqlx::query("UPDATE lcm_revision SET revision = revision + 1 WHERE id = 1")
-            .execute(&mut *$tx)
-            .await?;
+/// Marks a change of what a counter covers, inside the changing transaction (see
+/// `Counter` for which is taken first, and in which order).
+macro_rules! bump_revision {
+    ($tx:ident, $counter:expr) => {
+        sqlx::query($counter.bump()).execute(&mut *$tx).await?;
     };
 }
-pub(crate) use bump_lcm_revision;
-
-/// Marks a change of what VNF packages show, as the first statement of the changing
-/// transaction (after `bump_lcm_revision!` in an instance's): see `packages_revision`.
-macro_rules! bump_packages_revision {
-    ($tx:ident) => {
-        sqlx::query("UPDATE packages_revision SET revision = revision + 1 WHERE id = 1")
-            .execute(&mut *$tx)
-            .await?;
-    };
-}
-pub(crate) use bump_packages_revision;
+pub(crate) use bump_revision;
 
 /// Starts a transaction that is going to write.
 pub(crate) trait BeginWrite {
@@ -396,7 +383,7 @@ mod tests {
         with_pool!(db, pool, _q => {
             let mut tx = pool.begin().await.unwrap();
             let bumped: Result<(), sqlx::Error> = async {
-                bump_lcm_revision!(tx);
+                bump_revision!(tx, Counter::Lcm);
                 Ok(())
             }
             .await;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::counters::Counter;
-use crate::pool::{with_pool, BeginWrite};
+use crate::pool::{bump_revision, with_pool, BeginWrite};
 use crate::{Backend, Database, DbError, StoredJson};
 
 /// One row of `vims`.
@@ -63,7 +63,7 @@ macro_rules! commit_row_change {
         if $result.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
-        sqlx::query(BUMP_REVISION).execute(&mut *$tx).await?;
+        $crate::pool::bump_revision!($tx, Counter::Vims);
         $tx.commit().await?;
         Ok(())
     }};
@@ -84,9 +84,6 @@ macro_rules! stale_or_gone {
         }
     }};
 }
-
-/// Marks a change of the VIM table, inside the changing transaction.
-const BUMP_REVISION: &str = "UPDATE vims_revision SET revision = revision + 1 WHERE id = 1";
 
 impl Database {
     /// Inserts a new VIM, enforcing unique names per tenant and one default per tenant.
@@ -115,7 +112,7 @@ impl Database {
                 .bind(row.revision)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(BUMP_REVISION).execute(&mut *tx).await?;
+            bump_revision!(tx, Counter::Vims);
             tx.commit().await?;
             Ok(())
         }

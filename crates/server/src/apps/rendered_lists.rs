@@ -6,9 +6,8 @@
 //! writing every row (most of a list's cost).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-
 use std::future::Future;
+use std::sync::Mutex;
 
 use axum::http::Uri;
 use axum::response::Response;

@@ -1,5 +1,7 @@
 //! `/v1.0/vims` handlers: parse, call the VIM registry, wrap in `{"vim": ...}`.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
@@ -7,8 +9,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::Arc;
-
 use tacker_vim::{parse_create, parse_update, unwrap_body, ListQuery, ListedVim, VimList, VimView};
 
 use crate::error::ApiError;
