@@ -501,14 +501,25 @@ async fn delay_auth_decision_leaves_the_refusal_to_keystonecontext() {
     )
     .await
     .unwrap();
-    // Passed on as X-Identity-Status: Invalid; keystonecontext finds no user: 401, and
-    // the filter adds where to authenticate.
+    // Passed on without an identity; keystonecontext finds no user: 401, and the filter
+    // adds where to authenticate.
     let (status, body, headers) = call(&app, Method::GET, "/v1.0/vims.json", Some("bogus")).await;
     tacker_error(status, &body, 401, "HTTPUnauthorized");
     assert!(headers["www-authenticate"]
         .to_str()
         .unwrap()
         .starts_with("Keystone uri="));
+    // keystonecontext then reads identity headers, and the client's own were removed.
+    let response = app
+        .request(Method::GET, "/v1.0/vims.json")
+        .header("X-Auth-Token", "bogus")
+        .header("X-User-Id", "mallory")
+        .header("X-Project-Id", "victim")
+        .header("X-Roles", "admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
     let token = keystone
         .token(&keystone.account("alice", &["member"]).await)
         .await;

@@ -124,6 +124,44 @@ async fn isolation(backend: TestBackend) {
 
 backend_tests!(two_projects_tokens_are_isolated => isolation, setup = with_backend);
 
+/// A pipeline without `keystonecontext` still serves the token's caller, not the noauth
+/// fallback's admin: the application takes the identity the token filter verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_keystonecontext_the_token_still_decides_the_caller() {
+    let idp = idp();
+    let dir = tempfile::tempdir().unwrap();
+    let stock = tacker_testkit::repo_api_paste_external_oauth2();
+    let paste = std::fs::read_to_string(&stock)
+        .unwrap()
+        .replace(" keystonecontext ", " ");
+    assert!(
+        !paste.contains("keystonecontext "),
+        "every pipeline lost its context filter"
+    );
+    let custom = dir.path().join("api-paste.ini");
+    std::fs::write(&custom, paste).unwrap();
+    let conf = idp
+        .tacker_conf("client_secret_basic")
+        .replace(&stock.display().to_string(), &custom.display().to_string());
+    let Some(app) = app_with(TestBackend::Sqlite, &conf).await else {
+        return;
+    };
+    let (alice, bob) = (idp.token("alice").await, idp.token("bob").await);
+    let (status, body) = app
+        .send(
+            app.request(Method::POST, "/v1.0/vims.json")
+                .bearer_auth(&alice)
+                .json(&k8s_vim("a-vim", None)),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["vim"]["tenant_id"], "project-a");
+    let (status, body, _) = get_vims(&app, Some(&bob)).await;
+    assert_eq!((status, body), (200, json!({"vims": []})), "bob is no admin");
+    let (status, _, _) = get_vims(&app, None).await;
+    assert_eq!(status, 401, "the token filter still guards the API");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_refused_even_from_the_cache() {
     let idp = idp();

@@ -1,6 +1,10 @@
-//! Tacker's `keystonecontext` filter: the identity headers an auth filter set become the
-//! request's [`RequestContext`]. Without a context filter (the noauth pipelines) the
-//! server falls back to [`from_headers_or_admin`].
+//! Tacker's `keystonecontext` filter: the identity a token filter decided becomes the
+//! request's [`RequestContext`]. Token filters hand it over as a [`Verified`] context, built
+//! once per validated token from the identity headers keystonemiddleware would set; without
+//! one the filter reads those headers, as Tacker's does. Without a context filter (the
+//! noauth pipelines) the server falls back to [`Verified`] or [`from_headers_or_admin`].
+
+use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
@@ -26,6 +30,26 @@ fn request_id(request: &Request) -> String {
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default()
+}
+
+/// The caller as a token filter decided it: the context that keystonemiddleware's identity
+/// headers for that identity describe, without a request id. A filter builds it once per
+/// validated token, so a request with a known token neither copies headers nor parses them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified(Arc<RequestContext>);
+
+impl Verified {
+    /// The context `keystonecontext` builds from these identity headers.
+    pub(crate) fn from_identity_headers(headers: &HeaderMap) -> Self {
+        Verified(Arc::new(from_headers(headers, String::new())))
+    }
+
+    /// This request's context.
+    pub fn into_context(self, request_id: String) -> RequestContext {
+        let mut ctx = Arc::unwrap_or_clone(self.0);
+        ctx.request_id = request_id;
+        ctx
+    }
 }
 
 /// Builds the context from the identity headers (`X-User-Id`, `X-Project-Id`, `X-Roles`, ...).
@@ -80,7 +104,13 @@ pub fn from_headers_or_admin(headers: &HeaderMap, request_id: String) -> Request
 /// The `keystonecontext` middleware for an API with the given error flavour: 401 without
 /// a user id, as TackerKeystoneContext answers.
 pub async fn keystone_context(flavor: ApiFlavor, mut request: Request, next: Next) -> Response {
-    let ctx = from_headers(request.headers(), request_id(&request));
+    let request_id = request_id(&request);
+    let ctx = match request.extensions_mut().remove::<Verified>() {
+        Some(verified) => verified.into_context(request_id),
+        // No token filter before this one, or its token was refused and the decision
+        // delayed (the client's identity headers were stripped).
+        None => from_headers(request.headers(), request_id),
+    };
     if ctx.user_id.is_none() {
         return fault(
             flavor,
@@ -117,6 +147,69 @@ mod tests {
         assert!(!ctx.is_admin_project);
         assert_eq!(ctx.system_scope.as_deref(), Some("all"));
         assert_eq!(ctx.service_roles, vec!["service"]);
+    }
+
+    fn identity_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-user-id", HeaderValue::from_static("u1"));
+        headers.insert("x-project-id", HeaderValue::from_static("p1"));
+        headers.insert("x-roles", HeaderValue::from_static("member,admin"));
+        headers.insert("x-is-admin-project", HeaderValue::from_static("False"));
+        headers
+    }
+
+    #[test]
+    fn a_verified_identity_is_the_context_its_headers_give() {
+        let headers = identity_headers();
+        let verified = Verified::from_identity_headers(&headers);
+        let ctx = verified.clone().into_context("req-2".into());
+        assert_eq!(ctx, from_headers(&headers, "req-2".into()));
+        assert_eq!(ctx.request_id, "req-2");
+        assert_eq!(verified.into_context("req-3".into()).request_id, "req-3");
+    }
+
+    /// The user id keystone_context hands to the application, or its status.
+    async fn context_user(request: axum::http::Request<axum::body::Body>) -> Result<String, StatusCode> {
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(
+                    |axum::Extension(ctx): axum::Extension<RequestContext>| async move {
+                        ctx.user_id.unwrap_or_default()
+                    },
+                ),
+            )
+            .layer(axum::middleware::from_fn(|req, next| {
+                keystone_context(ApiFlavor::Tacker, req, next)
+            }));
+        let response = app.oneshot(request).await.unwrap_or_else(|never| match never {});
+        if response.status() != StatusCode::OK {
+            return Err(response.status());
+        }
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn keystone_context_takes_the_verified_identity_before_headers() {
+        let request = |verified: Option<Verified>| {
+            let mut request = axum::http::Request::get("/")
+                .header("x-user-id", "from-headers")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            if let Some(verified) = verified {
+                request.extensions_mut().insert(verified);
+            }
+            request
+        };
+        let verified = Verified::from_identity_headers(&identity_headers());
+        assert_eq!(context_user(request(Some(verified))).await, Ok("u1".into()));
+        assert_eq!(context_user(request(None)).await, Ok("from-headers".into()));
+        let anonymous = axum::http::Request::get("/")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(context_user(anonymous).await, Err(StatusCode::UNAUTHORIZED));
     }
 
     #[test]

@@ -7,14 +7,15 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::RequestExt;
 use serde_json::Value;
-use tacker_auth::context::from_headers_or_admin;
+use tacker_auth::context::{from_headers_or_admin, Verified};
 use tacker_auth::RequestId;
 use tacker_common::RequestContext;
 
 use crate::error::{ApiError, EtsiError};
 
-/// The caller's context: set by the `keystonecontext` filter, or (noauth pipelines) built
-/// from the identity headers, defaulting to Tacker's admin context.
+/// The caller's context: set by the `keystonecontext` filter; in a pipeline without one,
+/// what a token filter verified, or (noauth pipelines) built from the identity headers,
+/// defaulting to Tacker's admin context.
 pub struct Ctx(pub RequestContext);
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -29,7 +30,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
-        Ok(Ctx(from_headers_or_admin(&parts.headers, request_id)))
+        Ok(Ctx(match parts.extensions.get::<Verified>() {
+            Some(verified) => verified.clone().into_context(request_id),
+            None => from_headers_or_admin(&parts.headers, request_id),
+        }))
     }
 }
 

@@ -2,7 +2,7 @@
 //! `X-Auth-Token` of a Keystone token, with `X-Service-Token`), and `oauth2_token` /
 //! `oauth2_mtls_token` (Keystone's OAuth 2.0 access tokens as `Authorization: Bearer`,
 //! the latter bound to the client certificate). Validations are cached; the identity
-//! goes on as the headers `keystonecontext` reads.
+//! goes on to `keystonecontext` as a [`Verified`] context.
 
 use std::sync::Arc;
 
@@ -17,8 +17,9 @@ use tacker_common::PeerCertificate;
 use super::identity::{ValidationError, Validator};
 use super::token::TokenInfo;
 use crate::cache::ExpiringCache;
+use crate::context::Verified;
 use crate::fault::{fault, ApiFlavor};
-use crate::identity_headers::{set, strip_identity_headers};
+use crate::identity_headers::strip_identity_headers;
 
 /// Which keystonemiddleware filter a pipeline names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +120,24 @@ struct Decision {
     user: Option<Arc<TokenInfo>>,
     service: Option<Arc<TokenInfo>>,
     service_token_sent: bool,
+}
+
+impl Decision {
+    /// The identity `keystonecontext` receives; none without a valid user token (the
+    /// decision was delayed: the context filter then refuses the request).
+    fn identity(&self) -> Option<Verified> {
+        let user = self.user.as_ref()?;
+        if !self.service_token_sent {
+            return Some(user.user_identity());
+        }
+        // With a service token the context also names the service (`X-Service-*`).
+        let mut headers = HeaderMap::new();
+        user.set_user_headers(&mut headers);
+        if let Some(service) = &self.service {
+            service.set_service_headers(&mut headers);
+        }
+        Some(Verified::from_identity_headers(&headers))
+    }
 }
 
 fn header_token<'a>(headers: &'a HeaderMap, names: &[&str]) -> Option<&'a str> {
@@ -349,16 +368,8 @@ pub async fn keystone_token(
         Err(Refusal::Unauthorized) => return auth.unauthorized(flavor),
         Err(Refusal::Unavailable) => return KeystoneAuth::unavailable(flavor),
     };
-    let headers = request.headers_mut();
-    match &decision.user {
-        Some(user) => user.set_user_headers(headers),
-        None => set(headers, "x-identity-status", "Invalid"),
-    }
-    if decision.service_token_sent {
-        match &decision.service {
-            Some(service) => service.set_service_headers(headers),
-            None => set(headers, "x-service-identity-status", "Invalid"),
-        }
+    if let Some(identity) = decision.identity() {
+        request.extensions_mut().insert(identity);
     }
     let mut response = next.run(request).await;
     if response.status() == StatusCode::UNAUTHORIZED {

@@ -1,13 +1,14 @@
 //! A Keystone v3 token as `GET /v3/auth/tokens` describes it, reduced to what the
 //! filter decides with and passes on: who, in which scope, with which roles, until when.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::context::Verified;
 use crate::identity_headers::set;
 
 /// Why a validation response cannot be used; the token then counts as invalid.
@@ -59,7 +60,7 @@ pub struct AccessRule {
 }
 
 /// A validated token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TokenInfo {
     pub user_id: String,
     pub user_name: Option<String>,
@@ -76,6 +77,9 @@ pub struct TokenInfo {
     pub oauth2_thumbprint: Option<String>,
     /// The token's `bind` types (kerberos, ...).
     pub bind: Vec<String>,
+    /// The user's identity for `keystonecontext`, built on first use and kept with the
+    /// cached token.
+    user_identity: OnceLock<Verified>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +184,7 @@ impl TokenInfo {
                 .bind
                 .map(|b| b.keys().cloned().collect())
                 .unwrap_or_default(),
+            user_identity: OnceLock::new(),
         })
     }
 
@@ -199,6 +204,17 @@ impl TokenInfo {
         self.roles
             .iter()
             .any(|r| roles.iter().any(|w| w.eq_ignore_ascii_case(r)))
+    }
+
+    /// The user's identity as `keystonecontext` takes it (the context its headers give).
+    pub fn user_identity(&self) -> Verified {
+        self.user_identity
+            .get_or_init(|| {
+                let mut headers = HeaderMap::new();
+                self.set_user_headers(&mut headers);
+                Verified::from_identity_headers(&headers)
+            })
+            .clone()
     }
 
     /// The user's identity headers, as keystonemiddleware's `set_user_headers`.

@@ -1,5 +1,6 @@
 //! The `external_oauth2_token` filter: Bearer token → introspection (cached) → `active`,
-//! `exp` and certificate-binding checks → identity headers for `keystonecontext`.
+//! `exp` and certificate-binding checks → the identity, handed to `keystonecontext` as a
+//! [`Verified`] context.
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use super::introspect::Introspection;
 use super::introspect::Introspector;
 use super::mapping::{ClaimMapping, Identity, MappingError, Scope};
 use super::OAuth2ConfigError;
+use crate::context::Verified;
 use crate::fault::{fault, ApiFlavor};
 use crate::identity_headers::{set, strip_identity_headers};
 
@@ -30,15 +32,15 @@ pub struct ExternalOAuth2 {
 }
 
 /// What a token's introspection decides, worked out once and kept with it: a request with
-/// a cached token only compares the clock and its certificate, and copies the headers.
+/// a cached token only compares the clock and its certificate, and shares the identity.
 struct Admission {
     active: bool,
     /// The earliest of `exp` and the mapped expiry claim, or why that claim is refused.
     expires_at: Result<Option<i64>, MappingError>,
     /// `cnf.x5t#S256`: the thumbprint of the certificate the token is bound to.
     thumbprint: Option<String>,
-    /// The identity headers for `keystonecontext`, or why the claims are refused.
-    identity: Result<HeaderMap, MappingError>,
+    /// The identity for `keystonecontext`, or why the claims are refused.
+    identity: Result<Verified, MappingError>,
 }
 
 impl Admission {
@@ -55,7 +57,7 @@ impl Admission {
         let identity = mapping.map(claims).map(|identity| {
             let mut headers = HeaderMap::new();
             set_identity_headers(&mut headers, &identity);
-            headers
+            Verified::from_identity_headers(&headers)
         });
         Admission {
             active: introspection.active,
@@ -103,7 +105,7 @@ impl ExternalOAuth2 {
         response
     }
 
-    /// Decides a request: the identity headers, or the response that refuses it.
+    /// Decides a request: its admission, or the response that refuses it.
     async fn authenticate(
         &self,
         flavor: ApiFlavor,
@@ -214,7 +216,8 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// The identity as the headers keystonemiddleware sets for the downstream context filter.
+/// The identity as the headers keystonemiddleware sets for the downstream context filter
+/// (from which [`Verified`] is built, so the context is the one those headers give).
 fn set_identity_headers(headers: &mut HeaderMap, identity: &Identity) {
     let roles = identity.roles.join(",");
     set(headers, "x-identity-status", "Confirmed");
@@ -266,10 +269,7 @@ pub async fn external_oauth2_token(
         Err(response) => return response,
     };
     if let Ok(identity) = &admission.identity {
-        let headers = request.headers_mut();
-        for (name, value) in identity {
-            headers.insert(name.clone(), value.clone());
-        }
+        request.extensions_mut().insert(identity.clone());
     }
     let mut response = next.run(request).await;
     if response.status() == StatusCode::UNAUTHORIZED {
