@@ -34,6 +34,9 @@ pub enum DbError {
     Sqlx(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The error of a read that several requests shared (a change counter's).
+    #[error(transparent)]
+    Shared(std::sync::Arc<DbError>),
 }
 
 impl DbError {
@@ -44,6 +47,7 @@ impl DbError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             DbError::Sqlx(err) => is_transient(err),
+            DbError::Shared(err) => err.is_unavailable(),
             _ => false,
         }
     }

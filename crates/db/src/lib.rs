@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod packages;
 pub mod pm;
 mod pool;
+mod shared_reads;
 pub mod url;
 pub mod vims;
 

@@ -12,6 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::counters::{Counter, InPlaceReader};
+use crate::shared_reads::SharedReads;
 use crate::url::DbTarget;
 use crate::DbError;
 
@@ -70,6 +71,8 @@ pub struct Database {
     pub(crate) pool: Pool,
     /// Reads the change counters of an SQLite file without the pool's thread hop.
     in_place: Option<Arc<InPlaceReader>>,
+    /// Shares each counter read through the pool among the requests that wait for it.
+    shared_reads: Arc<SharedReads>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's concrete pool and `$q` to the function
@@ -258,7 +261,11 @@ impl Database {
             let path = std::fs::canonicalize(&path).unwrap_or(path);
             Arc::new(InPlaceReader::new(&path))
         });
-        Ok(Database { pool, in_place })
+        Ok(Database {
+            pool,
+            in_place,
+            shared_reads: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -324,7 +331,8 @@ impl Database {
         Ok(())
     }
 
-    /// A change counter's current value: in place on an SQLite file, else through the pool.
+    /// A change counter's current value, as of a read begun after this call: in place on
+    /// an SQLite file, else through the pool, one read shared by the callers waiting for it.
     pub(crate) async fn counter(&self, counter: Counter) -> Result<i64, DbError> {
         let open = !self.is_closed();
         if let Some(value) = self
@@ -335,9 +343,18 @@ impl Database {
         {
             return Ok(value);
         }
-        Ok(with_pool!(self, pool, _q => {
-            sqlx::query_scalar(counter.select()).fetch_one(pool).await?
-        }))
+        let pool = self.pool.clone();
+        self.shared_reads
+            .read(counter, move || async move {
+                let sql = counter.select();
+                Ok(match &pool {
+                    Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+                    Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+                    Pool::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+                })
+            })
+            .await
+            .map_err(DbError::Shared)
     }
 
     fn is_closed(&self) -> bool {
