@@ -7,7 +7,9 @@
 //! process). It can take the answer of a read sent after it arrived. So the reads of one
 //! counter run one at a time, and the next read gathers everyone who asks while the
 //! current one is under way: at most one read on the wire and one waiting, however many
-//! requests there are.
+//! requests there are. When the read on the wire finds the database unavailable, the
+//! read waiting for it answers the same without being sent: its askers waited through
+//! that outage, and a 503 asks them to retry instead of waiting out a second timeout.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,7 +39,10 @@ struct Turns {
     /// Numbers the reads, so a read only clears itself from `next`.
     issued: Mutex<u64>,
     /// Held by the read on the wire.
-    wire: tokio::sync::Mutex<()>,
+    wire: Arc<tokio::sync::Mutex<()>>,
+    /// Why the last read sent found the database unavailable, until a read waiting for it
+    /// takes it as its own answer.
+    unavailable: Mutex<Option<Arc<DbError>>>,
 }
 
 impl std::fmt::Debug for SharedReads {
@@ -69,7 +74,9 @@ impl SharedReads {
                         *issued += 1;
                         *issued
                     };
-                    let shared = Turns::send_in_turn(turns.clone(), number, read())
+                    // Taken now if free, so that a read that has to wait knows it did.
+                    let wire = turns.wire.clone().try_lock_owned().ok();
+                    let shared = Turns::send_in_turn(turns.clone(), number, wire, read())
                         .boxed()
                         .shared();
                     *next = Some((number, shared.clone()));
@@ -85,9 +92,14 @@ impl Turns {
     async fn send_in_turn(
         turns: Arc<Turns>,
         number: u64,
+        wire: Option<tokio::sync::OwnedMutexGuard<()>>,
         read: impl Future<Output = Result<i64, DbError>>,
     ) -> Answer {
-        let _wire = turns.wire.lock().await;
+        let waited = wire.is_none();
+        let _wire = match wire {
+            Some(wire) => wire,
+            None => turns.wire.clone().lock_owned().await,
+        };
         // From here on new askers start the read after this one: it is about to be sent.
         {
             let mut next = turns.next.lock().unwrap_or_else(PoisonError::into_inner);
@@ -95,7 +107,21 @@ impl Turns {
                 *next = None;
             }
         }
-        read.await.map_err(Arc::new)
+        let outage = turns
+            .unavailable
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(failure) = outage.filter(|_| waited) {
+            return Err(failure);
+        }
+        let answer = read.await.map_err(Arc::new);
+        if let Err(failure) = &answer {
+            if failure.is_unavailable() {
+                *turns.unavailable.lock().unwrap_or_else(PoisonError::into_inner) = Some(failure.clone());
+            }
+        }
+        answer
     }
 }
 
@@ -210,6 +236,32 @@ mod tests {
         assert_eq!(a.await.unwrap(), Err("not found".into()));
         assert_eq!(b.await.unwrap(), Err("not found".into()));
         assert_eq!(wire.sent(), 2);
+    }
+
+    #[tokio::test]
+    async fn askers_waiting_through_an_outage_get_its_answer_at_once() {
+        let reads = Arc::new(SharedReads::default());
+        let (wire, answers) = Wire::new();
+        let mut answers = answers.into_iter();
+        let first = ask(&reads, &wire, Counter::Vims);
+        settle().await;
+        let waiting: Vec<_> = (0..2).map(|_| ask(&reads, &wire, Counter::Vims)).collect();
+        settle().await;
+        let outage = || DbError::Sqlx(sqlx::Error::PoolTimedOut);
+        answers.next().unwrap().send(Err(outage())).unwrap();
+        let expected = Err(outage().to_string());
+        assert_eq!(first.await.unwrap(), expected);
+        for asker in waiting {
+            assert_eq!(asker.await.unwrap(), expected);
+        }
+        assert_eq!(wire.sent(), 1, "the waiting read was not sent");
+        // The outage answers one waiting read only: the next asker's read is sent.
+        let _unsent = answers.next();
+        let next = ask(&reads, &wire, Counter::Vims);
+        settle().await;
+        assert_eq!(wire.sent(), 2);
+        answers.next().unwrap().send(Ok(5)).unwrap();
+        assert_eq!(next.await.unwrap(), Ok(5));
     }
 
     #[tokio::test]
