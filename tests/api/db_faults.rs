@@ -55,6 +55,48 @@ backend_tests!(
     setup = with_backend, backends = [Postgres, MySql]
 );
 
+/// Requests that arrive together during a stall share their change-counter reads: each
+/// is answered within about one `pool_timeout`, not after the timeouts of the reads
+/// queued before its own.
+async fn readers_in_a_stall_wait_one_timeout(backend: TestBackend) {
+    let Some(app) = TestApp::builder(backend)
+        .through_relay()
+        .conf("[database]\npool_timeout = 1.0\n")
+        .spawn()
+        .await
+    else {
+        return;
+    };
+    register(&app, k8s_vim("kept", Some("demo"))).await;
+    app.relay.as_ref().unwrap().stall();
+    let started = Instant::now();
+    let answers = futures::future::join_all((0..16).map(|_| async {
+        let status = app
+            .request(Method::GET, "/v1.0/vims")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (status.as_u16(), started.elapsed())
+    }))
+    .await;
+    app.relay.as_ref().unwrap().restore();
+    for (status, waited) in answers {
+        assert_eq!(status, 503);
+        assert!(
+            waited >= Duration::from_millis(800) && waited < Duration::from_millis(1800),
+            "{waited:?}"
+        );
+    }
+    let (status, _) = app.send(app.request(Method::GET, "/v1.0/vims")).await;
+    assert_eq!(status, 200);
+}
+
+backend_tests!(
+    readers_in_a_stall_wait_one_timeout => readers_in_a_stall_wait_one_timeout,
+    setup = with_backend, backends = [Postgres, MySql]
+);
+
 /// Sends and asserts a 503 in the API's own format, with `Retry-After`, answered promptly.
 async fn expect_unavailable(app: &TestApp, request: reqwest::RequestBuilder) {
     let started = Instant::now();
