@@ -13,7 +13,6 @@ use axum::response::Response;
 use tacker_common::RequestContext;
 
 use crate::fault::{fault, ApiFlavor};
-use crate::RequestId;
 
 fn header(headers: &HeaderMap, names: &[&str]) -> Option<String> {
     names
@@ -24,36 +23,26 @@ fn header(headers: &HeaderMap, names: &[&str]) -> Option<String> {
         .map(str::to_string)
 }
 
-fn request_id(request: &Request) -> String {
-    request
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default()
-}
-
 /// The caller as a token filter decided it: the context that keystonemiddleware's identity
-/// headers for that identity describe, without a request id. A filter builds it once per
-/// validated token, so a request with a known token neither copies headers nor parses them.
+/// headers for that identity describe. A filter builds it once per validated token, so a
+/// request with a known token neither copies headers nor parses them, and shares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified(Arc<RequestContext>);
 
 impl Verified {
     /// The context `keystonecontext` builds from these identity headers.
     pub(crate) fn from_identity_headers(headers: &HeaderMap) -> Self {
-        Verified(Arc::new(from_headers(headers, String::new())))
+        Verified(Arc::new(from_headers(headers)))
     }
 
-    /// This request's context.
-    pub fn into_context(self, request_id: String) -> RequestContext {
-        let mut ctx = Arc::unwrap_or_clone(self.0);
-        ctx.request_id = request_id;
-        ctx
+    /// The request's context.
+    pub fn context(self) -> Arc<RequestContext> {
+        self.0
     }
 }
 
 /// Builds the context from the identity headers (`X-User-Id`, `X-Project-Id`, `X-Roles`, ...).
-pub fn from_headers(headers: &HeaderMap, request_id: String) -> RequestContext {
+pub fn from_headers(headers: &HeaderMap) -> RequestContext {
     let roles = header(headers, &["x-roles", "x-role"])
         .map(|r| split_roles(&r))
         .unwrap_or_default();
@@ -61,7 +50,6 @@ pub fn from_headers(headers: &HeaderMap, request_id: String) -> RequestContext {
         header(headers, &["x-user-id", "x-user"]),
         header(headers, &["x-project-id", "x-tenant-id", "x-tenant"]),
         roles,
-        request_id,
     );
     ctx.user_name = header(headers, &["x-user-name"]);
     ctx.project_name = header(headers, &["x-project-name", "x-tenant-name"]);
@@ -93,23 +81,23 @@ fn split_roles(roles: &str) -> Vec<String> {
 
 /// The noauth context: identity headers when a project is given (handy for development
 /// and tests of tenant scoping), otherwise Tacker's admin context without a project.
-pub fn from_headers_or_admin(headers: &HeaderMap, request_id: String) -> RequestContext {
+pub fn from_headers_or_admin(headers: &HeaderMap) -> RequestContext {
     if header(headers, &["x-project-id", "x-tenant-id", "x-tenant"]).is_some() {
-        from_headers(headers, request_id)
+        from_headers(headers)
     } else {
-        RequestContext::admin(request_id)
+        RequestContext::admin()
     }
 }
 
 /// The `keystonecontext` middleware for an API with the given error flavour: 401 without
-/// a user id, as TackerKeystoneContext answers.
+/// a user id, as TackerKeystoneContext answers. The context goes on as an
+/// `Arc<RequestContext>` extension.
 pub async fn keystone_context(flavor: ApiFlavor, mut request: Request, next: Next) -> Response {
-    let request_id = request_id(&request);
     let ctx = match request.extensions_mut().remove::<Verified>() {
-        Some(verified) => verified.into_context(request_id),
+        Some(verified) => verified.context(),
         // No token filter before this one, or its token was refused and the decision
         // delayed (the client's identity headers were stripped).
-        None => from_headers(request.headers(), request_id),
+        None => Arc::new(from_headers(request.headers())),
     };
     if ctx.user_id.is_none() {
         return fault(
@@ -134,7 +122,7 @@ mod tests {
         headers.insert("x-user-id", HeaderValue::from_static("u1"));
         headers.insert("x-project-id", HeaderValue::from_static("p1"));
         headers.insert("x-roles", HeaderValue::from_static("member, admin"));
-        let ctx = from_headers(&headers, "req-1".into());
+        let ctx = from_headers(&headers);
         assert_eq!(ctx.project_id.as_deref(), Some("p1"));
         assert_eq!(ctx.roles, vec!["member", "admin"]);
         assert!(ctx.is_admin);
@@ -143,7 +131,7 @@ mod tests {
         headers.insert("x-is-admin-project", HeaderValue::from_static("False"));
         headers.insert("openstack-system-scope", HeaderValue::from_static("all"));
         headers.insert("x-service-roles", HeaderValue::from_static("service"));
-        let ctx = from_headers(&headers, "req-1".into());
+        let ctx = from_headers(&headers);
         assert!(!ctx.is_admin_project);
         assert_eq!(ctx.system_scope.as_deref(), Some("all"));
         assert_eq!(ctx.service_roles, vec!["service"]);
@@ -161,11 +149,10 @@ mod tests {
     #[test]
     fn a_verified_identity_is_the_context_its_headers_give() {
         let headers = identity_headers();
-        let verified = Verified::from_identity_headers(&headers);
-        let ctx = verified.clone().into_context("req-2".into());
-        assert_eq!(ctx, from_headers(&headers, "req-2".into()));
-        assert_eq!(ctx.request_id, "req-2");
-        assert_eq!(verified.into_context("req-3".into()).request_id, "req-3");
+        let ctx = Verified::from_identity_headers(&headers).context();
+        assert_eq!(*ctx, from_headers(&headers));
+        assert_eq!(ctx.project_id.as_deref(), Some("p1"));
+        assert!(ctx.is_admin && !ctx.is_admin_project);
     }
 
     /// The user id keystone_context hands to the application, or its status.
@@ -175,8 +162,8 @@ mod tests {
             .route(
                 "/",
                 axum::routing::get(
-                    |axum::Extension(ctx): axum::Extension<RequestContext>| async move {
-                        ctx.user_id.unwrap_or_default()
+                    |axum::Extension(ctx): axum::Extension<Arc<RequestContext>>| async move {
+                        ctx.user_id.clone().unwrap_or_default()
                     },
                 ),
             )
@@ -214,13 +201,13 @@ mod tests {
 
     #[test]
     fn noauth_without_project_is_admin() {
-        let ctx = from_headers_or_admin(&HeaderMap::new(), "req-1".into());
+        let ctx = from_headers_or_admin(&HeaderMap::new());
         assert!(ctx.is_admin);
         assert_eq!(ctx.project_id, None);
         let mut headers = HeaderMap::new();
         headers.insert("x-project-id", HeaderValue::from_static("p1"));
         headers.insert("x-roles", HeaderValue::from_static("member"));
-        let ctx = from_headers_or_admin(&headers, "req-1".into());
+        let ctx = from_headers_or_admin(&headers);
         assert!(!ctx.is_admin);
     }
 }

@@ -31,28 +31,20 @@ pub struct RequestContext {
     pub service_user_id: Option<String>,
     pub service_project_id: Option<String>,
     pub service_roles: Vec<String>,
-    /// This request's `req-<uuid>` id.
-    pub request_id: String,
 }
 
 impl RequestContext {
     /// The context Tacker uses when no auth filter runs: an admin without a project.
-    pub fn admin(request_id: String) -> Self {
+    pub fn admin() -> Self {
         RequestContext {
             is_admin: true,
             is_admin_project: true,
-            request_id,
             ..Default::default()
         }
     }
 
     /// A context for a user with the given roles; `admin` among them makes it an admin.
-    pub fn with_roles(
-        user_id: Option<String>,
-        project_id: Option<String>,
-        roles: Vec<String>,
-        request_id: String,
-    ) -> Self {
+    pub fn with_roles(user_id: Option<String>, project_id: Option<String>, roles: Vec<String>) -> Self {
         let is_admin = roles.iter().any(|r| r.eq_ignore_ascii_case("admin"));
         RequestContext {
             user_id,
@@ -60,7 +52,6 @@ impl RequestContext {
             roles,
             is_admin,
             is_admin_project: true,
-            request_id,
             ..Default::default()
         }
     }

@@ -48,7 +48,7 @@ impl LcmService {
             .await?
             .ok_or_else(|| LcmError::NotFound(format!("VnfInstance {id} not found.")))?;
         let request = OperationRequest::parse(operation, Some(&body))?;
-        let ctx = RequestContext::admin(format!("req-{}", Uuid::new_v4()));
+        let ctx = RequestContext::admin();
         self.accept(&ctx, row, operation, request, true).await
     }
 
@@ -220,7 +220,7 @@ impl LcmService {
                 })?;
             }
             OperationRequest::ChangeVnfpkg(change) => {
-                let ctx_admin = RequestContext::admin(String::new());
+                let ctx_admin = RequestContext::admin();
                 self.vnfd_of(&ctx_admin, api, &change.vnfd_id).await?;
             }
             // Typed and checked by deserialisation; their drivers refuse them for now.

@@ -306,7 +306,7 @@ async fn register(
         policy,
         tacker_k8s::configured_drivers(config),
     );
-    let ctx = tacker_common::RequestContext::admin("req-tacker-manage".into());
+    let ctx = tacker_common::RequestContext::admin();
     let created = service.create(&ctx, request).await;
     db.close().await;
     let view = created.map_err(|e| anyhow::anyhow!("VIM {name:?} was not registered: {e}"))?;

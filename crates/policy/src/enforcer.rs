@@ -146,7 +146,6 @@ mod tests {
             Some("u".into()),
             Some(project.into()),
             roles.iter().map(|r| r.to_string()).collect(),
-            "req".into(),
         )
     }
 

@@ -1,5 +1,7 @@
 //! Extractors that answer bad input in Tacker's error format.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::body::HttpBody as _;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -8,31 +10,26 @@ use axum::http::{header, StatusCode};
 use axum::RequestExt;
 use serde_json::Value;
 use tacker_auth::context::{from_headers_or_admin, Verified};
-use tacker_auth::RequestId;
 use tacker_common::RequestContext;
 
 use crate::error::{ApiError, EtsiError};
 
 /// The caller's context: set by the `keystonecontext` filter; in a pipeline without one,
 /// what a token filter verified, or (noauth pipelines) built from the identity headers,
-/// defaulting to Tacker's admin context.
-pub struct Ctx(pub RequestContext);
+/// defaulting to Tacker's admin context. Shared, not copied: a token's context is built
+/// once for every request that carries it.
+pub struct Ctx(pub Arc<RequestContext>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(ctx) = parts.extensions.get::<RequestContext>() {
+        if let Some(ctx) = parts.extensions.get::<Arc<RequestContext>>() {
             return Ok(Ctx(ctx.clone()));
         }
-        let request_id = parts
-            .extensions
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
         Ok(Ctx(match parts.extensions.get::<Verified>() {
-            Some(verified) => verified.clone().into_context(request_id),
-            None => from_headers_or_admin(&parts.headers, request_id),
+            Some(verified) => verified.clone().context(),
+            None => Arc::new(from_headers_or_admin(&parts.headers)),
         }))
     }
 }
