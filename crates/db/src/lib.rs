@@ -6,6 +6,7 @@
 //! (timestamps, booleans) and its own error details.
 
 pub mod alarms;
+mod counter_connections;
 mod counters;
 mod error;
 pub mod instances;

@@ -11,6 +11,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+use crate::counter_connections::{CounterConnections, Server};
 use crate::counters::{Counter, InPlaceReader};
 use crate::shared_reads::SharedReads;
 use crate::url::DbTarget;
@@ -71,8 +72,10 @@ pub struct Database {
     pub(crate) pool: Pool,
     /// Reads the change counters of an SQLite file without the pool's thread hop.
     in_place: Option<Arc<InPlaceReader>>,
-    /// Shares each counter read through the pool among the requests that wait for it.
+    /// Shares each counter read among the requests that wait for it.
     shared_reads: Arc<SharedReads>,
+    /// On a database server, the connections the counters are read over.
+    counter_connections: Option<Arc<CounterConnections>>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's concrete pool and `$q` to the function
@@ -261,10 +264,18 @@ impl Database {
             let path = std::fs::canonicalize(&path).unwrap_or(path);
             Arc::new(InPlaceReader::new(&path))
         });
+        let server = match &pool {
+            Pool::Sqlite(_) => None,
+            Pool::Postgres(p) => Some(Server::Postgres(p.connect_options())),
+            Pool::MySql(p) => Some(Server::MySql(p.connect_options())),
+        };
+        let counter_connections =
+            server.map(|server| Arc::new(CounterConnections::new(server, settings.acquire_timeout)));
         Ok(Database {
             pool,
             in_place,
             shared_reads: Arc::default(),
+            counter_connections,
         })
     }
 
@@ -332,7 +343,8 @@ impl Database {
     }
 
     /// A change counter's current value, as of a read begun after this call: in place on
-    /// an SQLite file, else through the pool, one read shared by the callers waiting for it.
+    /// an SQLite file, else over the counter's own connection on a server (through the
+    /// pool once closed, which refuses), one read shared by the callers waiting for it.
     pub(crate) async fn counter(&self, counter: Counter) -> Result<i64, DbError> {
         let open = !self.is_closed();
         if let Some(value) = self
@@ -344,8 +356,12 @@ impl Database {
             return Ok(value);
         }
         let pool = self.pool.clone();
+        let own = self.counter_connections.clone().filter(|_| open);
         self.shared_reads
             .read(counter, move || async move {
+                if let Some(connections) = own {
+                    return connections.read(counter).await;
+                }
                 let sql = counter.select();
                 Ok(match &pool {
                     Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
@@ -369,6 +385,9 @@ impl Database {
     pub async fn close(&self) {
         if let Some(reader) = &self.in_place {
             reader.close();
+        }
+        if let Some(connections) = &self.counter_connections {
+            connections.close().await;
         }
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
