@@ -60,6 +60,21 @@ async fn every_client_authentication_method_introspects() {
     }
 }
 
+/// Registers a VIM with alice's token: it belongs to her token's project (the identity
+/// comes from the claims). Its id.
+async fn vim_of_project_a(app: &TestApp, alice: &str) -> String {
+    let (status, body) = app
+        .send(
+            app.request(Method::POST, "/v1.0/vims.json")
+                .bearer_auth(alice)
+                .json(&k8s_vim("a-vim", None)),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["vim"]["tenant_id"], "project-a");
+    body["vim"]["id"].as_str().unwrap().to_string()
+}
+
 async fn isolation(backend: TestBackend) {
     let idp = idp();
     let Some(app) = app_with(backend, &idp.tacker_conf("client_secret_basic")).await else {
@@ -72,17 +87,7 @@ async fn isolation(backend: TestBackend) {
         idp.token("carol").await,
     );
 
-    // The VIM belongs to the token's project; the identity comes from the claims.
-    let (status, body) = app
-        .send(
-            app.request(Method::POST, "/v1.0/vims.json")
-                .bearer_auth(&alice)
-                .json(&k8s_vim("a-vim", None)),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    assert_eq!(body["vim"]["tenant_id"], "project-a");
-    let id = body["vim"]["id"].as_str().unwrap().to_string();
+    let id = vim_of_project_a(&app, &alice).await;
 
     let (_, body, _) = get_vims(&app, Some(&bob)).await;
     assert_eq!(body, json!({"vims": []}));
@@ -147,15 +152,7 @@ async fn without_keystonecontext_the_token_still_decides_the_caller() {
         return;
     };
     let (alice, bob) = (idp.token("alice").await, idp.token("bob").await);
-    let (status, body) = app
-        .send(
-            app.request(Method::POST, "/v1.0/vims.json")
-                .bearer_auth(&alice)
-                .json(&k8s_vim("a-vim", None)),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    assert_eq!(body["vim"]["tenant_id"], "project-a");
+    vim_of_project_a(&app, &alice).await;
     let (status, body, _) = get_vims(&app, Some(&bob)).await;
     assert_eq!((status, body), (200, json!({"vims": []})), "bob is no admin");
     let (status, _, _) = get_vims(&app, None).await;
