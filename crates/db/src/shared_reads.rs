@@ -34,15 +34,21 @@ pub(crate) struct SharedReads {
 /// One counter's reads.
 #[derive(Default)]
 struct Turns {
-    /// The read that has not been sent yet, which new askers join, and its number.
-    next: Mutex<Option<(u64, Read)>>,
-    /// Numbers the reads, so a read only clears itself from `next`.
-    issued: Mutex<u64>,
+    /// The read that has not been sent yet, which new askers join.
+    next: Mutex<Next>,
     /// Held by the read on the wire.
     wire: Arc<tokio::sync::Mutex<()>>,
     /// Why the last read sent found the database unavailable, until a read waiting for it
     /// takes it as its own answer.
     unavailable: Mutex<Option<Arc<DbError>>>,
+}
+
+#[derive(Default)]
+struct Next {
+    /// The waiting read and its number.
+    waiting: Option<(u64, Read)>,
+    /// Numbers the reads, so that a read only clears itself from `waiting`.
+    issued: u64,
 }
 
 impl std::fmt::Debug for SharedReads {
@@ -66,20 +72,17 @@ impl SharedReads {
         };
         let shared = {
             let mut next = turns.next.lock().unwrap_or_else(PoisonError::into_inner);
-            match &*next {
+            match &next.waiting {
                 Some((_, shared)) => shared.clone(),
                 None => {
-                    let number = {
-                        let mut issued = turns.issued.lock().unwrap_or_else(PoisonError::into_inner);
-                        *issued += 1;
-                        *issued
-                    };
+                    next.issued += 1;
+                    let number = next.issued;
                     // Taken now if free, so that a read that has to wait knows it did.
                     let wire = turns.wire.clone().try_lock_owned().ok();
                     let shared = Turns::send_in_turn(turns.clone(), number, wire, read())
                         .boxed()
                         .shared();
-                    *next = Some((number, shared.clone()));
+                    next.waiting = Some((number, shared.clone()));
                     shared
                 }
             }
@@ -103,8 +106,8 @@ impl Turns {
         // From here on new askers start the read after this one: it is about to be sent.
         {
             let mut next = turns.next.lock().unwrap_or_else(PoisonError::into_inner);
-            if next.as_ref().is_some_and(|(n, _)| *n == number) {
-                *next = None;
+            if next.waiting.as_ref().is_some_and(|(n, _)| *n == number) {
+                next.waiting = None;
             }
         }
         let outage = turns
