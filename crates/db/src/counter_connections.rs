@@ -8,6 +8,7 @@
 //! is replaced at once (the server may have closed it meanwhile), and one that times out is
 //! dropped.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,6 +62,8 @@ pub(crate) struct CounterConnections {
     vims: tokio::sync::Mutex<Option<Conn>>,
     lcm: tokio::sync::Mutex<Option<Conn>>,
     packages: tokio::sync::Mutex<Option<Conn>>,
+    /// Set by `close`: a read that was already waiting must not open a connection again.
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for CounterConnections {
@@ -80,6 +83,7 @@ impl CounterConnections {
             vims: Default::default(),
             lcm: Default::default(),
             packages: Default::default(),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -94,6 +98,9 @@ impl CounterConnections {
     /// The counter's value, read over its own connection.
     pub(crate) async fn read(&self, counter: Counter) -> Result<i64, DbError> {
         let mut slot = self.slot(counter).lock().await;
+        if self.closed.load(Ordering::Acquire) {
+            return Err(DbError::Sqlx(sqlx::Error::PoolClosed));
+        }
         let kept = slot.take();
         let server = &self.server;
         let read = async move {
@@ -125,6 +132,7 @@ impl CounterConnections {
 
     /// Closes the connections (before a database is dropped, or at shutdown).
     pub(crate) async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         for counter in [Counter::Vims, Counter::Lcm, Counter::Packages] {
             if let Some(conn) = self.slot(counter).lock().await.take() {
                 let _ = tokio::time::timeout(self.timeout, conn.close()).await;
