@@ -156,8 +156,6 @@ impl ExternalOAuth2 {
     }
 }
 
-/// RFC 8705: `cnf.x5t#S256` equals the base64url SHA-256 of this connection's client
-/// certificate; without a certificate the check fails (closed).
 /// Every option the filter needs that is unset, for the configured `auth_method`, in the
 /// order of the sample tacker.conf. (`mapping_user_id` and `mapping_user_name` have
 /// defaults.)
@@ -196,6 +194,8 @@ fn missing_options(o: &ExtOAuth2Options) -> Vec<&'static str> {
     missing
 }
 
+/// RFC 8705: `cnf.x5t#S256` equals the base64url SHA-256 of this connection's client
+/// certificate; without a certificate the check fails (closed).
 fn check_thumbprint(peer: Option<&PeerCertificate>, expected: Option<&str>) -> Result<(), &'static str> {
     let expected = expected.ok_or("the token has no cnf.x5t#S256")?;
     let certificate = peer.ok_or("no client certificate on this connection")?;
