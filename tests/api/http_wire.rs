@@ -169,6 +169,7 @@ async fn a_declared_length_over_the_limit_is_answered_before_the_body() {
         );
         assert_eq!(response.status(), 413, "{path}: {}", response.head);
         assert!(!response.head.contains("100 Continue"), "{}", response.head);
+        assert_eq!(response.header("connection"), Some("close"), "{}", response.head);
         let body = response.json();
         if path.starts_with("/v1.0") {
             let problem = tacker_error(413, &body, 413, "HTTPRequestEntityTooLarge");
@@ -243,9 +244,39 @@ async fn a_client_still_sending_a_big_body_reads_the_413() {
         "{}",
         String::from_utf8_lossy(&head)
     );
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.contains("\r\nConnection: close\r\n"), "{head}");
     sender.await.unwrap().expect("the body was drained, not refused");
     // The server is still serving.
     assert_eq!(app.send(app.request(Method::GET, "/v1.0/vims.json")).await.0, 200);
+}
+
+/// A client that keeps its connections (reqwest's pool) sends its next request after a
+/// 413 over a fresh one: the 413 says `Connection: close`. Without it the next request
+/// could go out on the closing connection and fail with "connection closed before
+/// message completed", which once failed this suite's `vims_errors` on CI.
+#[tokio::test]
+async fn the_request_after_a_refused_body_is_answered() {
+    let app = sqlite_app("").await;
+    let mut big = k8s_vim("big", None);
+    big["vim"]["description"] = json!("x".repeat(app.config.max_request_body_size));
+    for round in 0..50 {
+        let refused = app
+            .request(Method::POST, "/v1.0/vims.json")
+            .json(&big)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}, the big body: {e:?}"));
+        assert_eq!(refused.status(), 413, "round {round}");
+        assert_eq!(refused.headers()["connection"], "close", "round {round}");
+        refused.bytes().await.unwrap();
+        let next = app
+            .request(Method::GET, "/v1.0/vims.json")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}, the request after the 413: {e:?}"));
+        assert_eq!(next.status(), 200, "round {round}");
+    }
 }
 
 /// The reported failure itself: Python's `requests` (python-tackerclient's transport)

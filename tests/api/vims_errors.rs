@@ -173,7 +173,18 @@ async fn malformed_requests(app: TestApp) {
     tacker_error(status, &body, 415, "InvalidContentType");
     let mut huge = k8s_vim("huge", Some("p"));
     huge["vim"]["description"] = json!("x".repeat(200_000));
-    let (status, body) = post(&app, huge).await;
+    let response = app
+        .request(Method::POST, "/v1.0/vims.json")
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    // Refused unread, so the connection closes and the client must not reuse it.
+    assert_eq!(response.headers()["connection"], "close");
+    let (status, body) = (
+        response.status().as_u16(),
+        response.json::<Value>().await.unwrap(),
+    );
     tacker_error(status, &body, 413, "HTTPRequestEntityTooLarge");
     let (status, body) = post(&app, json!({"vims": [k8s_vim("a", Some("p"))["vim"]]})).await;
     tacker_error(status, &body, 501, "NotImplemented");

@@ -3,7 +3,8 @@
 //! drain on shutdown.
 //!
 //! Connections close in stages so that a client still sending a request the server has
-//! already answered reads the answer (see [`linger`]).
+//! already answered reads the answer (see [`linger`]), and a response whose request body
+//! was left unread tells the client the connection closes (see [`unread_body`]).
 //!
 //! Written on hyper-util because `axum::serve` cannot set hyper's timeouts and
 //! axum-server's loop accepts without bound; the TLS acceptor (and its peer-certificate
@@ -12,6 +13,7 @@
 mod idle;
 mod linger;
 pub(crate) mod nofile;
+mod unread_body;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -92,6 +94,7 @@ where
     <A::Service as Service<Request<Incoming>>>::Future: Send + 'static,
     A::Future: Send + 'static,
 {
+    let router = router.layer(unread_body::CloseAfterUnreadBodyLayer);
     let builder = Arc::new(http_builder(&limits));
     let limits = Arc::new(limits);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
