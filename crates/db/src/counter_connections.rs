@@ -140,3 +140,77 @@ impl CounterConnections {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A "server" that accepts connections and never answers, counting them.
+    async fn silent_server() -> (Server, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counted = accepted.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        let options = PgConnectOptions::new().host("127.0.0.1").port(port);
+        (Server::Postgres(Arc::new(options)), accepted)
+    }
+
+    fn is_pool_closed(result: &Result<i64, DbError>) -> bool {
+        matches!(result, Err(DbError::Sqlx(sqlx::Error::PoolClosed)))
+    }
+
+    #[tokio::test]
+    async fn a_read_after_close_opens_nothing() {
+        let (server, accepted) = silent_server().await;
+        let connections = CounterConnections::new(server, Duration::from_millis(200));
+        connections.close().await;
+        assert!(is_pool_closed(&connections.read(Counter::Vims).await));
+        assert_eq!(accepted.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_read_queued_across_close_opens_nothing() {
+        let (server, accepted) = silent_server().await;
+        // The first read holds the counter's slot on the wire until its timeout (long
+        // enough for a loaded machine); the second waits for the slot, and the close
+        // comes while both are in hand.
+        let connections = Arc::new(CounterConnections::new(server, Duration::from_secs(2)));
+        let on_the_wire = tokio::spawn({
+            let connections = connections.clone();
+            async move { connections.read(Counter::Lcm).await }
+        });
+        while accepted.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let queued = tokio::spawn({
+            let connections = connections.clone();
+            async move { connections.read(Counter::Lcm).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        connections.close().await;
+
+        let first = on_the_wire.await.unwrap();
+        assert!(
+            matches!(first, Err(DbError::Sqlx(sqlx::Error::Io(_)))),
+            "{first:?}"
+        );
+        let second = queued.await.unwrap();
+        assert!(is_pool_closed(&second), "{second:?}");
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "the queued read opened a connection"
+        );
+    }
+}
