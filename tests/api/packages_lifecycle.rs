@@ -275,3 +275,78 @@ async fn second_package_of_one_vnfd(app: TestApp) {
         .join(format!("{second}.zip"))
         .exists());
 }
+
+/// A `multipart/form-data` body of `parts` (name, optional filename, bytes).
+fn form(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, filename, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let disposition = match filename {
+            Some(filename) => format!("form-data; name=\"{name}\"; filename=\"{filename}\""),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        body.extend_from_slice(format!("Content-Disposition: {disposition}\r\n").as_bytes());
+        if filename.is_some() {
+            body.extend_from_slice(b"Content-Type: application/zip\r\n");
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    body
+}
+
+/// SOL005's upload form: the zip as the `file` part of `multipart/form-data`, after
+/// other parts; a form without it is a 400 naming the part.
+#[tokio::test]
+async fn a_package_uploaded_as_a_form_onboards() {
+    let app = crate::helpers::sqlite_app("").await;
+    let boundary = "tacker-rs-form-boundary";
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let create = || async {
+        let (status, created) = app
+            .send(app.request(Method::POST, PACKAGES).json(&json!({})))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        created["id"].as_str().unwrap().to_string()
+    };
+
+    let id = create().await;
+    let zip = sample_package();
+    let body = form(
+        boundary,
+        &[
+            ("note", None, b"first a field"),
+            ("file", Some("sample.zip"), &zip),
+        ],
+    );
+    let response = app
+        .request(Method::PUT, &format!("{PACKAGES}/{id}/package_content"))
+        .header("Content-Type", &content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    // The form was read to its end, so the connection stays open.
+    assert!(response.headers().get("connection").is_none());
+    let info = wait_onboarding(&app, &id).await;
+    assert_eq!(info["onboardingState"], "ONBOARDED", "{info}");
+    assert_eq!(info["checksum"]["hash"], format!("{:x}", Sha512::digest(&zip)));
+
+    let id = create().await;
+    let (status, problem) = app
+        .send(
+            app.request(Method::PUT, &format!("{PACKAGES}/{id}/package_content"))
+                .header("Content-Type", &content_type)
+                .body(form(boundary, &[("note", None, b"no file here")])),
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["detail"], "The form has no 'file' part.");
+    let (_, info) = app
+        .send(app.request(Method::GET, &format!("{PACKAGES}/{id}")))
+        .await;
+    assert_eq!(info["onboardingState"], "CREATED", "{info}");
+}
