@@ -355,19 +355,22 @@ impl Database {
         {
             return Ok(value);
         }
-        let pool = self.pool.clone();
-        let own = self.counter_connections.clone().filter(|_| open);
         self.shared_reads
-            .read(counter, move || async move {
-                if let Some(connections) = own {
-                    return connections.read(counter).await;
+            .read(counter, || {
+                // Only a caller that starts a read gets here; the others join it.
+                let pool = self.pool.clone();
+                let own = self.counter_connections.clone().filter(|_| open);
+                async move {
+                    if let Some(connections) = own {
+                        return connections.read(counter).await;
+                    }
+                    let sql = counter.select();
+                    Ok(match &pool {
+                        Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+                        Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+                        Pool::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+                    })
                 }
-                let sql = counter.select();
-                Ok(match &pool {
-                    Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
-                    Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
-                    Pool::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
-                })
             })
             .await
             .map_err(DbError::Shared)
